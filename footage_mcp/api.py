@@ -1,0 +1,352 @@
+"""The Footage domain on top of :mod:`footage_mcp.client`: routes, paging and shapes → models.
+
+:class:`FootageApi` is what the MCP tools call. It knows albums, assets, search, previews and
+the discovery root; it knows nothing of MCP. Every method raises only
+:class:`~footage_mcp.errors.FootageError` subclasses, with messages a model can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+import anyio
+import httpx
+
+from footage_mcp.client import RestClient
+from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
+from footage_mcp.errors import ApiError, BadResponse, FootageError, InvalidArgument, NotFound
+from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
+from footage_mcp.paging import CursorCodec, CursorState
+from footage_mcp.shapes import RawPage, album_summary, asset_summary, parse_album, parse_asset, parse_list
+
+log = logging.getLogger(__name__)
+
+ROOT_TTL_SECONDS = 300.0
+"""How long the discovery root is cached."""
+ROOT_RETRY_SECONDS = 30.0
+"""After a failed root read, how long the defaults are used before trying again."""
+
+PARAMETER_NAMES: Mapping[str, tuple[str, ...]] = {
+    # logical parameter → template variable names it may have (first match wins).
+    "q": ("q", "query", "text", "search", "term"),
+    "type": ("type", "mediaType", "media_type", "kind"),
+    "album": ("album", "albumId", "album_id"),
+    "label": ("label", "labels", "tag", "hashtag"),
+    "keyword": ("keyword", "keywords"),
+    "from": ("from", "createdAfter", "created_after", "since", "dateFrom", "start"),
+    "to": ("to", "createdBefore", "created_before", "until", "dateTo", "end"),
+    "size": ("size", "limit", "pageSize", "page_size", "per_page", "perPage"),
+    "page": ("page", "pageNumber", "page_number"),
+    "cursor": ("cursor", "pageToken", "page_token", "after", "continuation"),
+}
+
+
+def variable_for(route: Route, logical: str) -> str | None:
+    """The route's template variable for a logical parameter, or None."""
+    names = set(route.variables)
+    return next((n for n in PARAMETER_NAMES[logical] if n in names), None)
+
+
+@dataclass(slots=True)
+class ListPage:
+    """Objects of one page plus the opaque continuation for the model."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def note(self) -> str | None:
+        return "; ".join(self.notes) if self.notes else None
+
+
+class FootageApi:
+    """Albums, assets, search, previews and discovery for one base URL.
+
+    The discovery root is read lazily, on the first call that needs a route (never at
+    start), and cached for :data:`ROOT_TTL_SECONDS`.
+    """
+
+    def __init__(self, rest: RestClient, route_overrides: Mapping[str, str] | None = None) -> None:
+        self.rest = rest
+        self.base_url = rest.base_url
+        self._overrides = normalise_overrides(route_overrides or {})
+        self._cursors = CursorCodec(self.base_url)
+        self._routes: dict[str, Route] | None = None
+        self._links: list[Link] | None = None
+        self._root_error: FootageError | None = None
+        self._routes_expire = 0.0
+        self._lock = anyio.Lock()
+
+    # ------------------------------------------------------------ discovery
+
+    async def _refresh_routes(self) -> dict[str, Route]:
+        now = time.monotonic()
+        if self._routes is not None and now < self._routes_expire:
+            return self._routes
+        async with self._lock:
+            if self._routes is not None and time.monotonic() < self._routes_expire:
+                return self._routes
+            try:
+                body, _ = await self.rest.get_json(self.base_url + "/")
+                links = parse_root_links(body)
+                self._links, self._root_error = links, None
+                ttl = ROOT_TTL_SECONDS
+                if not links:
+                    log.info("discovery: the root offered no links; using the default routes")
+            except FootageError as exc:
+                log.warning("discovery: cannot read the root (%s); using the default routes", exc.message)
+                links, self._root_error, ttl = [], exc, ROOT_RETRY_SECONDS
+            self._routes = build_route_map(self.base_url, links, self._overrides)
+            self._routes_expire = time.monotonic() + ttl
+            return self._routes
+
+    async def route(self, key: str) -> Route:
+        """The effective route for a route-map key (see :mod:`footage_mcp.discovery`)."""
+        return (await self._refresh_routes())[key]
+
+    async def routes(self) -> dict[str, Route]:
+        return dict(await self._refresh_routes())
+
+    async def api_links(self) -> ApiLinks:
+        """The discovery root's links (public; no token needed).
+
+        Raises:
+            FootageError: the root cannot be read.
+        """
+        await self._refresh_routes()
+        if self._root_error is not None:
+            raise self._root_error
+        links = [ApiLink(name=l.name, href=l.href, templated=l.templated) for l in self._links or []]
+        note = None if links else "the discovery root offers no links; the bridge uses its default routes"
+        return ApiLinks(links=links, note=note)
+
+    # ------------------------------------------------------------ single objects
+
+    async def _object(self, key: str, object_id: str, kind: str, lister: str) -> dict[str, Any]:
+        route = await self.route(key)
+        url = route.expand(self.base_url, {v: object_id for v in route.path_variables})
+        try:
+            body, _ = await self.rest.get_json(url)
+        except NotFound:
+            raise NotFound(f"{kind} '{object_id}' not found — {lister} shows valid ids", 404) from None
+        if isinstance(body, dict) and isinstance(body.get("_embedded"), dict) and not body.get("id"):
+            inner = body["_embedded"].get(kind)
+            if isinstance(inner, dict):
+                body = inner
+        for wrapper in ("data", kind, "item", "result"):
+            if isinstance(body, dict) and isinstance(body.get(wrapper), dict) and len(body) <= 3:
+                body = body[wrapper]
+        if not isinstance(body, dict):
+            raise BadResponse(f"the Footage API answered for {kind} '{object_id}' with something that is not an object")
+        return body
+
+    async def get_album(self, album_id: str) -> Album:
+        """One album. Raises NotFound (message names the id and list_albums), FootageError."""
+        body = await self._object("album", album_id, "album", "list_albums")
+        album = parse_album(body)
+        if album is None:
+            album = parse_album({**body, "id": album_id})
+        assert album is not None
+        return album
+
+    async def get_asset(self, asset_id: str) -> Asset:
+        """One asset. Raises NotFound (message names the id), FootageError."""
+        body = await self._object("asset", asset_id, "asset", "search_assets or list_album_assets")
+        asset = parse_asset(body) or parse_asset({**body, "id": asset_id})
+        assert asset is not None
+        return asset
+
+    async def get_preview(self, asset_id: str) -> tuple[bytes, str]:
+        """The preview rendition's bytes and MIME type.
+
+        Raises:
+            NotFound: no such asset, or it has no preview.
+            BadResponse: the answer is not an image.
+        """
+        route = await self.route("assetPreview")
+        url = route.expand(self.base_url, {v: asset_id for v in route.path_variables})
+        try:
+            fetched = await self.rest.get(url, accept="image/*", binary=True)
+        except NotFound:
+            raise NotFound(
+                f"asset '{asset_id}' has no preview (or does not exist) — get_asset shows its details", 404
+            ) from None
+        mime = fetched.content_type
+        if not mime.startswith("image/"):
+            raise BadResponse(
+                f"the Footage API's preview for asset '{asset_id}' is not an image ({mime or 'no content type'})"
+            )
+        return fetched.content, mime
+
+    async def archive_configuration(self) -> dict[str, Any]:
+        """The public archive configuration (footage-api.md: public, no token)."""
+        route = await self.route("archiveConfiguration")
+        body, _ = await self.rest.get_json(route.expand(self.base_url, {}))
+        return body if isinstance(body, dict) else {"value": body}
+
+    # ------------------------------------------------------------ lists
+
+    async def list_albums(self, *, query: str | None, limit: int, cursor: str | None) -> AlbumList:
+        page = await self._list("albums", "albums", "list_albums", {}, {"q": query}, limit, cursor)
+        albums = [album_summary(a) for a in (parse_album(o) for o in page.items) if a]
+        _note_unreadable(page, len(albums))
+        return AlbumList(albums=albums, next_cursor=page.next_cursor, total=page.total, note=page.note)
+
+    async def list_album_assets(self, album_id: str, *, limit: int, cursor: str | None) -> AssetList:
+        try:
+            page = await self._list(
+                "albumAssets",
+                "assets",
+                "list_album_assets",
+                {"id": album_id},
+                {},
+                limit,
+                cursor,
+                scope=f"albumAssets:{album_id}",
+            )
+        except NotFound:
+            raise NotFound(f"album '{album_id}' not found — list_albums shows valid ids", 404) from None
+        return self._asset_list(page)
+
+    async def search_assets(self, filters: Mapping[str, str | None], *, limit: int, cursor: str | None) -> AssetList:
+        """Search; ``filters`` keys are logical names: q, type, album, label, keyword, from, to."""
+        page = await self._list("search", "assets", "search_assets", {}, filters, limit, cursor)
+        return self._asset_list(page)
+
+    def _asset_list(self, page: ListPage) -> AssetList:
+        assets = [asset_summary(a) for a in (parse_asset(o) for o in page.items) if a]
+        _note_unreadable(page, len(assets))
+        return AssetList(assets=assets, next_cursor=page.next_cursor, total=page.total, note=page.note)
+
+    async def _list(
+        self,
+        key: str,
+        rel: str,
+        tool: str,
+        path_values: Mapping[str, str],
+        filters: Mapping[str, str | None],
+        limit: int,
+        cursor: str | None,
+        *,
+        scope: str | None = None,
+    ) -> ListPage:
+        scope = scope or key
+        route = await self.route(key)
+        notes: list[str] = []
+        if cursor:
+            state = self._cursors.decode(cursor, scope, tool)
+            if not self.rest.is_under_base(state.url):
+                raise InvalidArgument(f"the cursor leads outside the Footage API; call {tool} again without cursor")
+            url, skip = state.url, state.skip
+        else:
+            values: dict[str, Any] = {}
+            for path_var in route.path_variables:
+                values[path_var] = path_values.get("id")
+            for logical, value in filters.items():
+                if value is None or value == "":
+                    continue
+                var = variable_for(route, logical)
+                if var is None:
+                    notes.append(
+                        f"this API's {key} route takes no '{logical}' parameter, so that filter was not applied"
+                    )
+                else:
+                    values[var] = value
+            size_var = variable_for(route, "size")
+            if size_var:
+                values[size_var] = limit
+            url, skip = route.expand(self.base_url, values), 0
+
+        body, fetched = await self.rest.get_json(url)
+        raw = parse_list(body, rel=rel, link_next=fetched.next_link, total_header=fetched.headers.get("x-total-count"))
+        if raw.note:
+            notes.append(raw.note)
+        items = raw.items[skip : skip + limit]
+        next_state = self._next_state(route, url, raw, skip + limit, scope, notes)
+        next_cursor = self._cursors.encode(next_state) if next_state else None
+        return ListPage(items=items, next_cursor=next_cursor, total=raw.total, notes=notes)
+
+    def _next_state(
+        self, route: Route, url: str, raw: RawPage, consumed: int, scope: str, notes: list[str]
+    ) -> CursorState | None:
+        """Where the next page starts, or None at the end (with a note when the end is forced)."""
+        if consumed < len(raw.items):
+            return CursorState(url, consumed, scope)
+        target: str | None = None
+        if raw.next_url is not None:
+            target = str(httpx.URL(url).join(raw.next_url))
+            if not self.rest.is_under_base(target):
+                notes.append("the API's next-page link leads outside the base URL, so the listing ends here")
+                return None
+        elif raw.next_cursor is not None:
+            if not raw.next_cursor.strip():
+                notes.append("the API returned an empty continuation cursor, so the listing ends here")
+                return None
+            var = variable_for(route, "cursor") or "cursor"
+            if httpx.URL(url).params.get(var) == raw.next_cursor:
+                notes.append("the API returned the same cursor again, so the listing ends here")
+                return None
+            target = str(httpx.URL(url).copy_set_param(var, raw.next_cursor))
+        elif raw.next_page is not None:
+            var = variable_for(route, "page") or "page"
+            target = str(httpx.URL(url).copy_set_param(var, raw.next_page))
+        if target is None:
+            return None
+        if target == url:
+            notes.append("the API's next page is the same as this one, so the listing ends here")
+            return None
+        return CursorState(target, 0, scope)
+
+    # ------------------------------------------------------------ raw GET
+
+    async def api_get(self, path: str, query: Mapping[str, str] | None) -> Any:
+        """The JSON body of ``GET {base}/{path}?{query}``; ``path`` must stay under the base path.
+
+        Raises:
+            InvalidArgument: an absolute URL, a host, ``..`` segments, or a backslash in ``path``.
+            FootageError: as :meth:`RestClient.get_json`.
+        """
+        url = self.resolve_path(path)
+        if query:
+            url = str(httpx.URL(url).copy_merge_params(dict(query)))
+        try:
+            body, _ = await self.rest.get_json(url)
+        except NotFound:
+            raise NotFound(f"nothing at '{path}' (404) — list_api_links shows the API's routes", 404) from None
+        return body
+
+    def resolve_path(self, path: str) -> str:
+        """The absolute URL of ``path`` under the base URL.
+
+        Raises:
+            InvalidArgument: when ``path`` could leave the base path.
+        """
+        text = path.strip()
+        example = "e.g. 'albums' or 'configuration/archive'"
+        if "://" in text or text.startswith("//") or "\\" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise InvalidArgument(f"path must be relative to the API base URL, {example}")
+        if "?" in text or "#" in text:
+            raise InvalidArgument(f"path must not contain '?' or '#'; pass query parameters in 'query', {example}")
+        segments = [unquote(seg) for seg in text.split("/")]
+        if any(seg in (".", "..") or "/" in seg or "\\" in seg for seg in segments):
+            raise InvalidArgument(f"path must not contain '.' or '..' segments or encoded slashes, {example}")
+        url = self.base_url + "/" + text.lstrip("/")
+        if not self.rest.is_under_base(url):
+            raise InvalidArgument(f"path must stay under the API base URL, {example}")
+        return url
+
+
+def _note_unreadable(page: ListPage, parsed: int) -> None:
+    missing = len(page.items) - parsed
+    if missing:
+        page.notes.append(f"{missing} entries had no recognisable id and were left out")
+
+
+__all__ = ["ApiError", "FootageApi", "ListPage"]

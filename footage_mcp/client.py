@@ -1,0 +1,361 @@
+"""The REST client: auth, redirects, size caps and error mapping. No MCP imports.
+
+One :class:`RestClient` wraps one ``httpx.AsyncClient`` (a shared connection pool) for the
+server's lifetime. It sends ``apiKey: <token>`` (footage-api.md, 'Confirmed') only to the
+base URL's origin, follows same-origin redirects itself (at most :data:`MAX_REDIRECTS`),
+reads bodies up to a size cap, and turns every failure into a
+:class:`~footage_mcp.errors.FootageError` whose message is safe for a model to read.
+
+The transport is a seam: pass ``transport=httpx.MockTransport(...)`` or
+``httpx.ASGITransport(app)`` to run the real client code without a network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from footage_mcp import __version__
+from footage_mcp.config import TOKEN_HELP, Settings
+from footage_mcp.discovery import same_origin
+from footage_mcp.errors import (
+    ApiError,
+    BadRequest,
+    BadResponse,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    RedirectRefused,
+    TokenMissing,
+    TransportError,
+    Unauthorized,
+    UpstreamFailure,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+MAX_JSON_BYTES = 8 * 1024 * 1024
+"""Largest JSON body read (bytes); a bigger one is refused as :class:`BadResponse`."""
+MAX_BINARY_BYTES = 32 * 1024 * 1024
+"""Largest preview/rendition body read (bytes)."""
+EXCERPT_CHARS = 160
+
+PUBLIC_PATHS = ("", "configuration/archive")
+PUBLIC_PREFIXES = ("public/",)
+"""Routes that need no token (footage-api.md, 'Confirmed'): the root, the archive
+configuration and anything under ``/public/``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A successful response: the final URL, headers and the body bytes (within the cap)."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def content_type(self) -> str:
+        value: str = self.headers.get("content-type", "")
+        return value.split(";", 1)[0].strip().lower()
+
+    @property
+    def next_link(self) -> str | None:
+        """The RFC 8288 ``Link: <url>; rel="next"`` target, if any (parsed by httpx)."""
+        if "link" not in self.headers:
+            return None
+        links = httpx.Response(200, headers={"link": self.headers["link"]}).links
+        target = links.get("next", {}).get("url")
+        return str(target) if target else None
+
+
+class RestClient:
+    """HTTP access to the Footage REST API under one base URL.
+
+    Use as an async context manager, or call :meth:`aclose`.
+    """
+
+    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": f"footage-mcp/{__version__}", "Accept": "application/json"},
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    async def __aenter__(self) -> RestClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def has_token(self) -> bool:
+        return self.settings.token is not None
+
+    # ------------------------------------------------------------ URL helpers
+
+    def relative_path(self, url: str) -> str | None:
+        """The path of ``url`` below the base path (no leading slash), or None when outside it."""
+        if not same_origin(url, self.base_url):
+            return None
+        path = urlsplit(url).path
+        if path == self._base_path or path == self._base_path + "/":
+            return ""
+        if not path.startswith(self._base_path + "/"):
+            return None
+        return path[len(self._base_path) + 1 :]
+
+    def is_under_base(self, url: str) -> bool:
+        """True when ``url`` is on the base origin and under the base path."""
+        return self.relative_path(url) is not None
+
+    def is_public(self, url: str) -> bool:
+        """True for routes that need no token (see :data:`PUBLIC_PATHS`)."""
+        rel = self.relative_path(url)
+        if rel is None:
+            return False
+        rel = rel.rstrip("/")
+        return rel in PUBLIC_PATHS or (rel + "/").startswith(PUBLIC_PREFIXES)
+
+    # ------------------------------------------------------------ requests
+
+    async def get(self, url: str, *, accept: str = "application/json", binary: bool = False) -> Fetched:
+        """GET ``url`` (absolute, under the base origin) and return the successful response.
+
+        Sends the ``apiKey`` header to the base origin only. Follows same-origin redirects (at
+        most :data:`MAX_REDIRECTS`); with ``binary=True`` (previews) a redirect to another
+        https origin is followed *without* the token.
+
+        Raises:
+            TokenMissing: a token-only route and no token configured (no request is made).
+            ApiError: an error status (subclass per status) or a body over the size cap.
+            RedirectRefused: a redirect to another origin, https→http, or too many.
+            TransportError: timeout, connection refused, DNS or TLS failure.
+        """
+        if not self.has_token and not self.is_public(url):
+            raise TokenMissing(f"this call needs a Footage API token: {TOKEN_HELP}")
+        cap = MAX_BINARY_BYTES if binary else MAX_JSON_BYTES
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            headers = {"Accept": accept}
+            if self.settings.token and same_origin(current, self.base_url):
+                headers["apiKey"] = self.settings.token
+            status, resp_headers, content = await self._send(current, headers, cap)
+            if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
+                current = self._redirect_target(current, resp_headers["location"], binary)
+                continue
+            if status >= 400 or status < 200 or (status in (204, 205) and not binary):
+                raise self._error_for(status, resp_headers, content, current)
+            return Fetched(current, status, resp_headers, content)
+        raise RedirectRefused(f"the Footage API redirected more than {MAX_REDIRECTS} times; giving up")
+
+    async def get_json(self, url: str) -> tuple[Any, Fetched]:
+        """GET ``url`` and decode its JSON body.
+
+        Raises:
+            BadResponse: the body is an HTML page, not JSON, or truncated JSON.
+            (and everything :meth:`get` raises)
+        """
+        fetched = await self.get(url)
+        return decode_json(fetched), fetched
+
+    def _redirect_target(self, current: str, location: str, binary: bool) -> str:
+        target = str(httpx.URL(current).join(location))
+        if same_origin(target, self.base_url):
+            return target
+        if urlsplit(current).scheme == "https" and urlsplit(target).scheme != "https":
+            raise RedirectRefused("the Footage API redirected from https to plain http; the bridge refuses to follow")
+        if binary and urlsplit(target).scheme == "https":
+            return target  # e.g. a CDN rendition: followed without the apiKey header
+        raise RedirectRefused(
+            f"the Footage API redirected to another origin ({urlsplit(target).hostname}); "
+            "the bridge does not follow it, so the token never leaves the API's origin"
+        )
+
+    async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx.Headers, bytes]:
+        try:
+            async with self._http.stream("GET", url, headers=headers) as response:
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > cap:
+                    raise BadResponse(_too_big(cap), response.status_code)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise BadResponse(_too_big(cap), response.status_code)
+                    chunks.append(chunk)
+                return response.status_code, response.headers, b"".join(chunks)
+        except httpx.TimeoutException:
+            raise TransportError(
+                f"the Footage API did not answer within {self.settings.timeout:g} s; "
+                "try again later, or raise FOOTAGE_TIMEOUT"
+            ) from None
+        except httpx.RemoteProtocolError:
+            raise TransportError(
+                "the Footage API closed the connection before the response was complete; try again"
+            ) from None
+        except httpx.TransportError as exc:
+            raise TransportError(_describe_transport_error(exc, url)) from None
+
+    def _error_for(self, status: int, headers: httpx.Headers, content: bytes, url: str) -> ApiError:
+        excerpt = self.excerpt(content, headers.get("content-type", ""))
+        detail = f": {excerpt}" if excerpt else ""
+        if status == 401:
+            if not self.has_token:
+                return Unauthorized(f"this call needs a Footage API token (401): {TOKEN_HELP}", status)
+            return Unauthorized(
+                "the Footage API rejected the token (401): generate a new API key at "
+                "app.footage.one/account and set FOOTAGE_API_TOKEN",
+                status,
+            )
+        if status == 403:
+            return Forbidden(f"the token's user has no permission for this resource (403){detail}", status)
+        if status == 404:
+            return NotFound(f"not found (404){detail}", status)
+        if status in (400, 422):
+            return BadRequest(f"the Footage API rejected the request ({status}){detail}", status)
+        if status == 409:
+            return Conflict(f"the Footage API reports a conflict (409){detail}", status)
+        if status == 429:
+            retry_after = parse_retry_after(headers.get("retry-after"))
+            when = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry in a minute"
+            return RateLimited(f"the Footage API is rate limiting requests (429): {when}", status, retry_after)
+        if status >= 500:
+            hint = "retrying in a moment may help" if status in (502, 503, 504) else "retrying is unlikely to help"
+            return UpstreamFailure(f"the Footage service failed ({status}); {hint}{detail}", status)
+        if 300 <= status < 400:
+            return ApiError(f"the Footage API answered with a redirect ({status}) without a target", status)
+        if status in (204, 205):
+            return BadResponse(f"the Footage API answered with no content ({status})", status)
+        return ApiError(f"the Footage API answered with status {status}{detail}", status)
+
+    def excerpt(self, content: bytes, content_type: str) -> str | None:
+        """A short, sanitised, token-free excerpt of an error body, or None.
+
+        JSON bodies give their ``message``/``detail``/``error`` text; HTML pages give nothing.
+        """
+        text = content[:4096].decode("utf-8", errors="replace").strip()
+        if not text or "html" in content_type.lower() or text.lstrip().startswith("<"):
+            return None
+        found: str | None = None
+        try:
+            data = json.loads(content[:65536])
+        except ValueError:
+            found = text
+        else:
+            if isinstance(data, dict):
+                for key in ("message", "detail", "error_description", "error", "title"):
+                    value = data.get(key)
+                    if isinstance(value, str) and value.strip():
+                        found = value
+                        break
+            elif isinstance(data, str):
+                found = data
+        if not found:
+            return None
+        return self.redact(_clean(found, EXCERPT_CHARS))
+
+    def redact(self, text: str) -> str:
+        """``text`` with every occurrence of the token replaced."""
+        token = self.settings.token
+        return text.replace(token, "[redacted]") if token else text
+
+
+def decode_json(fetched: Fetched) -> Any:
+    """The JSON value of a response body.
+
+    Raises:
+        BadResponse: HTML page, empty body, invalid or truncated JSON.
+    """
+    head = fetched.content[:256].lstrip()
+    if "html" in fetched.content_type or head[:1] == b"<":
+        raise BadResponse(
+            f"the Footage API answered with an HTML page instead of JSON ({fetched.status}); "
+            "check FOOTAGE_BASE_URL (it should end in /api/asset)",
+            fetched.status,
+        )
+    if not head:
+        raise BadResponse(f"the Footage API answered with an empty body ({fetched.status})", fetched.status)
+    try:
+        return json.loads(fetched.content)
+    except (ValueError, UnicodeDecodeError):
+        raise BadResponse(
+            "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
+            fetched.status,
+        ) from None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _too_big(cap: int) -> str:
+    return f"the Footage API's answer is larger than {cap // (1024 * 1024)} MiB; the bridge refused to read it"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
+
+
+def _clean(text: str, limit: int) -> str:
+    text = _CONTROL.sub(" ", text).strip()
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _describe_transport_error(exc: httpx.TransportError, url: str) -> str:
+    host = urlsplit(url).hostname or "the API host"
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < 8:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(c) for c in chain).lower()
+    if any(isinstance(c, ssl.SSLError) for c in chain) or "certificate" in text or "ssl" in text:
+        return (
+            f"TLS handshake with {host} failed (certificate or proxy problem); "
+            "check the system clock, proxy settings and FOOTAGE_BASE_URL"
+        )
+    if (
+        "name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+        or "temporary failure in name resolution" in text
+        or "no address associated" in text
+    ):
+        return f"cannot resolve the host name {host}; check FOOTAGE_BASE_URL and the network"
+    if any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in text:
+        return f"connection to {host} was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
+    return f"cannot reach {host} ({type(exc).__name__}); check the network and FOOTAGE_BASE_URL, then retry"

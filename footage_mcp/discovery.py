@@ -1,0 +1,237 @@
+"""The route map: discovery-root links, RFC 6570 templates, defaults and overrides.
+
+Sources, later wins (footage-api.md, 'The route map and the root's link names'):
+
+1. built-in defaults — the guessed routes of footage-api.md ('Guessed'), relative to the base URL;
+2. links of the discovery root ``GET {base}/`` whose name matches a route key case- and
+   separator-insensitively (``albumAssets`` = ``album_assets`` = ``album-assets``);
+3. the ``FOOTAGE_ROUTES`` file.
+
+Templates are expanded with the ``uritemplate`` library (RFC 6570), never by string
+replacement. A template's query variables say which query parameters the route takes;
+a link with no query expression inherits the default route's query variables. A link to
+another origin is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+from uritemplate import URITemplate
+
+from footage_mcp.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ROUTE_KEYS: tuple[str, ...] = (
+    "albums",
+    "album",
+    "albumAssets",
+    "assets",
+    "asset",
+    "assetPreview",
+    "search",
+    "archiveConfiguration",
+)
+
+DEFAULT_ROUTES: Mapping[str, str] = {
+    # Guessed (footage-api.md): paths, and `page` (0-based) / `size` paging, search parameters.
+    "albums": "/albums{?q,page,size}",
+    "album": "/albums/{id}",
+    "albumAssets": "/albums/{id}/assets{?page,size}",
+    "assets": "/assets{?page,size}",
+    "asset": "/assets/{id}",
+    "assetPreview": "/assets/{id}/preview",
+    "search": "/search/assets{?q,type,album,label,keyword,from,to,page,size}",
+    # Confirmed public route (footage-api.md, 'Confirmed').
+    "archiveConfiguration": "/configuration/archive",
+}
+
+_ALIASES: Mapping[str, str] = {
+    "searchassets": "search",
+    "assetsearch": "search",
+    "preview": "assetPreview",
+    "assetpreview": "assetPreview",
+    "archive": "archiveConfiguration",
+    "configurationarchive": "archiveConfiguration",
+    "archiveconfig": "archiveConfiguration",
+}
+
+_NORMALISED_KEYS = {re.sub(r"[^a-z0-9]", "", k.lower()): k for k in ROUTE_KEYS}
+
+
+def route_key_for(name: str) -> str | None:
+    """The route key a link or override name stands for, or None.
+
+    ``album-assets``, ``album_assets`` and ``AlbumAssets`` all give ``albumAssets``;
+    a HAL curie prefix (``ft:albums``) is dropped.
+    """
+    bare = name.rsplit(":", 1)[-1]
+    norm = re.sub(r"[^a-z0-9]", "", bare.lower())
+    return _NORMALISED_KEYS.get(norm) or _ALIASES.get(norm)
+
+
+def same_origin(a: str, b: str) -> bool:
+    """True when two absolute URLs share scheme, host and port (default ports filled in)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+
+    def origin(p: Any) -> tuple[str, str, int | None]:
+        port = p.port or {"http": 80, "https": 443}.get(p.scheme)
+        return (p.scheme.lower(), (p.hostname or "").lower(), port)
+
+    return origin(pa) == origin(pb)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One named link of the discovery root."""
+
+    name: str
+    href: str
+    templated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One entry of the route map.
+
+    ``template`` is an RFC 6570 template. ``anchor`` says how its expansion is resolved:
+    ``"base"`` appends it to the base URL (defaults, ``FOOTAGE_ROUTES``); ``"link"``
+    resolves it per RFC 3986 against ``{base}/`` (discovery-root hrefs: absolute,
+    root-relative or relative).
+    """
+
+    key: str
+    template: str
+    source: Literal["default", "discovery", "config"]
+    anchor: Literal["base", "link"] = "base"
+
+    @property
+    def variables(self) -> list[str]:
+        return list(URITemplate(self.template).variable_names)
+
+    @property
+    def query_variables(self) -> list[str]:
+        names: list[str] = []
+        for var in URITemplate(self.template).variables:
+            if var.operator.value in ("?", "&"):
+                names.extend(var.variable_names)
+        return names
+
+    @property
+    def path_variables(self) -> list[str]:
+        query = set(self.query_variables)
+        return [v for v in self.variables if v not in query]
+
+    def expand(self, base_url: str, values: Mapping[str, Any]) -> str:
+        """The absolute URL for ``values`` (None values are left out).
+
+        Path variables are percent-encoded as one segment by RFC 6570 simple expansion.
+        """
+        clean = {k: v for k, v in values.items() if v is not None}
+        expanded = URITemplate(self.template).expand(clean)
+        return resolve_href(base_url, expanded, self.anchor)
+
+
+def resolve_href(base_url: str, href: str, anchor: Literal["base", "link"]) -> str:
+    """Resolve an expanded href against the base URL (see :class:`Route`)."""
+    if anchor == "link":
+        return urljoin(base_url.rstrip("/") + "/", href)
+    if href.startswith(("http://", "https://")):
+        return href
+    return base_url.rstrip("/") + "/" + href.lstrip("/")
+
+
+def _with_query_vars(template: str, names: list[str]) -> str:
+    """Add the query variables ``names`` to a template that has no query expression."""
+    if not names or re.search(r"\{[?&]", template):
+        return template
+    op = "&" if "?" in template.split("{", 1)[0] else "?"
+    return f"{template}{{{op}{','.join(names)}}}"
+
+
+def parse_root_links(body: Any) -> list[Link]:
+    """Named links of a discovery-root body, in document order.
+
+    Accepts HAL ``{"_links": {name: {href, templated} | [..]}}``, a ``links`` list or map of
+    ``{rel|name, href}``, or a top-level map of name → ``{href}``. Anything else gives [].
+    """
+    found: list[Link] = []
+
+    def add(name: str, value: Any) -> None:
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, dict) and v.get("href")), None)
+        if isinstance(value, str):
+            value = {"href": value}
+        if not isinstance(value, dict) or not isinstance(value.get("href"), str) or name == "curies":
+            return
+        href: str = value["href"]
+        templated = bool(value.get("templated")) or ("{" in href and "}" in href)
+        found.append(Link(name=name, href=href, templated=templated))
+
+    if isinstance(body, dict):
+        container = body.get("_links", body.get("links", body))
+        if isinstance(container, dict):
+            for name, value in container.items():
+                add(str(name), value)
+        elif isinstance(container, list):
+            for item in container:
+                if isinstance(item, dict):
+                    add(str(item.get("rel") or item.get("name") or ""), item)
+    elif isinstance(body, list):
+        for item in body:
+            if isinstance(item, dict):
+                add(str(item.get("rel") or item.get("name") or ""), item)
+    return [link for link in found if link.name]
+
+
+def normalise_overrides(overrides: Mapping[str, str]) -> dict[str, str]:
+    """Map ``FOOTAGE_ROUTES`` names to route keys.
+
+    Raises:
+        ConfigError: a name that is no route key (lists the valid ones).
+    """
+    result: dict[str, str] = {}
+    for name, template in overrides.items():
+        key = route_key_for(name)
+        if key is None:
+            raise ConfigError(f"FOOTAGE_ROUTES: unknown route '{name}'; valid names: {', '.join(ROUTE_KEYS)}")
+        result[key] = template
+    return result
+
+
+def build_route_map(base_url: str, links: list[Link], overrides: Mapping[str, str]) -> dict[str, Route]:
+    """The effective route map: defaults, then matching root links, then overrides.
+
+    Links whose resolved URL leaves the base origin are ignored (logged at WARNING).
+    """
+    routes = {k: Route(k, t, "default") for k, t in DEFAULT_ROUTES.items()}
+    for link in links:
+        key = route_key_for(link.name)
+        if key is None or routes[key].source == "discovery":
+            continue
+        default_query = Route(key, DEFAULT_ROUTES[key], "default").query_variables
+        template = link.href if link.templated else _escape_braces(link.href)
+        candidate = Route(key, _with_query_vars(template, default_query), "discovery", "link")
+        try:
+            probe = candidate.expand(base_url, {v: "x" for v in candidate.path_variables})
+        except Exception:  # a malformed template from the API must not break discovery
+            log.warning("discovery: ignoring link %r: not a valid URI template", link.name)
+            continue
+        if not same_origin(probe, base_url):
+            log.warning("discovery: ignoring link %r: it points to another origin", link.name)
+            continue
+        routes[key] = candidate
+    for key, template in normalise_overrides(overrides).items():
+        routes[key] = Route(key, template, "config")
+    return routes
+
+
+def _escape_braces(href: str) -> str:
+    """A non-templated href is taken literally: nothing in it is a template expression."""
+    return href.replace("{", "%7B").replace("}", "%7D")

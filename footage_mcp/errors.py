@@ -1,0 +1,110 @@
+"""The exception tree of footage-mcp.
+
+Every exception here carries a ``message`` written for the end user or the model:
+one short sentence saying what went wrong and what to do next. Messages never
+contain the API token, a traceback, an upstream HTML page or more than a short
+sanitised excerpt of an upstream body.
+
+::
+
+    FootageError
+    ├── ConfigError            bad configuration (exit status 2 at start)
+    ├── InvalidArgument        a tool argument the bridge refuses before any request
+    │   └── InvalidCursor      a cursor that is forged, corrupt or leads elsewhere
+    ├── TokenMissing           a token-only route called without FOOTAGE_API_TOKEN
+    ├── ApiError               the API answered with an error status or an unusable body
+    │   ├── BadRequest         400 / 422
+    │   ├── Unauthorized       401
+    │   ├── Forbidden          403
+    │   ├── NotFound           404
+    │   ├── Conflict           409
+    │   ├── RateLimited        429
+    │   ├── UpstreamFailure    5xx
+    │   ├── BadResponse        2xx whose body is not what was expected (HTML, not JSON, too big)
+    │   └── RedirectRefused    a redirect to another origin or past the redirect cap
+    └── TransportError         no HTTP answer at all (timeout, refused, DNS, TLS)
+"""
+
+from __future__ import annotations
+
+
+class FootageError(Exception):
+    """Base class. ``message`` is safe to show to a user or a model."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(FootageError):
+    """The configuration is unusable (bad base URL, unreadable route file)."""
+
+
+class InvalidArgument(FootageError):
+    """A tool argument was refused before any request was made."""
+
+
+class InvalidCursor(InvalidArgument):
+    """A ``cursor`` argument is not one this bridge handed out, or leads off the base URL."""
+
+
+class TokenMissing(FootageError):
+    """A token-only route was called while no API token is configured."""
+
+
+class ApiError(FootageError):
+    """The Footage API answered, but not with what the call needed.
+
+    ``status`` is the HTTP status (0 when not applicable).
+    """
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BadRequest(ApiError):
+    """400 or 422: the API rejected the request's parameters."""
+
+
+class Unauthorized(ApiError):
+    """401: the API rejected (or did not receive) the token."""
+
+
+class Forbidden(ApiError):
+    """403: the token's user may not see this resource."""
+
+
+class NotFound(ApiError):
+    """404: no such album, asset or path."""
+
+
+class Conflict(ApiError):
+    """409: the API reports a conflicting state."""
+
+
+class RateLimited(ApiError):
+    """429: too many requests. ``retry_after`` is in seconds when the API said so."""
+
+    def __init__(self, message: str, status: int = 429, retry_after: float | None = None) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class UpstreamFailure(ApiError):
+    """5xx: the service failed."""
+
+
+class BadResponse(ApiError):
+    """A 2xx answer whose body cannot be used (not JSON, HTML, truncated, over the size cap)."""
+
+
+class RedirectRefused(ApiError):
+    """A redirect the bridge will not follow (other origin, https→http, too many hops)."""
+
+
+class TransportError(FootageError):
+    """No HTTP answer: timeout, connection refused, DNS or TLS failure."""

@@ -1,0 +1,93 @@
+"""Start the sandbox and the bridge as subprocesses, the way a user or an MCP host does.
+
+Used by ``footage-mcp demo`` and by the tests. The sandbox is started with ``--port 0`` and
+announces its address with one ``READY <base-url>`` line on stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from mcp import StdioServerParameters
+
+SANDBOX_TOKEN = "sandbox-token"
+READY_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunningSandbox:
+    base_url: str
+    token: str
+    process: subprocess.Popen[str]
+
+
+@contextmanager
+def sandbox_process(
+    *, shape: str = "hal", token: str = SANDBOX_TOKEN, alt_routes: bool = False, extra_args: tuple[str, ...] = ()
+) -> Iterator[RunningSandbox]:
+    """Run ``footage-mcp sandbox --port 0`` until the block ends; yields its base URL.
+
+    Raises:
+        RuntimeError: the sandbox did not print its READY line in time (its stderr is included).
+    """
+    args = [sys.executable, "-m", "footage_mcp", "sandbox", "--port", "0", "--shape", shape, "--token", token]
+    if alt_routes:
+        args.append("--alt-routes")
+    args.extend(extra_args)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env
+    )
+    try:
+        base_url = _await_ready(proc)
+        yield RunningSandbox(base_url=base_url, token=token, process=proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+def _await_ready(proc: subprocess.Popen[str]) -> str:
+    found: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("READY "):
+                found.append(line.split(None, 1)[1].strip())
+                done.set()
+                break
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    done.wait(READY_TIMEOUT_SECONDS)
+    if not found:
+        proc.kill()
+        err = proc.stderr.read() if proc.stderr else ""
+        raise RuntimeError(f"the sandbox did not start: {err.strip()[-2000:]}")
+    # keep draining stderr so the sandbox never blocks on a full pipe
+    threading.Thread(target=lambda: proc.stderr and proc.stderr.read(), daemon=True).start()
+    return found[0]
+
+
+def bridge_parameters(base_url: str, token: str | None, env: Mapping[str, str] | None = None) -> StdioServerParameters:
+    """How an MCP host would start the bridge: ``python -m footage_mcp`` on stdio."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    child_env.update({"FOOTAGE_BASE_URL": base_url, "PYTHONUTF8": "1"})
+    if token is not None:
+        child_env["FOOTAGE_API_TOKEN"] = token
+    child_env.update(env or {})
+    return StdioServerParameters(command=sys.executable, args=["-m", "footage_mcp", "serve"], env=child_env)

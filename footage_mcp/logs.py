@@ -1,0 +1,45 @@
+"""stderr logging for the CLI process, with the token redacted from every line.
+
+Only the CLI entry point calls :func:`configure_logging` (the process is ours there);
+library code only creates loggers. stdout is never used for logs: under ``serve`` it
+carries JSON-RPC alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+REDACTED = "[redacted]"
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose output never contains the given secrets (message, args, tracebacks)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def configure_logging(level: str, secrets: list[str | None]) -> None:
+    """Send all logging to stderr at ``level`` with ``secrets`` redacted.
+
+    Installs one handler on the root logger (replacing any) so that library loggers —
+    the MCP SDK, httpx, httpcore — are redacted too, and so the SDK's own
+    ``logging.basicConfig`` call becomes a no-op.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", [s for s in secrets if s])
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

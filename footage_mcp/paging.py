@@ -1,0 +1,72 @@
+"""Opaque ``next_cursor`` values for the model.
+
+A cursor wraps where the next page comes from: the absolute URL the API gave (or the
+bridge built from an API cursor or page number), how many items of that page were already
+handed out, and the list it belongs to. It is urlsafe base64 of compact JSON plus a
+checksum, so a truncated or edited cursor is detected. It is validated again on use: it
+must lead to the base origin and under the base path, and belong to the same list.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from footage_mcp.errors import InvalidCursor
+
+MAX_CURSOR_CHARS = 4096
+_BAD = "the cursor is not valid for {what}: pass the next_cursor of the previous {what} result unchanged, or omit it to start again"
+
+
+@dataclass(frozen=True, slots=True)
+class CursorState:
+    """Where the next page starts: ``url`` (absolute), ``skip`` items already returned, ``scope``."""
+
+    url: str
+    skip: int
+    scope: str
+
+
+class CursorCodec:
+    """Encodes and checks cursors for one base URL (the checksum is keyed by the base URL)."""
+
+    def __init__(self, base_url: str) -> None:
+        self._key = hashlib.sha256(("footage-mcp cursor " + base_url).encode()).digest()
+
+    def _mac(self, payload: bytes) -> str:
+        return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()[:9]).decode()
+
+    def encode(self, state: CursorState) -> str:
+        payload = json.dumps({"u": state.url, "s": state.skip, "c": state.scope}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + self._mac(payload)
+
+    def decode(self, cursor: str, scope: str, what: str) -> CursorState:
+        """The state inside ``cursor``.
+
+        Raises:
+            InvalidCursor: not a cursor of this bridge, edited, or from another list (``what``
+                names the tool for the message).
+        """
+        bad = InvalidCursor(_BAD.format(what=what))
+        if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_CHARS or "." not in cursor:
+            raise bad
+        body, _, mac = cursor.strip().rpartition(".")
+        try:
+            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            data = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            raise bad from None
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise bad
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("u"), str)
+            or not isinstance(data.get("s"), int)
+            or data["s"] < 0
+            or data.get("c") != scope
+        ):
+            raise bad
+        return CursorState(url=data["u"], skip=data["s"], scope=data["c"])

@@ -1,0 +1,107 @@
+"""MCP resources (interface.md, 'Resources').
+
+=====================================  ====================================
+URI                                    content
+=====================================  ====================================
+footage://albums                       first page of albums (JSON)
+footage://albums/{album_id}            one album (JSON)
+footage://assets/{asset_id}            one asset (JSON)
+footage://assets/{asset_id}/preview    the preview image (blob)
+footage://archive/configuration        the public archive configuration (JSON)
+=====================================  ====================================
+
+A failure becomes a JSON-RPC error with the same short message a tool would give
+(-32602 for a missing album/asset, as the SDK maps ``ResourceNotFoundError``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from pydantic import BaseModel
+
+from footage_mcp.errors import FootageError, NotFound
+from footage_mcp.models import ArchiveConfiguration
+from footage_mcp.api import FootageApi
+from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump
+from footage_mcp.tools.assets import preview_image
+
+T = TypeVar("T")
+JSON = "application/json"
+
+
+async def _safe(op: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await op()
+    except NotFound as exc:
+        raise ResourceNotFoundError(exc.message) from None
+    except FootageError as exc:
+        raise ResourceError(exc.message) from None
+
+
+def _json(model: BaseModel) -> str:
+    return json.dumps(compact_dump(model), ensure_ascii=False, separators=(",", ":"))
+
+
+def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
+    """Add the resources; ``api_of`` returns the lifespan's API (static resources get no Context)."""
+
+    @mcp.resource(
+        "footage://albums",
+        name="albums",
+        title="Albums",
+        mime_type=JSON,
+        description="The first page of albums (id, name, short description, asset count).",
+    )
+    async def albums_resource() -> str:
+        api = api_of()
+        return _json(await _safe(lambda: api.list_albums(query=None, limit=DEFAULT_LIMIT, cursor=None)))
+
+    @mcp.resource(
+        "footage://albums/{album_id}", name="album", title="Album", mime_type=JSON, description="One album's details."
+    )
+    async def album_resource(album_id: str) -> str:
+        api = api_of()
+        return _json(await _safe(lambda: api.get_album(check_id(album_id, "album"))))
+
+    @mcp.resource(
+        "footage://assets/{asset_id}", name="asset", title="Asset", mime_type=JSON, description="One asset's details."
+    )
+    async def asset_resource(asset_id: str) -> str:
+        api = api_of()
+        return _json(await _safe(lambda: api.get_asset(check_id(asset_id, "asset"))))
+
+    @mcp.resource(
+        "footage://assets/{asset_id}/preview",
+        name="asset_preview",
+        title="Asset preview",
+        mime_type="image/jpeg",
+        description="The asset's preview image, at most 768 px on the long edge.",
+    )
+    async def preview_resource(asset_id: str) -> bytes:
+        api = api_of()
+
+        async def op() -> bytes:
+            data, _mime, _w, _h = await preview_image(api, check_id(asset_id, "asset"), formats=("image/jpeg",))
+            return data
+
+        return await _safe(op)
+
+    @mcp.resource(
+        "footage://archive/configuration",
+        name="archive_configuration",
+        title="Archive configuration",
+        mime_type=JSON,
+        description="The public archive configuration (no token needed).",
+    )
+    async def archive_resource() -> str:
+        api = api_of()
+
+        async def op() -> ArchiveConfiguration:
+            return ArchiveConfiguration(configuration=await api.archive_configuration())
+
+        return _json(await _safe(op))

@@ -1,0 +1,126 @@
+"""What every tool module shares: argument types, the lifespan state, and result building.
+
+Tools return ``CallToolResult`` built here, so that (a) structured content is the model's
+compact JSON with nulls dropped, (b) the text block mirrors it compactly, and (c) a
+:class:`~footage_mcp.errors.FootageError` becomes one short ``isError`` message without
+structured content. An unexpected exception is logged (to stderr, redacted) and reported
+as an internal error without its text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from footage_mcp.api import FootageApi
+from footage_mcp.errors import FootageError, InvalidArgument
+
+log = logging.getLogger("footage_mcp.tools")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_ID_CHARS = 256
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+"""Every tool of this bridge only reads from the Footage API (an open world)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """The lifespan state: one :class:`FootageApi` (one HTTP pool) for the server's lifetime."""
+
+    api: FootageApi
+
+
+AlbumId = Annotated[str, Field(description="Album id, as returned by list_albums (e.g. the 'id' of an album).")]
+AssetId = Annotated[str, Field(description="Asset id, as returned by search_assets or list_album_assets.")]
+Limit = Annotated[
+    int, Field(description=f"Items per page, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT}); out-of-range values are clamped.")
+]
+Cursor = Annotated[
+    str | None,
+    Field(description="Opaque next_cursor from the previous page of the same listing; omit for the first page."),
+]
+
+
+def api_of(ctx: Context[Any, Any]) -> FootageApi:
+    state: AppState = ctx.request_context.lifespan_context
+    return state.api
+
+
+def clamp_limit(limit: int) -> int:
+    return max(1, min(MAX_LIMIT, int(limit)))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_id(value: str, what: str) -> str:
+    """A stripped id, or InvalidArgument (empty, too long, control characters, '.' or '..')."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidArgument(f"{what}_id must not be empty; e.g. {_example(what)}")
+    if len(text) > MAX_ID_CHARS:
+        raise InvalidArgument(
+            f"{what}_id is longer than {MAX_ID_CHARS} characters; pass an id as listed, e.g. {_example(what)}"
+        )
+    if _CONTROL.search(text) or text in (".", ".."):
+        raise InvalidArgument(f"{what}_id contains characters no id has; pass an id as listed, e.g. {_example(what)}")
+    return text
+
+
+def _example(what: str) -> str:
+    return "an 'id' from list_albums" if what == "album" else "an 'id' from search_assets"
+
+
+def check_date(value: str | None, name: str) -> str | None:
+    """An ISO 8601 date or date-time, normalised; InvalidArgument otherwise."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        return moment.isoformat()
+    except ValueError:
+        raise InvalidArgument(f"{name} must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z)") from None
+
+
+def compact_dump(model: BaseModel) -> dict[str, Any]:
+    """The model as JSON-ready data with nulls and empty extras dropped (``next_cursor`` kept)."""
+    data = model.model_dump(mode="json", exclude_none=True)
+    if "next_cursor" in type(model).model_fields:
+        data.setdefault("next_cursor", None)
+    return data
+
+
+def ok(model: BaseModel) -> CallToolResult:
+    data = compact_dump(model)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
+    """Run ``op`` and turn failures into one short ``isError`` result."""
+    try:
+        return await op(api_of(ctx))
+    except FootageError as exc:
+        log.info("tool call failed: %s", exc.message)
+        return error(exc.message)
+    except Exception:  # a bug of ours: log it, tell the model without details
+        log.exception("unexpected error in a tool call")
+        return error("internal error in footage-mcp (see the server's stderr log); try again or report it")

@@ -1,0 +1,71 @@
+"""Asset tools: get_asset, get_asset_preview."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ImageContent, TextContent
+
+from footage_mcp.api import FootageApi
+from footage_mcp.errors import BadResponse
+from footage_mcp.imaging import PASSTHROUGH_TYPES, fit_preview
+from footage_mcp.models import Asset
+from footage_mcp.tools._common import READ_ONLY, AssetId, check_id, guarded, ok
+
+
+async def preview_image(
+    api: FootageApi, asset_id: str, formats: tuple[str, ...] = PASSTHROUGH_TYPES
+) -> tuple[bytes, str, int, int]:
+    """The asset's preview rendition, fitted for a model (see :mod:`footage_mcp.imaging`).
+
+    Raises:
+        NotFound: no such asset or no preview. BadResponse: not an image.
+    """
+    data, mime = await api.get_preview(asset_id)
+    try:
+        image = fit_preview(data, mime, formats)
+    except ValueError:
+        raise BadResponse(f"the preview of asset '{asset_id}' is not a readable image") from None
+    return image.data, image.mime_type, image.width, image.height
+
+
+def register(mcp: Any) -> None:
+    server: MCPServer[Any] = mcp
+
+    @server.tool(
+        title="Get asset",
+        description=(
+            "Get one asset's details: name, media type, MIME type, size in bytes, duration in seconds, "
+            "pixel size, dates, description, keywords, labels, albums, relations to other assets and "
+            "whether a preview exists."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def get_asset(ctx: Context[Any, Any], asset_id: AssetId) -> Annotated[CallToolResult, Asset]:
+        async def op(api: FootageApi) -> CallToolResult:
+            return ok(await api.get_asset(check_id(asset_id, "asset")))
+
+        return await guarded(ctx, op)
+
+    @server.tool(
+        title="Get asset preview",
+        description=(
+            "Show an asset's preview image (for a video its poster frame), downscaled to at most 768 px "
+            "on the long edge. Use it to look at a shot before choosing it."
+        ),
+        annotations=READ_ONLY,
+    )
+    async def get_asset_preview(ctx: Context[Any, Any], asset_id: AssetId) -> CallToolResult:
+        async def op(api: FootageApi) -> CallToolResult:
+            checked = check_id(asset_id, "asset")
+            data, mime, width, height = await preview_image(api, checked)
+            return CallToolResult(
+                content=[
+                    ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mime_type=mime),
+                    TextContent(type="text", text=f"Preview of asset {checked} ({width}×{height}, {mime})"),
+                ]
+            )
+
+        return await guarded(ctx, op)

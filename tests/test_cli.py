@@ -1,0 +1,76 @@
+"""The command line: configuration refusals, --version, and nothing but JSON-RPC on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from footage_mcp import __version__
+from footage_mcp.config import Settings
+
+
+def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "footage_mcp", *args], input=stdin, capture_output=True, text=True,
+        env={**clean, **(env or {})}, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://example.com/api/asset", "must use https"),
+        ("https://user:pw@app.footage.one/api/asset", "must not contain credentials"),
+        ("https://app.footage.one/api/asset?x=1", "must not contain a query"),
+        ("ftp://app.footage.one/api/asset", "must be an https:// URL"),
+        ("not a url", "must be an https:// URL"),
+    ],
+)
+def test_bad_base_url_is_refused_with_one_line_and_status_2(url: str, says: str) -> None:
+    result = run(["serve"], {"FOOTAGE_BASE_URL": url, "FOOTAGE_API_TOKEN": "secret-tok"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and lines[0].startswith("footage-mcp: configuration error:")
+    assert "secret-tok" not in result.stderr and "pw" not in result.stderr
+
+
+def test_loopback_http_is_allowed_and_trailing_slash_dropped() -> None:
+    for host in ("127.0.0.1:8765", "localhost:1", "[::1]:80"):
+        assert Settings(base_url=f"http://{host}/api/asset/").base_url == f"http://{host}/api/asset"
+
+
+def test_token_alias_and_repr_never_shows_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FOOTAGE_API_TOKEN", raising=False)
+    monkeypatch.setenv("FOOTAGE_API_KEY", "  canary-alias-token \n")
+    settings = Settings()
+    assert settings.token == "canary-alias-token"
+    assert "canary-alias-token" not in repr(settings) and "canary-alias-token" not in str(settings)
+
+
+def test_version() -> None:
+    result = run(["--version"])
+    assert result.returncode == 0 and result.stdout.strip() == f"footage-mcp {__version__}"
+
+
+def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
+    """The API is unreachable (port 9): initialize and tools/list still answer, stdout is pure JSON-RPC."""
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    stdin = "".join(json.dumps(m) + "\n" for m in messages)
+    result = run([], {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok",
+                      "FOOTAGE_LOG_LEVEL": "DEBUG"}, stdin)
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in replies] == [1, 2]
+    assert replies[0]["result"]["serverInfo"]["name"] == "footage"
+    assert len(replies[1]["result"]["tools"]) == 9
+    assert "127.0.0.1:9" not in result.stderr  # no REST I/O happened

@@ -1,0 +1,315 @@
+"""The REST client and the API layer over httpx.MockTransport: auth, redirects, errors, paging, routes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from footage_mcp.api import FootageApi
+from footage_mcp.client import RestClient
+from footage_mcp.config import Settings
+from footage_mcp.errors import (
+    BadRequest,
+    BadResponse,
+    ConfigError,
+    Forbidden,
+    InvalidArgument,
+    InvalidCursor,
+    NotFound,
+    RateLimited,
+    RedirectRefused,
+    TokenMissing,
+    TransportError,
+    Unauthorized,
+    UpstreamFailure,
+)
+
+BASE = "https://api.test/api/asset"
+TOKEN = "tok-123456"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+pytestmark = pytest.mark.anyio
+
+
+def make_api(handler: Handler, token: str | None = TOKEN, overrides: dict[str, str] | None = None) -> FootageApi:
+    settings = Settings(api_token=token, base_url=BASE, timeout=5)
+    return FootageApi(RestClient(settings, transport=httpx.MockTransport(handler)), overrides or {})
+
+
+def root(links: dict[str, object] | None = None) -> httpx.Response:
+    return httpx.Response(200, json={"_links": links or {}})
+
+
+async def test_api_key_header_is_sent_to_the_base_origin_only() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append((req.url.host, req.headers.get("apiKey")))
+        if req.url.path == "/api/asset/":
+            return root()
+        if req.url.host == "api.test":
+            return httpx.Response(302, headers={"location": "https://cdn.test/p.jpg"})
+        return httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
+
+    api = make_api(handler)
+    data, mime = await api.get_preview("a1")
+    assert (data, mime) == (b"\xff\xd8jpeg", "image/jpeg")
+    assert ("api.test", TOKEN) in seen
+    assert ("cdn.test", None) in seen  # followed for a preview, but without the token
+
+
+async def test_json_redirect_to_another_origin_is_refused() -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(307, headers={"location": "https://evil.test/api/asset/albums/x"})
+
+    with pytest.raises(RedirectRefused, match="another origin"):
+        await make_api(handler).get_album("x")
+
+
+async def test_same_origin_redirects_are_followed_up_to_five() -> None:
+    hops: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        hops.append(req.url.path)
+        n = len(hops)
+        if req.url.path.endswith("/final"):
+            return httpx.Response(200, json={"id": "x", "name": "X"})
+        return httpx.Response(301, headers={"location": f"/api/asset/hop{n}" if n < 3 else "/api/asset/final"})
+
+    album = await make_api(handler).get_album("x")
+    assert album.name == "X" and len(hops) == 4
+
+    def looping(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(302, headers={"location": "/api/asset/again"})
+
+    with pytest.raises(RedirectRefused, match="more than 5"):
+        await make_api(looping).get_album("x")
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "exc", "text"),
+    [
+        (400, {}, {"message": "size must be <= 200"}, BadRequest, "size must be <= 200"),
+        (401, {}, {}, Unauthorized, "generate a new API key at app.footage.one/account"),
+        (403, {}, {}, Forbidden, "no permission"),
+        (404, {}, {}, NotFound, "album 'x' not found — list_albums shows valid ids"),
+        (429, {"retry-after": "7"}, {}, RateLimited, "retry in 7 s"),
+        (503, {}, {}, UpstreamFailure, "retrying in a moment may help"),
+        (500, {}, {}, UpstreamFailure, "retrying is unlikely to help"),
+    ],
+)
+async def test_error_statuses_become_actionable_messages(
+    status: int, headers: dict[str, str], body: object, exc: type[Exception], text: str
+) -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(status, json=body, headers=headers)
+
+    with pytest.raises(exc) as info:
+        await make_api(handler).get_album("x")
+    assert text in str(info.value)
+
+
+async def test_html_and_invalid_json_bodies() -> None:
+    def html(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html><body>login</body></html>", headers={"content-type": "text/html"})
+
+    with pytest.raises(BadResponse, match="HTML page") as info:
+        await make_api(html).archive_configuration()
+    assert "<html" not in str(info.value)
+
+    def cut(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"a": [1, 2', headers={"content-type": "application/json"})
+
+    with pytest.raises(BadResponse, match="not valid JSON"):
+        await make_api(cut).archive_configuration()
+
+
+async def test_error_excerpt_never_contains_the_token() -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(400, json={"message": f"bad apiKey {TOKEN} for user"})
+
+    with pytest.raises(BadRequest) as info:
+        await make_api(handler).get_album("x")
+    assert TOKEN not in str(info.value) and "[redacted]" in str(info.value)
+
+
+async def test_connection_refused_is_a_transport_error() -> None:
+    settings = Settings(api_token=TOKEN, base_url="http://127.0.0.1:9/api/asset", timeout=2)
+    api = FootageApi(RestClient(settings), {})
+    with pytest.raises(TransportError, match="refused"):
+        await api.archive_configuration()
+    await api.rest.aclose()
+
+
+async def test_token_routes_without_token_make_no_request() -> None:
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req.url.path)
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json={"archiveName": "A"})
+
+    api = make_api(handler, token=None)
+    with pytest.raises(TokenMissing, match="FOOTAGE_API_TOKEN"):
+        await api.get_album("x")
+    assert await api.archive_configuration() == {"archiveName": "A"}
+    assert "/api/asset/albums/x" not in calls
+
+
+async def test_ids_are_one_percent_encoded_path_segment() -> None:
+    paths: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        paths.append(req.url.raw_path.decode())
+        return httpx.Response(404, json={})
+
+    api = make_api(handler)
+    for bad in ("../albums", "a/b", "x?y=1", "a#b"):
+        with pytest.raises(NotFound):
+            await api.get_album(bad)
+    assert paths == [
+        "/api/asset/albums/..%2Falbums",
+        "/api/asset/albums/a%2Fb",
+        "/api/asset/albums/x%3Fy%3D1",
+        "/api/asset/albums/a%23b",
+    ]
+
+
+@pytest.mark.parametrize("path", ["../x", "/../x", "a/%2e%2e/b", "https://evil.test/x", "//evil.test/x", "a\\b",
+                                  "albums?x=1", "%2F%2Fevil"])
+def test_api_get_paths_cannot_leave_the_base(path: str) -> None:
+    api = make_api(lambda r: httpx.Response(200))
+    with pytest.raises(InvalidArgument):
+        api.resolve_path(path)
+
+
+def test_api_get_paths_resolve_under_the_base() -> None:
+    api = make_api(lambda r: httpx.Response(200))
+    assert api.resolve_path("/albums") == BASE + "/albums"
+    assert api.resolve_path("public/status") == BASE + "/public/status"
+
+
+async def test_paging_with_server_pages_larger_than_limit_loses_nothing() -> None:
+    items = [{"id": f"a{i}"} for i in range(7)]
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json=items)  # ignores size, no next link
+
+    api = make_api(handler)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = await api.list_albums(query=None, limit=3, cursor=cursor)
+        seen += [a.id for a in page.albums]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [f"a{i}" for i in range(7)]
+
+
+async def test_continuations_that_do_not_advance_end_the_listing_with_a_note() -> None:
+    def same_cursor(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root({"albums": {"href": "/api/asset/albums{?cursor,size}", "templated": True}})
+        return httpx.Response(200, json={"items": [{"id": "a"}], "nextCursor": "C1"})
+
+    api = make_api(same_cursor)
+    first = await api.list_albums(query=None, limit=5, cursor=None)
+    assert first.next_cursor is not None
+    second = await api.list_albums(query=None, limit=5, cursor=first.next_cursor)
+    assert second.next_cursor is None
+    assert second.note is not None and "same cursor again" in second.note
+
+    def foreign(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json={"items": [{"id": "a"}], "next": "https://evil.test/api/asset/albums?p=2"})
+
+    page = await make_api(foreign).list_albums(query=None, limit=5, cursor=None)
+    assert page.next_cursor is None and page.note is not None and "outside the base URL" in page.note
+
+    def empty(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json={"items": [{"id": "a"}], "nextCursor": ""})
+
+    page = await make_api(empty).list_albums(query=None, limit=5, cursor=None)
+    assert page.next_cursor is None and page.note is not None and "empty continuation cursor" in page.note
+
+
+async def test_forged_and_foreign_cursors_are_refused() -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json={"items": [{"id": "a"}], "next": "/api/asset/albums?page=1"})
+
+    api = make_api(handler)
+    page = await api.list_albums(query=None, limit=5, cursor=None)
+    assert page.next_cursor is not None
+    with pytest.raises(InvalidCursor, match="search_assets"):
+        await api.search_assets({}, limit=5, cursor=page.next_cursor)  # another list's cursor
+    body, mac = page.next_cursor.rsplit(".", 1)
+    with pytest.raises(InvalidCursor):
+        await api.list_albums(query=None, limit=5, cursor=body[:-2] + "AA." + mac)
+    other = make_api(handler)
+    other.base_url = "x"
+    with pytest.raises(InvalidCursor):
+        await api.list_albums(query=None, limit=5, cursor="eyJ1IjoiaHR0cHM6Ly9ldmlsLnRlc3QiLCJzIjowLCJjIjoiYWxidW1zIn0.xx")
+
+
+async def test_discovery_link_replaces_default_route_and_config_overrides_both(tmp_path: Path) -> None:
+    paths: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root({
+                "search-assets": {"href": "/api/asset/v2/find{?text,limit,cursor}", "templated": True},
+                "album": {"href": "https://other.test/albums/{id}", "templated": True},
+            })
+        paths.append(str(req.url).removeprefix("https://api.test"))
+        return httpx.Response(200, json={"items": [], "id": "x"})
+
+    api = make_api(handler, overrides={"album_assets": "/collections/{id}/media{?size}"})
+    await api.search_assets({"q": "paris", "label": "#bw"}, limit=7, cursor=None)
+    page = await api.list_album_assets("al 1", limit=3, cursor=None)
+    await api.get_album("x")  # the other-origin link is ignored: default route
+    assert paths == [
+        "/api/asset/v2/find?text=paris&limit=7",
+        "/api/asset/collections/al%201/media?size=3",
+        "/api/asset/albums/x",
+    ]
+    assert page.assets == []
+    result = await api.search_assets({"label": "#bw"}, limit=7, cursor=None)
+    assert result.note is not None and "takes no 'label' parameter" in result.note
+
+
+def test_routes_file_json_and_toml_and_unknown_names(tmp_path: Path) -> None:
+    js = tmp_path / "r.json"
+    js.write_text(json.dumps({"search": "/s{?q}"}))
+    assert Settings(base_url=BASE, routes=js).route_overrides() == {"search": "/s{?q}"}
+    toml = tmp_path / "r.toml"
+    toml.write_text('[routes]\nalbum-assets = "/a/{id}/x"\n')
+    assert Settings(base_url=BASE, routes=toml).route_overrides() == {"album-assets": "/a/{id}/x"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"albumz": "/x"}))
+    with pytest.raises(ConfigError, match="unknown route 'albumz'"):
+        make_api(lambda r: httpx.Response(200), overrides=Settings(base_url=BASE, routes=bad).route_overrides())
