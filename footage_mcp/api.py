@@ -123,7 +123,7 @@ class FootageApi:
         await self._refresh_routes()
         if self._root_error is not None:
             raise self._root_error
-        links = [ApiLink(name=l.name, href=l.href, templated=l.templated) for l in self._links or []]
+        links = [ApiLink(name=k.name, href=k.href, templated=k.templated) for k in self._links or []]
         note = None if links else "the discovery root offers no links; the bridge uses its default routes"
         return ApiLinks(links=links, note=note)
 

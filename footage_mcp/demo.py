@@ -31,14 +31,16 @@ def _structured(result: CallToolResult, tool: str) -> dict[str, Any]:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f" {minutes}:{secs:02d}"
 
 
 def _asset_line(asset: dict[str, Any]) -> str:
     kind = asset.get("media_type") or "?"
     date = (asset.get("created") or "")[:10]
-    return f"    {asset.get('name') or '(untitled)':<48} {kind:<8}{_duration(asset.get('duration_seconds')):>7}  {date}  [{asset['id']}]"
+    name = asset.get("name") or "(untitled)"
+    name = name if len(name) <= 48 else name[:47] + "…"
+    return f"    {name:<48} {kind:<8}{_duration(asset.get('duration_seconds')):>7}  {date}  [{asset['id']}]"
 
 
 async def run_demo(out: Any = sys.stdout) -> None:
@@ -50,16 +52,20 @@ async def run_demo(out: Any = sys.stdout) -> None:
         say("Starting the bridge over stdio: python -m footage_mcp serve")
         async with Client(bridge_parameters(sandbox.base_url, sandbox.token)) as client:
             info = client.server_info
-            say(f"Connected to {info.name if info else 'footage'} {info.version if info else ''}, "
-                f"protocol {client.protocol_version}")
+            say(
+                f"Connected to {info.name if info else 'footage'} {info.version if info else ''}, "
+                f"protocol {client.protocol_version}"
+            )
             tools = (await client.list_tools()).tools
             say(f"\nTools offered ({len(tools)}):")
             for tool in tools:
                 say(f"    {tool.name:<28} {tool.title or ''}")
 
             found = _structured(await client.call_tool("search_assets", {"query": SEARCH, "limit": 8}), "search")
-            say(f"\nsearch_assets(query={SEARCH!r}): {found.get('total', len(found['assets']))} hits, first "
-                f"{len(found['assets'])}:")
+            say(
+                f"\nsearch_assets(query={SEARCH!r}): {found.get('total', len(found['assets']))} hits, first "
+                f"{len(found['assets'])}:"
+            )
             for asset in found["assets"]:
                 say(_asset_line(asset))
 
@@ -81,8 +87,16 @@ async def run_demo(out: Any = sys.stdout) -> None:
             asset_id = found["assets"][0]["id"] if found["assets"] else listing["assets"][0]["id"]
             asset = _structured(await client.call_tool("get_asset", {"asset_id": asset_id}), "get_asset")
             say(f"\nAsset {asset.get('name')!r} [{asset['id']}]")
-            for key in ("media_type", "mime_type", "size_bytes", "duration_seconds", "width", "height", "created",
-                        "description"):
+            for key in (
+                "media_type",
+                "mime_type",
+                "size_bytes",
+                "duration_seconds",
+                "width",
+                "height",
+                "created",
+                "description",
+            ):
                 if asset.get(key) is not None:
                     say(f"    {key:<17} {asset[key]}")
             for key in ("keywords", "labels", "albums"):

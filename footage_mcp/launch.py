@@ -41,9 +41,7 @@ def sandbox_process(
         args.append("--alt-routes")
     args.extend(extra_args)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
-    proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env
-    )
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
     try:
         base_url = _await_ready(proc)
         yield RunningSandbox(base_url=base_url, token=token, process=proc)

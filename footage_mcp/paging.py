@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from footage_mcp.errors import InvalidCursor
 
 MAX_CURSOR_CHARS = 4096
-_BAD = "the cursor is not valid for {what}: pass the next_cursor of the previous {what} result unchanged, or omit it to start again"
+_BAD = (
+    "the cursor is not valid for {what}: pass the next_cursor of the previous {what} result unchanged, "
+    "or omit it to start again"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
+from footage_mcp.api import FootageApi
 from footage_mcp.errors import FootageError, NotFound
 from footage_mcp.models import ArchiveConfiguration
-from footage_mcp.api import FootageApi
 from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump
 from footage_mcp.tools.assets import preview_image
 

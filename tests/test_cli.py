@@ -16,8 +16,12 @@ from footage_mcp.config import Settings
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
     return subprocess.run(
-        [sys.executable, "-m", "footage_mcp", *args], input=stdin, capture_output=True, text=True,
-        env={**clean, **(env or {})}, timeout=60,
+        [sys.executable, "-m", "footage_mcp", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=60,
     )
 
 
@@ -61,14 +65,25 @@ def test_version() -> None:
 def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
     """The API is unreachable (port 9): initialize and tools/list still answer, stdout is pure JSON-RPC."""
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ]
     stdin = "".join(json.dumps(m) + "\n" for m in messages)
-    result = run([], {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok",
-                      "FOOTAGE_LOG_LEVEL": "DEBUG"}, stdin)
+    result = run(
+        [],
+        {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok", "FOOTAGE_LOG_LEVEL": "DEBUG"},
+        stdin,
+    )
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in replies] == [1, 2]
     assert replies[0]["result"]["serverInfo"]["name"] == "footage"

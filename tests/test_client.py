@@ -192,8 +192,9 @@ async def test_ids_are_one_percent_encoded_path_segment() -> None:
     ]
 
 
-@pytest.mark.parametrize("path", ["../x", "/../x", "a/%2e%2e/b", "https://evil.test/x", "//evil.test/x", "a\\b",
-                                  "albums?x=1", "%2F%2Fevil"])
+@pytest.mark.parametrize(
+    "path", ["../x", "/../x", "a/%2e%2e/b", "https://evil.test/x", "//evil.test/x", "a\\b", "albums?x=1", "%2F%2Fevil"]
+)
 def test_api_get_paths_cannot_leave_the_base(path: str) -> None:
     api = make_api(lambda r: httpx.Response(200))
     with pytest.raises(InvalidArgument):
@@ -273,7 +274,9 @@ async def test_forged_and_foreign_cursors_are_refused() -> None:
     other = make_api(handler)
     other.base_url = "x"
     with pytest.raises(InvalidCursor):
-        await api.list_albums(query=None, limit=5, cursor="eyJ1IjoiaHR0cHM6Ly9ldmlsLnRlc3QiLCJzIjowLCJjIjoiYWxidW1zIn0.xx")
+        await api.list_albums(
+            query=None, limit=5, cursor="eyJ1IjoiaHR0cHM6Ly9ldmlsLnRlc3QiLCJzIjowLCJjIjoiYWxidW1zIn0.xx"
+        )
 
 
 async def test_discovery_link_replaces_default_route_and_config_overrides_both(tmp_path: Path) -> None:
@@ -281,10 +284,12 @@ async def test_discovery_link_replaces_default_route_and_config_overrides_both(t
 
     def handler(req: httpx.Request) -> httpx.Response:
         if req.url.path == "/api/asset/":
-            return root({
-                "search-assets": {"href": "/api/asset/v2/find{?text,limit,cursor}", "templated": True},
-                "album": {"href": "https://other.test/albums/{id}", "templated": True},
-            })
+            return root(
+                {
+                    "search-assets": {"href": "/api/asset/v2/find{?text,limit,cursor}", "templated": True},
+                    "album": {"href": "https://other.test/albums/{id}", "templated": True},
+                }
+            )
         paths.append(str(req.url).removeprefix("https://api.test"))
         return httpx.Response(200, json={"items": [], "id": "x"})
 

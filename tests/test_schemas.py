@@ -20,8 +20,15 @@ from footage_mcp.server import build_server
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 EXPECTED_TOOLS = {
-    "list_albums", "get_album", "list_album_assets", "search_assets", "get_asset", "get_asset_preview",
-    "get_archive_configuration", "list_api_links", "api_get",
+    "list_albums",
+    "get_album",
+    "list_album_assets",
+    "search_assets",
+    "get_asset",
+    "get_asset_preview",
+    "get_archive_configuration",
+    "list_api_links",
+    "api_get",
 }
 
 pytestmark = pytest.mark.anyio
@@ -39,7 +46,9 @@ async def test_tool_schemas_match_the_snapshot() -> None:
     if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
         SNAPSHOT.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     recorded = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
-    assert current == recorded, "tool schemas changed: review, then UPDATE_SNAPSHOTS=1 uv run pytest tests/test_schemas.py"
+    assert current == recorded, (
+        "tool schemas changed: review, then UPDATE_SNAPSHOTS=1 uv run pytest tests/test_schemas.py"
+    )
 
 
 async def test_every_interface_tool_is_offered_with_title_descriptions_and_annotations() -> None:
@@ -49,7 +58,10 @@ async def test_every_interface_tool_is_offered_with_title_descriptions_and_annot
         assert re.fullmatch(r"^[a-z][a-z0-9_]{0,39}$", name)
         assert tool["title"] and len(tool["description"]) > 40
         assert tool["annotations"] == {
-            "readOnlyHint": True, "destructiveHint": False, "idempotentHint": True, "openWorldHint": True,
+            "readOnlyHint": True,
+            "destructiveHint": False,
+            "idempotentHint": True,
+            "openWorldHint": True,
         }
         for param, schema in tool["inputSchema"].get("properties", {}).items():
             assert schema.get("description"), f"{name}.{param} has no description"

@@ -56,8 +56,9 @@ def test_hal_empty_page_without_embedded() -> None:
 
 
 def test_bare_array_with_link_header_and_total_header() -> None:
-    page = parse_list([{"uuid": "1"}, {"uuid": "2"}], rel="assets", link_next="/api/asset/assets?page=1",
-                      total_header="42")
+    page = parse_list(
+        [{"uuid": "1"}, {"uuid": "2"}], rel="assets", link_next="/api/asset/assets?page=1", total_header="42"
+    )
     assert [i["uuid"] for i in page.items] == ["1", "2"]
     assert page.next_url == "/api/asset/assets?page=1"
     assert page.total == 42
@@ -197,14 +198,28 @@ def test_sizes(value: Any, expected: int | None) -> None:
 
 
 def test_camel_case_asset() -> None:
-    asset = parse_asset({
-        "id": "a1", "name": "Eiffel", "mediaType": "video", "mimeType": "video/mp4", "fileSize": 1000,
-        "durationMs": 5000, "width": 1920, "height": 1080, "createdAt": "2020-01-02T03:04:05Z",
-        "updatedAt": "2021-01-02T03:04:05Z", "description": "Tower", "keywords": ["Paris"], "labels": ["#bw"],
-        "albumIds": ["al1"], "previewAvailable": True, "rating": 4,
-        "relations": [{"type": "segment", "target": "a2", "direction": "one-way", "timeIn": 1.5, "timeOut": 3}],
-        "_links": {"self": {"href": "https://x/api/asset/assets/a1"}},
-    })
+    asset = parse_asset(
+        {
+            "id": "a1",
+            "name": "Eiffel",
+            "mediaType": "video",
+            "mimeType": "video/mp4",
+            "fileSize": 1000,
+            "durationMs": 5000,
+            "width": 1920,
+            "height": 1080,
+            "createdAt": "2020-01-02T03:04:05Z",
+            "updatedAt": "2021-01-02T03:04:05Z",
+            "description": "Tower",
+            "keywords": ["Paris"],
+            "labels": ["#bw"],
+            "albumIds": ["al1"],
+            "previewAvailable": True,
+            "rating": 4,
+            "relations": [{"type": "segment", "target": "a2", "direction": "one-way", "timeIn": 1.5, "timeOut": 3}],
+            "_links": {"self": {"href": "https://x/api/asset/assets/a1"}},
+        }
+    )
     assert asset is not None
     assert (asset.media_type, asset.size_bytes, asset.duration_seconds) == ("video", 1000, 5.0)
     assert (asset.width, asset.height) == (1920, 1080)
@@ -215,15 +230,29 @@ def test_camel_case_asset() -> None:
     assert asset.relations is not None
     rel = asset.relations[0]
     assert (rel.type, rel.target_id, rel.direction, rel.time_in_seconds, rel.time_out_seconds) == (
-        "segment", "a2", "one-way", 1.5, 3.0)
+        "segment",
+        "a2",
+        "one-way",
+        1.5,
+        3.0,
+    )
 
 
 def test_snake_case_asset() -> None:
-    asset = parse_asset({
-        "uuid": "s1", "title": "Beach", "type": "image", "mime_type": "image/jpeg", "size_bytes": "2048",
-        "created_at": 1577934245000, "updated_at": 1609556645000, "album_ids": ["x"], "preview_available": False,
-        "duration": 0,
-    })
+    asset = parse_asset(
+        {
+            "uuid": "s1",
+            "title": "Beach",
+            "type": "image",
+            "mime_type": "image/jpeg",
+            "size_bytes": "2048",
+            "created_at": 1577934245000,
+            "updated_at": 1609556645000,
+            "album_ids": ["x"],
+            "preview_available": False,
+            "duration": 0,
+        }
+    )
     assert asset is not None
     assert (asset.id, asset.name, asset.media_type, asset.size_bytes) == ("s1", "Beach", "image", 2048)
     assert asset.created == "2020-01-02T03:04:05Z"
@@ -231,11 +260,20 @@ def test_snake_case_asset() -> None:
 
 
 def test_plain_asset_with_only_mime_type() -> None:
-    asset = parse_asset({
-        "assetId": "p1", "title": "Brief", "mimeType": "application/pdf", "size": 77, "dateCreated": "2018-03-01",
-        "dateModified": "2018-03-02T00:00:00Z", "albums": [{"id": "al"}], "hasPreview": "true",
-        "keywords": [{"name": "Paris"}, {"label": "Lyon"}], "tags": "#a, #b",
-    })
+    asset = parse_asset(
+        {
+            "assetId": "p1",
+            "title": "Brief",
+            "mimeType": "application/pdf",
+            "size": 77,
+            "dateCreated": "2018-03-01",
+            "dateModified": "2018-03-02T00:00:00Z",
+            "albums": [{"id": "al"}],
+            "hasPreview": "true",
+            "keywords": [{"name": "Paris"}, {"label": "Lyon"}],
+            "tags": "#a, #b",
+        }
+    )
     assert asset is not None
     assert (asset.media_type, asset.size_bytes, asset.created) == ("document", 77, "2018-03-01T00:00:00Z")
     assert asset.albums == ["al"] and asset.preview_available is True
@@ -243,8 +281,9 @@ def test_plain_asset_with_only_mime_type() -> None:
 
 
 def test_preview_from_link_and_dimensions_object() -> None:
-    asset = parse_asset({"id": "z", "dimensions": {"width": "640", "height": 480},
-                         "_links": {"preview": {"href": "/p"}}})
+    asset = parse_asset(
+        {"id": "z", "dimensions": {"width": "640", "height": 480}, "_links": {"preview": {"href": "/p"}}}
+    )
     assert asset is not None and asset.preview_available is True and (asset.width, asset.height) == (640, 480)
 
 

@@ -1,0 +1,284 @@
+"""The sandbox ASGI app: a local emulator of the Footage REST API under ``/api/asset``.
+
+Auth as on footage.one (confirmed): ``GET /``, ``GET /configuration/archive`` and ``/public/...`` are
+public; everything else needs the header ``apiKey: <token>`` (401 JSON otherwise). Only GET and HEAD
+are served (405 otherwise). Errors are Spring-Boot-style JSON ``{"status", "error", "message", "path"}``.
+The response shape (``hal``, ``array``, ``items``) is fixed per app; see :mod:`.shapes`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SHAPES, VERSION
+from .errors import ApiError, bad_parameter, error_body, not_found
+from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
+from .paging import parse_paging
+from .previews import PreviewUnavailable, render_preview
+from .search import SearchIndex, parse_search
+from .shapes import ListPage, Site, album_json, asset_json, list_body, root_body
+from .taxonomy import get_taxonomy
+
+__all__ = ["create_app"]
+
+_PUBLIC_PATHS = frozenset({BASE_PATH, f"{BASE_PATH}/", f"{BASE_PATH}/configuration/archive"})
+_PUBLIC_PREFIX = f"{BASE_PATH}/public/"
+_UNAUTHORIZED = "Full authentication is required to access this resource"
+_MAX_UPLOAD_BYTES = 10 * 1024**3
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class JsonResponse(Response):
+    """Compact UTF-8 JSON; ``media_type`` is ``application/json`` or ``application/hal+json``."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """Serialize ``content`` without ASCII escaping or spaces."""
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _error_response(status: int, message: str, path: str, headers: dict[str, str] | None = None) -> Response:
+    """The JSON error response for ``status``."""
+    return JsonResponse(error_body(status, message, path), status_code=status, headers=headers)
+
+
+def requires_token(path: str) -> bool:
+    """Whether ``path`` needs the ``apiKey`` header (paths outside BASE_PATH are simply 404)."""
+    if path in _PUBLIC_PATHS or path.startswith(_PUBLIC_PREFIX):
+        return False
+    return path.startswith(f"{BASE_PATH}/")
+
+
+class ApiKeyMiddleware:
+    """Rejects requests without the exact ``apiKey`` header on non-public paths (401 JSON)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        """Wrap ``app``; ``token`` is the only accepted value."""
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass authorized or public requests through; answer 401 otherwise."""
+        if scope["type"] == "http" and requires_token(scope["path"]):
+            given = Headers(scope=scope).get("apikey", "").encode()
+            if not hmac.compare_digest(given, self.token):
+                await _error_response(401, _UNAUTHORIZED, scope["path"])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True, slots=True)
+class _Config:
+    shape: str
+    alt_routes: bool
+
+
+class _Api:
+    """Route handlers over one library, in one response shape."""
+
+    def __init__(self, library: Library, config: _Config) -> None:
+        """Index ``library`` for search."""
+        self.library = library
+        self.config = config
+        self.taxonomy = get_taxonomy()
+        self.index = SearchIndex(library, self.taxonomy)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def site(self, request: Request) -> Site:
+        """Origin (from the request's Host) plus this app's shape and route names."""
+        url = request.url
+        return Site(origin=f"{url.scheme}://{url.netloc}", shape=self.config.shape, alt_routes=self.config.alt_routes)
+
+    def json(self, body: Any, headers: dict[str, str] | None = None) -> Response:
+        """A 200 JSON response, ``application/hal+json`` in the HAL shape."""
+        media = "application/hal+json" if self.config.shape == "hal" else "application/json"
+        return JsonResponse(body, headers=headers, media_type=media)
+
+    def album_or_404(self, request: Request) -> Album:
+        """The album named by the ``id`` path parameter."""
+        album_id = request.path_params["id"]
+        album = self.library.album(album_id)
+        if album is None:
+            raise not_found(f"Album '{album_id}' not found")
+        return album
+
+    def asset_or_404(self, request: Request) -> Asset:
+        """The asset named by the ``id`` path parameter."""
+        asset_id = request.path_params["id"]
+        asset = self.library.asset(asset_id)
+        if asset is None:
+            raise not_found(f"Asset '{asset_id}' not found")
+        return asset
+
+    def asset_list(self, request: Request, assets: Sequence[Asset]) -> Response:
+        """One page of ``assets`` in the configured shape."""
+        return self.paged(request, "assets", assets, asset_json)
+
+    def paged(self, request: Request, rel: str, rows: Sequence[Any], render: Callable[[Any, Site], Any]) -> Response:
+        """Slice ``rows`` by the request's paging parameters and wrap them in the shape's envelope."""
+        paging = parse_paging(request.query_params, cursor_based=self.config.shape == "items")
+        site = self.site(request)
+        window = rows[paging.offset : paging.offset + paging.size]
+        page = ListPage(rel, [render(row, site) for row in window], len(rows), paging, request.url)
+        body, headers = list_body(page, self.config.shape)
+        return self.json(body, headers)
+
+    # -- public ----------------------------------------------------------------------------
+
+    async def root(self, request: Request) -> Response:
+        """``GET /``: the discovery root with named (templated) links."""
+        return self.json(root_body(self.site(request)))
+
+    async def archive_configuration(self, request: Request) -> Response:
+        """``GET /configuration/archive``: public archive settings."""
+        return self.json(
+            {
+                "archiveName": ARCHIVE_NAME,
+                "languages": ["en", "de", "fr"],
+                "mediaTypes": list(MEDIA_KINDS),
+                "maxUploadBytes": _MAX_UPLOAD_BYTES,
+                "uploadField": "files",
+                "relationTypes": list(RELATION_TYPES),
+                "maxPageSize": MAX_PAGE_SIZE,
+                "version": VERSION,
+            }
+        )
+
+    async def public_status(self, request: Request) -> Response:
+        """``GET /public/status``: liveness."""
+        return self.json({"status": "ok"})
+
+    # -- albums ----------------------------------------------------------------------------
+
+    async def albums(self, request: Request) -> Response:
+        """``GET /albums?q=``: albums, optionally filtered by name/description substring."""
+        return self.paged(request, "albums", self.index.albums(request.query_params.get("q")), album_json)
+
+    async def album(self, request: Request) -> Response:
+        """``GET /albums/{id}``."""
+        return self.json(album_json(self.album_or_404(request), self.site(request)))
+
+    async def album_assets(self, request: Request) -> Response:
+        """``GET /albums/{id}/assets`` (``/contents`` with alt routes): assets in album order."""
+        album = self.album_or_404(request)
+        return self.asset_list(request, self.library.album_assets(album))
+
+    # -- assets ----------------------------------------------------------------------------
+
+    async def assets(self, request: Request) -> Response:
+        """``GET /assets``: every asset, newest first."""
+        return self.asset_list(request, self.library.assets)
+
+    async def asset(self, request: Request) -> Response:
+        """``GET /assets/{id}``."""
+        return self.json(asset_json(self.asset_or_404(request), self.site(request)))
+
+    async def asset_preview(self, request: Request) -> Response:
+        """``GET /assets/{id}/preview[?size=large]``: a JPEG, 320 px (or 1600 px) on the long edge."""
+        asset = self.asset_or_404(request)
+        size = request.query_params.get("size", "").strip().lower()
+        if size not in ("", "small", "large"):
+            raise bad_parameter("size", f"expected 'small' or 'large', got {size!r}")
+        if not asset.preview_available:
+            raise not_found(f"Asset '{asset.id}' has no preview")
+        try:
+            data = render_preview(asset.id, asset.kind, asset.width, asset.height, large=size == "large")
+        except PreviewUnavailable as exc:
+            raise ApiError(503, str(exc)) from None
+        headers = {"Cache-Control": "public, max-age=86400", "ETag": f'"{asset.id}-{size or "small"}"'}
+        return Response(data, media_type="image/jpeg", headers=headers)
+
+    async def search(self, request: Request) -> Response:
+        """``GET /search/assets`` (``/find/assets`` with alt routes): filtered, ranked assets."""
+        query = parse_search(request.query_params, self.taxonomy)
+        return self.asset_list(request, self.index.search(query))
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        """All routes under BASE_PATH (GET, with HEAD added by Starlette)."""
+        album_assets = "contents" if self.config.alt_routes else "assets"
+        search = "/find/assets" if self.config.alt_routes else "/search/assets"
+        table: list[tuple[str, Handler]] = [
+            ("", self.root),
+            ("/", self.root),
+            ("/configuration/archive", self.archive_configuration),
+            ("/public/status", self.public_status),
+            ("/albums", self.albums),
+            ("/albums/{id}", self.album),
+            (f"/albums/{{id}}/{album_assets}", self.album_assets),
+            ("/assets", self.assets),
+            ("/assets/{id}", self.asset),
+            ("/assets/{id}/preview", self.asset_preview),
+            (search, self.search),
+        ]
+        return [Route(f"{BASE_PATH}{path}", handler, methods=["GET"]) for path, handler in table]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    """Render an ApiError."""
+    assert isinstance(exc, ApiError)
+    return _error_response(exc.status, exc.message, request.url.path, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Render Starlette's routing errors (404 unknown path, 405 wrong method) as JSON."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"No endpoint {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"Request method '{request.method}' is not supported"
+    else:
+        message = str(exc.detail)
+    return _error_response(exc.status_code, message, request.url.path, dict(exc.headers or {}))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Any unexpected failure: a JSON 500 without internals."""
+    return _error_response(500, "Internal sandbox error", request.url.path)
+
+
+def create_app(
+    *,
+    shape: str = "hal",
+    token: str = DEFAULT_TOKEN,
+    alt_routes: bool = False,
+    seed: int = DEFAULT_SEED,
+    extra_album_assets: int = 0,
+) -> Starlette:
+    """Build the sandbox app.
+
+    ``shape``: one of SHAPES; ``token``: the accepted ``apiKey`` value; ``alt_routes``: serve search
+    at ``/find/assets`` and album assets at ``/albums/{id}/contents`` (the default paths then 404);
+    ``seed``/``extra_album_assets``: see :func:`~.library.build_library`. Raises ValueError on an
+    unknown shape or an empty token.
+    """
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, not {shape!r}")
+    if not token:
+        raise ValueError("token must not be empty")
+    api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
+    app = Starlette(
+        routes=api.routes(),
+        middleware=[Middleware(ApiKeyMiddleware, token=token)],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.library = api.library
+    app.state.shape = shape
+    return app

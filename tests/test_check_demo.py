@@ -1,0 +1,63 @@
+"""`footage-mcp check` and `footage-mcp demo` as a user runs them (subprocesses, real loopback HTTP)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from footage_mcp.launch import RunningSandbox
+from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.taxonomy import get_taxonomy
+
+pytestmark = pytest.mark.slow
+
+
+def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "footage_mcp", *args], capture_output=True, text=True, env={**clean, **env}, timeout=120
+    )
+
+
+def test_check_passes_every_check_against_the_sandbox(hal_sandbox: RunningSandbox) -> None:
+    result = cli(["check"], {"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [line.split()[0] for line in lines] == ["PASS"] * 4
+    assert "14 albums" in lines[3]
+    assert hal_sandbox.token not in result.stdout + result.stderr
+
+
+def test_check_fails_on_a_rejected_token_without_printing_it(hal_sandbox: RunningSandbox) -> None:
+    canary = "canary-not-the-token-42"
+    result = cli(["check"], {"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": canary})
+    assert result.returncode == 1
+    assert result.stdout.strip().splitlines()[-1].startswith("FAIL  token accepted")
+    assert "rejected the token (401)" in result.stdout
+    assert canary not in result.stdout + result.stderr
+
+
+def test_check_reports_an_unreachable_base_url() -> None:
+    result = cli(["check"], {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "t"})
+    assert result.returncode == 1
+    assert "FAIL  base URL         connection to 127.0.0.1 was refused" in result.stdout
+
+
+def test_demo_shows_tools_and_the_right_search_hits() -> None:
+    result = cli(["demo"], {})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Tools offered (9):" in out
+    tax = get_taxonomy()
+    france = tax.expand("France")
+    lib = build_library()
+    expected = {a.id for a in lib.assets if any(tax.id_for_label(k) in france for k in a.keywords)}
+    assert f"search_assets(query='France'): {len(expected)} hits" in out
+    search_block = out.split("search_assets(query='France')")[1].split("\nAlbum ")[0]
+    shown = {line.rsplit("[", 1)[1].rstrip("]") for line in search_block.splitlines() if line.endswith("]")}
+    assert len(shown) == 8 and shown <= expected
+    assert f"Album '{lib.albums[0].name}'" in out
+    assert "preview           image/jpeg" in out
