@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,16 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
 
 from footage_mcp import __version__
 from footage_mcp.config import TOKEN_HELP, Settings
@@ -32,6 +42,7 @@ from footage_mcp.errors import (
     BadRequest,
     BadResponse,
     Conflict,
+    ConnectFailed,
     Forbidden,
     NotFound,
     RateLimited,
@@ -193,30 +204,62 @@ class RestClient:
         )
 
     async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx.Headers, bytes]:
+        """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
+        idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
+        ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
+        last answer is returned (or the last exception raised) when retrying stops."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_retries + 1) | stop_before_delay(self.settings.retry_budget),
+            wait=_retry_wait,
+            retry=retry_if_exception(_is_retryable),
+            sleep=anyio.sleep,
+            reraise=True,
+            before_sleep=_log_retry,
+        )
         try:
-            async with self._http.stream("GET", url, headers=headers) as response:
-                declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > cap:
-                    raise BadResponse(_too_big(cap), response.status_code)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
+            async for attempt in retrying:
+                with attempt:
+                    answer = await self._send_once(url, headers, cap)
+                    if answer[0] in RETRY_STATUSES:
+                        raise _RetryableStatus(*answer)
+                    return answer
+        except _RetryableStatus as last:
+            return last.status, last.headers, last.content
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx.Headers, bytes]:
+        """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``."""
+        timeout = self.settings.timeout
+        try:
+            with anyio.fail_after(timeout):
+                async with self._http.stream("GET", url, headers=headers) as response:
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > cap:
                         raise BadResponse(_too_big(cap), response.status_code)
-                    chunks.append(chunk)
-                return response.status_code, response.headers, b"".join(chunks)
-        except httpx.TimeoutException:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > cap:
+                            raise BadResponse(_too_big(cap), response.status_code)
+                        chunks.append(chunk)
+                    return response.status_code, response.headers, b"".join(chunks)
+        except (httpx.TimeoutException, TimeoutError):
             raise TransportError(
-                f"the Footage API did not answer within {self.settings.timeout:g} s; "
-                "try again later, or raise FOOTAGE_TIMEOUT"
+                f"the Footage API did not answer within {timeout:g} s; try again later, or raise FOOTAGE_TIMEOUT"
             ) from None
-        except httpx.RemoteProtocolError:
+        except (httpx.RemoteProtocolError, httpx.ReadError):
             raise TransportError(
                 "the Footage API closed the connection before the response was complete; try again"
             ) from None
+        except httpx.ConnectError as exc:
+            message, retryable = _describe_connect_error(exc, url)
+            raise ConnectFailed(message, retryable) from None
         except httpx.TransportError as exc:
-            raise TransportError(_describe_transport_error(exc, url)) from None
+            host = urlsplit(url).hostname or "the API host"
+            raise TransportError(
+                f"cannot reach {host} ({type(exc).__name__}); check the network and FOOTAGE_BASE_URL, then retry"
+            ) from None
 
     def _error_for(self, status: int, headers: httpx.Headers, content: bytes, url: str) -> ApiError:
         excerpt = self.excerpt(content, headers.get("content-type", ""))
@@ -335,7 +378,8 @@ def _clean(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _describe_transport_error(exc: httpx.TransportError, url: str) -> str:
+def _describe_connect_error(exc: httpx.TransportError, url: str) -> tuple[str, bool]:
+    """A user-facing message for a failed connection, and whether retrying may help."""
     host = urlsplit(url).hostname or "the API host"
     chain: list[BaseException] = []
     cause: BaseException | None = exc
@@ -346,16 +390,57 @@ def _describe_transport_error(exc: httpx.TransportError, url: str) -> str:
     if any(isinstance(c, ssl.SSLError) for c in chain) or "certificate" in text or "ssl" in text:
         return (
             f"TLS handshake with {host} failed (certificate or proxy problem); "
-            "check the system clock, proxy settings and FOOTAGE_BASE_URL"
+            "check the system clock, proxy settings and FOOTAGE_BASE_URL",
+            False,
         )
-    if (
-        "name or service not known" in text
-        or "nodename nor servname" in text
-        or "getaddrinfo" in text
-        or "temporary failure in name resolution" in text
-        or "no address associated" in text
+    if any(isinstance(c, socket.gaierror) for c in chain) or any(
+        phrase in text
+        for phrase in (
+            "name or service not known",
+            "nodename nor servname",
+            "getaddrinfo",
+            "temporary failure in name resolution",
+            "no address associated",
+        )
     ):
-        return f"cannot resolve the host name {host}; check FOOTAGE_BASE_URL and the network"
+        return f"cannot resolve the host name {host}; check FOOTAGE_BASE_URL and the network", True
     if any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in text:
-        return f"connection to {host} was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
-    return f"cannot reach {host} ({type(exc).__name__}); check the network and FOOTAGE_BASE_URL, then retry"
+        return f"connection to {host} was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?", True
+    return f"cannot connect to {host}; check the network and FOOTAGE_BASE_URL, then retry", True
+
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""Statuses retried for idempotent requests (issue 3): rate limiting and gateway/unavailable errors."""
+BACKOFF_INITIAL_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 8.0
+
+_backoff = wait_exponential_jitter(multiplier=BACKOFF_INITIAL_SECONDS, max=BACKOFF_MAX_SECONDS, jitter=0.5)
+
+
+class _RetryableStatus(Exception):
+    """An answer worth another attempt; carries it so the last one can be mapped normally."""
+
+    def __init__(self, status: int, headers: httpx.Headers, content: bytes) -> None:
+        super().__init__(status)
+        self.status, self.headers, self.content = status, headers, content
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _RetryableStatus) or (isinstance(exc, ConnectFailed) and exc.retryable)
+
+
+def _retry_wait(state: RetryCallState) -> float:
+    """``Retry-After`` when the answer has one, else exponential backoff with jitter."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, _RetryableStatus):
+        after = parse_retry_after(exc.headers.get("retry-after"))
+        if after is not None:
+            return after
+    return float(_backoff(state))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    what = f"status {exc.status}" if isinstance(exc, _RetryableStatus) else type(exc).__name__
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.info("retrying a GET after %s (attempt %d, waiting %.2f s)", what, state.attempt_number, wait)

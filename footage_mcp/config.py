@@ -9,6 +9,8 @@ FOOTAGE_BASE_URL       REST base                                       https://a
 FOOTAGE_TIMEOUT        seconds for one REST request                    30
 FOOTAGE_LOG_LEVEL      stderr log level                                WARNING
 FOOTAGE_ROUTES         JSON or TOML file overriding the route map      none
+FOOTAGE_MAX_RETRIES    retries of one idempotent request               2
+FOOTAGE_RETRY_BUDGET   seconds all retry waits of one call may take    10
 =====================  =============================================  ==================================
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
@@ -88,6 +90,13 @@ class Settings(BaseSettings):
     timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds for one REST request.")
     log_level: LogLevel = Field(default="WARNING", description="stderr log level.")
     routes: Path | None = Field(default=None, description="JSON/TOML file overriding the route map.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries of one idempotent request.")
+    retry_budget: float = Field(default=10.0, ge=0, le=300, description="Seconds all retry waits may take.")
+
+    @property
+    def call_budget(self) -> float:
+        """Seconds one tool call may take at most: the request timeout plus the retry budget."""
+        return self.timeout + self.retry_budget
 
     @field_validator("api_token", mode="before")
     @classmethod

@@ -23,6 +23,8 @@ sanitised excerpt of an upstream body.
     │   ├── BadResponse        2xx whose body is not what was expected (HTML, not JSON, too big)
     │   └── RedirectRefused    a redirect to another origin or past the redirect cap
     └── TransportError         no HTTP answer at all (timeout, refused, DNS, TLS)
+        └── ConnectFailed      no connection could be made (refused, DNS, TLS); ``retryable`` says
+                               whether another attempt may help
 """
 
 from __future__ import annotations
@@ -108,3 +110,11 @@ class RedirectRefused(ApiError):
 
 class TransportError(FootageError):
     """No HTTP answer: timeout, connection refused, DNS or TLS failure."""
+
+
+class ConnectFailed(TransportError):
+    """No connection could be made. ``retryable`` is False for TLS failures (retrying cannot help)."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -27,16 +27,17 @@ from pydantic import BaseModel
 from footage_mcp.api import FootageApi
 from footage_mcp.errors import FootageError, NotFound
 from footage_mcp.models import ArchiveConfiguration
-from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump
+from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump, within_budget
 from footage_mcp.tools.assets import preview_image
 
 T = TypeVar("T")
 JSON = "application/json"
 
 
-async def _safe(op: Callable[[], Awaitable[T]]) -> T:
+async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
+    """Run ``op`` within the call budget; map failures to the SDK's resource errors."""
     try:
-        return await op()
+        return await within_budget(api, op)
     except NotFound as exc:
         raise ResourceNotFoundError(exc.message) from None
     except FootageError as exc:
@@ -58,22 +59,19 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         description="The first page of albums (id, name, short description, asset count).",
     )
     async def albums_resource() -> str:
-        api = api_of()
-        return _json(await _safe(lambda: api.list_albums(query=None, limit=DEFAULT_LIMIT, cursor=None)))
+        return _json(await _safe(api_of(), lambda api: api.list_albums(query=None, limit=DEFAULT_LIMIT, cursor=None)))
 
     @mcp.resource(
         "footage://albums/{album_id}", name="album", title="Album", mime_type=JSON, description="One album's details."
     )
     async def album_resource(album_id: str) -> str:
-        api = api_of()
-        return _json(await _safe(lambda: api.get_album(check_id(album_id, "album"))))
+        return _json(await _safe(api_of(), lambda api: api.get_album(check_id(album_id, "album"))))
 
     @mcp.resource(
         "footage://assets/{asset_id}", name="asset", title="Asset", mime_type=JSON, description="One asset's details."
     )
     async def asset_resource(asset_id: str) -> str:
-        api = api_of()
-        return _json(await _safe(lambda: api.get_asset(check_id(asset_id, "asset"))))
+        return _json(await _safe(api_of(), lambda api: api.get_asset(check_id(asset_id, "asset"))))
 
     @mcp.resource(
         "footage://assets/{asset_id}/preview",
@@ -83,13 +81,11 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         description="The asset's preview image, at most 768 px on the long edge.",
     )
     async def preview_resource(asset_id: str) -> bytes:
-        api = api_of()
-
-        async def op() -> bytes:
+        async def op(api: FootageApi) -> bytes:
             data, _mime, _w, _h = await preview_image(api, check_id(asset_id, "asset"), formats=("image/jpeg",))
             return data
 
-        return await _safe(op)
+        return await _safe(api_of(), op)
 
     @mcp.resource(
         "footage://archive/configuration",
@@ -99,9 +95,7 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         description="The public archive configuration (no token needed).",
     )
     async def archive_resource() -> str:
-        api = api_of()
-
-        async def op() -> ArchiveConfiguration:
+        async def op(api: FootageApi) -> ArchiveConfiguration:
             return ArchiveConfiguration(configuration=await api.archive_configuration())
 
-        return _json(await _safe(op))
+        return _json(await _safe(api_of(), op))

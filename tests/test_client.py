@@ -35,8 +35,10 @@ Handler = Callable[[httpx.Request], httpx.Response]
 pytestmark = pytest.mark.anyio
 
 
-def make_api(handler: Handler, token: str | None = TOKEN, overrides: dict[str, str] | None = None) -> FootageApi:
-    settings = Settings(api_token=token, base_url=BASE, timeout=5)
+def make_api(
+    handler: Handler, token: str | None = TOKEN, overrides: dict[str, str] | None = None, retries: int = 0
+) -> FootageApi:
+    settings = Settings(api_token=token, base_url=BASE, timeout=5, max_retries=retries, retry_budget=2)
     return FootageApi(RestClient(settings, transport=httpx.MockTransport(handler)), overrides or {})
 
 
@@ -148,7 +150,7 @@ async def test_error_excerpt_never_contains_the_token() -> None:
 
 
 async def test_connection_refused_is_a_transport_error() -> None:
-    settings = Settings(api_token=TOKEN, base_url="http://127.0.0.1:9/api/asset", timeout=2)
+    settings = Settings(api_token=TOKEN, base_url="http://127.0.0.1:9/api/asset", timeout=2, max_retries=0)
     api = FootageApi(RestClient(settings), {})
     with pytest.raises(TransportError, match="refused"):
         await api.archive_configuration()

@@ -15,14 +15,15 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from footage_mcp.api import FootageApi
-from footage_mcp.errors import FootageError, InvalidArgument
+from footage_mcp.errors import FootageError, InvalidArgument, TransportError
 
 log = logging.getLogger("footage_mcp.tools")
 
@@ -114,10 +115,29 @@ def error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
-    """Run ``op`` and turn failures into one short ``isError`` result."""
+T = TypeVar("T")
+
+
+async def within_budget(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
+    """Run ``op`` under the call budget (FOOTAGE_TIMEOUT + FOOTAGE_RETRY_BUDGET seconds).
+
+    Raises:
+        TransportError: the budget ran out (the in-flight request is cancelled).
+    """
+    budget = api.rest.settings.call_budget
     try:
-        return await op(api_of(ctx))
+        with anyio.fail_after(budget):
+            return await op(api)
+    except TimeoutError:
+        raise TransportError(
+            f"the call did not finish within {budget:g} s (FOOTAGE_TIMEOUT plus retries); try again later"
+        ) from None
+
+
+async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
+    """Run ``op`` within the call budget and turn failures into one short ``isError`` result."""
+    try:
+        return await within_budget(api_of(ctx), op)
     except FootageError as exc:
         log.info("tool call failed: %s", exc.message)
         return error(exc.message)

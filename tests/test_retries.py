@@ -1,0 +1,116 @@
+"""Retries of idempotent GETs: which failures, how long the waits, where they stop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import anyio
+import httpx
+import pytest
+
+from footage_mcp.api import FootageApi
+from footage_mcp.client import RestClient
+from footage_mcp.config import Settings
+from footage_mcp.errors import ConnectFailed, RateLimited, UpstreamFailure
+
+BASE = "https://api.test/api/asset"
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record retry waits instead of sleeping."""
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(anyio, "sleep", fake_sleep)
+    return recorded
+
+
+def api_with(statuses: list[int | Exception], headers: dict[str, str] | None = None, **settings: float) -> tuple[
+    FootageApi, list[str]
+]:
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return httpx.Response(200, json={})
+        calls.append(req.url.path)
+        step = statuses[min(len(calls) - 1, len(statuses) - 1)]
+        if isinstance(step, Exception):
+            raise step
+        if step == 200:
+            return httpx.Response(200, json={"id": "x", "name": "ok"})
+        return httpx.Response(step, json={"message": "busy"}, headers=headers or {})
+
+    config = Settings(api_token="t", base_url=BASE, timeout=5, **settings)  # type: ignore[arg-type]
+    return FootageApi(RestClient(config, transport=httpx.MockTransport(handler)), {}), calls
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+async def test_retryable_statuses_are_retried_until_success(status: int, sleeps: list[float]) -> None:
+    api, calls = api_with([status, status, 200], max_retries=2)
+    assert (await api.get_album("x")).name == "ok"
+    assert len(calls) == 3 and len(sleeps) == 2
+    assert all(0 < s <= 8.5 for s in sleeps)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 500, 501])
+async def test_other_statuses_are_not_retried(status: int, sleeps: list[float]) -> None:
+    api, calls = api_with([status, 200], max_retries=3)
+    with pytest.raises(Exception):  # noqa: B017 - the mapping is tested elsewhere; here only the count
+        await api.get_album("x")
+    assert len(calls) == 1 and sleeps == []
+
+
+async def test_retries_are_bounded_in_attempts(sleeps: list[float]) -> None:
+    api, calls = api_with([503], max_retries=2)
+    with pytest.raises(UpstreamFailure, match=r"\(503\); retrying in a moment may help"):
+        await api.get_album("x")
+    assert len(calls) == 3
+
+
+async def test_retry_after_seconds_is_honoured(sleeps: list[float]) -> None:
+    api, calls = api_with([429, 200], {"retry-after": "2"}, max_retries=2)
+    await api.get_album("x")
+    assert sleeps == [2.0] and len(calls) == 2
+
+
+async def test_retry_after_http_date_is_honoured(sleeps: list[float]) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=4), usegmt=True)
+    api, _calls = api_with([503, 200], {"retry-after": when}, max_retries=2)
+    await api.get_album("x")
+    assert len(sleeps) == 1 and 2.0 <= sleeps[0] <= 4.0
+
+
+async def test_a_retry_after_beyond_the_budget_stops_at_once_and_says_when(sleeps: list[float]) -> None:
+    api, calls = api_with([429, 200], {"retry-after": "3600"}, max_retries=5, retry_budget=10)
+    with pytest.raises(RateLimited, match="retry in 3600 s") as info:
+        await api.get_album("x")
+    assert info.value.retry_after == 3600 and len(calls) == 1 and sleeps == []
+
+
+async def test_connect_errors_are_retried_then_reported(sleeps: list[float]) -> None:
+    refused = httpx.ConnectError("refused", request=None)
+    refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    api, calls = api_with([refused], max_retries=2)
+    with pytest.raises(ConnectFailed, match="was refused"):
+        await api.get_album("x")
+    assert len(calls) == 3 and len(sleeps) == 2
+
+
+async def test_timeouts_are_not_retried(sleeps: list[float]) -> None:
+    api, calls = api_with([httpx.ReadTimeout("slow", request=None)], max_retries=3)
+    with pytest.raises(Exception, match="did not answer within 5 s"):
+        await api.get_album("x")
+    assert len(calls) == 1
+
+
+async def test_no_retries_when_disabled(sleeps: list[float]) -> None:
+    api, calls = api_with([503, 200], max_retries=0)
+    with pytest.raises(UpstreamFailure):
+        await api.get_album("x")
+    assert len(calls) == 1 and sleeps == []
