@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import anyio
 import httpx
 
-from footage_mcp.client import RestClient
+from footage_mcp.client import RestClient, decode_json
 from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.errors import ApiError, BadResponse, FootageError, InvalidArgument, NotFound
 from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
@@ -306,21 +306,29 @@ class FootageApi:
 
     # ------------------------------------------------------------ raw GET
 
-    async def api_get(self, path: str, query: Mapping[str, str] | None) -> Any:
+    async def api_get(self, path: str, query: Mapping[str, str | int | float | bool] | None) -> Any:
         """The JSON body of ``GET {base}/{path}?{query}``; ``path`` must stay under the base path.
 
         Raises:
             InvalidArgument: an absolute URL, a host, ``..`` segments, or a backslash in ``path``.
+            BadResponse: the path answers with something other than JSON (an image, a file).
             FootageError: as :meth:`RestClient.get_json`.
         """
         url = self.resolve_path(path)
         if query:
-            url = str(httpx.URL(url).copy_merge_params(dict(query)))
+            params = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in query.items()}
+            url = str(httpx.URL(url).copy_merge_params(params))
         try:
-            body, _ = await self.rest.get_json(url)
+            fetched = await self.rest.get(url)
         except NotFound:
             raise NotFound(f"nothing at '{path}' (404) — list_api_links shows the API's routes", 404) from None
-        return body
+        kind = fetched.content_type
+        if kind and "json" not in kind and not kind.startswith("text/"):
+            raise BadResponse(
+                f"'{path}' answers with {kind}, not JSON; api_get reads JSON only"
+                + (" (use get_asset_preview for previews)" if kind.startswith("image/") else "")
+            )
+        return decode_json(fetched)
 
     def resolve_path(self, path: str) -> str:
         """The absolute URL of ``path`` under the base URL.

@@ -7,7 +7,6 @@ to stderr. A configuration error prints one line to stderr and exits with status
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from footage_mcp import __version__
@@ -40,9 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         if command == "sandbox":
             from footage_mcp.sandbox import serve as serve_sandbox
 
-            serve_sandbox(
-                host=args.host, port=args.port, shape=args.shape, token=args.token, alt_routes=args.alt_routes
-            )
+            try:
+                serve_sandbox(
+                    host=args.host, port=args.port, shape=args.shape, token=args.token, alt_routes=args.alt_routes
+                )
+            except OSError as exc:
+                print(
+                    f"footage-mcp sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                return 1
             return 0
         if command == "demo":
             from footage_mcp.demo import main as demo_main
@@ -53,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = load_settings()
         configure_logging(settings.log_level, [settings.token])
-        if command == "check":
+        if command == "check":  # reports a bad routes file as a FAIL line itself
             from footage_mcp.check import main as check_main
 
             return check_main(settings)
@@ -69,5 +75,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("PYTHONUTF8", "1")
     raise SystemExit(main())

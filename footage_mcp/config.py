@@ -145,9 +145,8 @@ class Settings(BaseSettings):
         try:
             data: object = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(
-                f"FOOTAGE_ROUTES: {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}"
-            ) from None
+            kind = "TOML" if path.suffix.lower() == ".toml" else "JSON (name the file *.toml for TOML)"
+            raise ConfigError(f"FOOTAGE_ROUTES: {path} is not valid {kind}: {exc}") from None
         if isinstance(data, dict) and isinstance(data.get("routes"), dict):
             data = data["routes"]
         if not isinstance(data, dict) or not all(isinstance(v, str) and v for v in data.values()):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from footage_mcp.errors import (
     BadRequest,
     BadResponse,
     ConfigError,
+    Conflict,
     Forbidden,
     InvalidArgument,
     InvalidCursor,
@@ -320,3 +323,59 @@ def test_routes_file_json_and_toml_and_unknown_names(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"albumz": "/x"}))
     with pytest.raises(ConfigError, match="unknown route 'albumz'"):
         make_api(lambda r: httpx.Response(200), overrides=Settings(base_url=BASE, routes=bad).route_overrides())
+
+
+async def test_https_to_http_redirect_is_refused() -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(301, headers={"location": "http://api.test/api/asset/albums/x"})
+
+    with pytest.raises(RedirectRefused, match="https to plain http"):
+        await make_api(handler).get_album("x")
+
+
+def _raising(exc: Exception) -> Handler:
+    def handler(req: httpx.Request) -> httpx.Response:
+        raise exc
+
+    return handler
+
+
+def _with_cause(exc: Exception, cause: BaseException) -> Exception:
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "text"),
+    [
+        (_with_cause(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
+         "cannot resolve the host name api.test"),
+        (_with_cause(httpx.ConnectError("x"), ssl.SSLCertVerificationError("certificate verify failed")),
+         "TLS handshake with api.test failed"),
+        (httpx.ConnectTimeout("x"), "did not answer within 5 s"),
+        (httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+         "closed the connection before the response was complete"),
+    ],
+)
+async def test_transport_failures_become_actionable_messages(exc: Exception, text: str) -> None:
+    with pytest.raises(TransportError) as info:
+        await make_api(_raising(exc)).archive_configuration()
+    assert text in info.value.message
+
+
+async def test_conflict_and_oversized_bodies() -> None:
+    def conflict(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(409, json={"detail": "album is being re-indexed"})
+
+    with pytest.raises(Conflict, match=r"conflict \(409\): album is being re-indexed"):
+        await make_api(conflict).get_album("x")
+
+    def huge(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"[" + b"1," * (5 * 1024 * 1024) + b"1]")
+
+    with pytest.raises(BadResponse, match="larger than 8 MiB"):
+        await make_api(huge).archive_configuration()

@@ -86,7 +86,8 @@ def register(mcp: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         path: Annotated[str, Field(description="Path relative to the API base URL, e.g. 'configuration/archive'.")],
         query: Annotated[
-            dict[str, str] | None, Field(description='Query parameters as name → value, e.g. {"size": "5"}.')
+            dict[str, str | int | float | bool] | None,
+            Field(description='Query parameters as name → value, e.g. {"size": 5, "q": "paris"}.'),
         ] = None,
     ) -> Annotated[CallToolResult, ApiResponse]:
         async def op(api: FootageApi) -> CallToolResult:

@@ -9,6 +9,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from footage_mcp.api import FootageApi
+from footage_mcp.errors import InvalidArgument
 from footage_mcp.models import AssetList
 from footage_mcp.tools._common import (
     DEFAULT_LIMIT,
@@ -63,6 +64,11 @@ def register(mcp: MCPServer[Any]) -> None:
                 "from": check_date(created_after, "created_after"),
                 "to": check_date(created_before, "created_before"),
             }
+            after, before = filters["from"], filters["to"]
+            if after and before and after[:10] > before[:10]:
+                raise InvalidArgument(
+                    f"created_after ({after[:10]}) is later than created_before ({before[:10]}); swap them"
+                )
             return ok(await api.search_assets(filters, limit=clamp_limit(limit), cursor=cursor))
 
         return await guarded(ctx, op)

@@ -1,0 +1,95 @@
+"""Property-based tests (hypothesis): id encoding, path resolution, cursor decoding and shape parsing
+of arbitrary JSON never escape, never crash."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from footage_mcp.api import FootageApi
+from footage_mcp.client import RestClient
+from footage_mcp.config import Settings
+from footage_mcp.discovery import DEFAULT_ROUTES, Route
+from footage_mcp.errors import InvalidArgument, InvalidCursor
+from footage_mcp.paging import CursorCodec
+from footage_mcp.shapes import parse_album, parse_asset, parse_list
+from footage_mcp.tools._common import check_id
+
+BASE = "https://app.footage.one/api/asset"
+API = FootageApi(RestClient(Settings(base_url=BASE)), {})
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    max_leaves=40,
+)
+field_names = st.sampled_from([
+    "id", "uuid", "_id", "assetId", "albumId", "name", "title", "type", "mediaType", "mimeType", "size", "fileSize",
+    "size_bytes", "duration", "durationMs", "created", "createdAt", "created_at", "dateCreated", "updated",
+    "keywords", "labels", "albums", "relations", "_links", "_embedded", "items", "next", "nextCursor", "total",
+    "page", "width", "height", "dimensions", "previewAvailable", "hasPreview",
+])
+objects = st.dictionaries(field_names | st.text(max_size=8), json_values, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=80))
+def test_an_id_is_always_exactly_one_path_segment(raw_id: str) -> None:
+    try:
+        object_id = check_id(raw_id, "album")
+    except InvalidArgument:
+        return
+    for key in ("album", "albumAssets", "asset", "assetPreview"):
+        route = Route(key, DEFAULT_ROUTES[key], "default")
+        url = route.expand(BASE, {"id": object_id})
+        path = httpx.URL(url).raw_path.decode().split("?")[0]
+        prefix = "/api/asset/" + ("albums/" if key.startswith("album") else "assets/")
+        assert path.startswith(prefix)
+        segment = path[len(prefix) :].split("/")[0]
+        assert unquote(segment) == object_id
+        assert "?" not in segment and "#" not in segment
+        assert urlsplit(url).hostname == "app.footage.one"
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.text(max_size=60) | st.sampled_from(["..", "../x", "%2e%2e/x", "a/../../b", "//evil", "http://e/x"]))
+def test_api_get_paths_never_leave_the_base(path: str) -> None:
+    try:
+        url = API.resolve_path(path)
+    except InvalidArgument:
+        return
+    parsed = httpx.URL(url)
+    assert parsed.host == "app.footage.one" and parsed.scheme == "https"
+    assert parsed.path.startswith("/api/asset/") or parsed.path == "/api/asset/"
+    assert ".." not in unquote(parsed.raw_path.decode()).split("/")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_cursors_are_refused_cleanly(cursor: str) -> None:
+    codec = CursorCodec(BASE)
+    with pytest.raises(InvalidCursor):
+        codec.decode(cursor, "albums", "list_albums")
+
+
+@settings(max_examples=200, deadline=None)
+@given(objects)
+def test_objects_of_any_shape_parse_or_are_skipped(obj: dict[str, Any]) -> None:
+    for parse in (parse_asset, parse_album):
+        model = parse(obj)
+        if model is not None:
+            assert model.id
+            model.model_dump_json()  # serialisable: no NaN/inf leaks into the result
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values | objects, st.none() | st.text(max_size=20), st.none() | st.text(max_size=8))
+def test_list_bodies_of_any_shape_never_crash(body: Any, link: str | None, total: str | None) -> None:
+    page = parse_list(body, rel="assets", link_next=link, total_header=total)
+    assert all(isinstance(item, dict) for item in page.items)
+    assert page.total is None or isinstance(page.total, int)
