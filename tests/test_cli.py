@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 from footage_mcp import __version__
 from footage_mcp.config import Settings
+from footage_mcp.launch import RunningSandbox
 
 
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -89,3 +91,93 @@ def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
     assert replies[0]["result"]["serverInfo"]["name"] == "footage"
     assert len(replies[1]["result"]["tools"]) == 9
     assert "127.0.0.1:9" not in result.stderr  # no REST I/O happened
+
+
+def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: RunningSandbox) -> None:
+    """Garbage lines on stdin are skipped; non-ASCII arguments and results survive LANG=C."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FOOTAGE_", "LC_", "LANG", "PYTHONUTF8", "PYTHONIOENCODING"))
+    }
+    env.update(
+        {
+            "LANG": "C",
+            "LC_ALL": "C",
+            "PYTHONUTF8": "0",
+            "FOOTAGE_BASE_URL": hal_sandbox.base_url,
+            "FOOTAGE_API_TOKEN": hal_sandbox.token,
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "footage_mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def send(raw: bytes) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(raw + b"\n")
+        proc.stdin.flush()
+
+    def receive() -> dict[str, Any]:
+        assert proc.stdout is not None
+        reply: dict[str, Any] = json.loads(proc.stdout.readline().decode("utf-8"))
+        return reply
+
+    try:
+        send(b"this is not json")
+        send(b'{"jsonrpc": "2.0", "id": 99, "method": "tools/list"')
+        send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "1"},
+                    },
+                }
+            ).encode()
+        )
+        assert receive()["id"] == 1
+        send(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}')
+        send(b"\x00\xff\xfe garbage")
+        send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "search_assets", "arguments": {"query": "Fourvière", "limit": 1}},
+                },
+                ensure_ascii=False,
+            ).encode()
+        )
+        reply = receive()
+        assert reply["id"] == 2
+        assert reply["result"]["structuredContent"]["assets"][0]["name"].startswith("Fourvière")
+        send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 3,
+                    "method": "tools/call",
+                    "params": {"name": "list_albums", "arguments": {"query": "Zürich ☃"}},
+                },
+                ensure_ascii=False,
+            ).encode()
+        )
+        assert receive()["result"]["structuredContent"] == {"albums": [], "total": 0, "next_cursor": None}
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+    assert proc.returncode == 0

@@ -9,6 +9,10 @@ It is the other side of the wire from the bridge and shares no code with the res
 Over HTTP: ``serve(port=0)`` or ``python -m footage_mcp.sandbox --port 0``; the first stdout line is
 ``READY http://127.0.0.1:<port>/api/asset``. Requests need ``apiKey: sandbox-token`` except the
 discovery root, ``/configuration/archive`` and ``/public/...``.
+
+Fault injection for tests: a control API under ``/_sandbox/`` (rules, request logs, info; see
+:mod:`.control` and :mod:`.faults`), and an echo listener on a second loopback port for
+other-origin redirects (``serve()`` only).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``python -m footage_mcp.sandbox [--host H] [--port P] [--shape S] [--token T] [--alt-routes]``."""
+"""``python -m footage_mcp.sandbox [--host H] [--port P] [--shape S] [--token T] [--alt-routes] [--faults FILE]``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .constants import SHAPES
+from .faults import RuleError
 from .library import DEFAULT_SEED
 from .server import serve
 
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--extra-album-assets", type=int, default=0, metavar="N", help="add a 'Bulk Import' album of N assets"
     )
+    parser.add_argument("--faults", default=None, metavar="FILE", help="initial fault rules (JSON, see faults.py)")
     return parser
 
 
@@ -43,7 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             alt_routes=args.alt_routes,
             seed=args.seed,
             extra_album_assets=args.extra_album_assets,
+            faults_file=args.faults,
         )
+    except RuleError as exc:
+        print(f"footage sandbox: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"footage sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

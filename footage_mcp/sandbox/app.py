@@ -4,13 +4,14 @@ Auth as on footage.one (confirmed): ``GET /``, ``GET /configuration/archive`` an
 public; everything else needs the header ``apiKey: <token>`` (401 JSON otherwise). Only GET and HEAD
 are served (405 otherwise). Errors are Spring-Boot-style JSON ``{"status", "error", "message", "path"}``.
 The response shape (``hal``, ``array``, ``items``) is fixed per app; see :mod:`.shapes`.
+Fault injection (:mod:`.faults`) applies before auth; the control API (:mod:`.control`) is under ``/_sandbox/``.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SHAPES, VERSION
+from .control import control_routes
 from .errors import ApiError, bad_parameter, error_body, not_found
+from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
 from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
 from .paging import parse_paging
 from .previews import PreviewUnavailable, render_preview
@@ -261,24 +264,33 @@ def create_app(
     alt_routes: bool = False,
     seed: int = DEFAULT_SEED,
     extra_album_assets: int = 0,
+    echo_origin: str | None = None,
+    faults: Mapping[str, Any] | Sequence[Any] | None = None,
 ) -> Starlette:
     """Build the sandbox app.
 
     ``shape``: one of SHAPES; ``token``: the accepted ``apiKey`` value; ``alt_routes``: serve search
     at ``/find/assets`` and album assets at ``/albums/{id}/contents`` (the default paths then 404);
-    ``seed``/``extra_album_assets``: see :func:`~.library.build_library`. Raises ValueError on an
-    unknown shape or an empty token.
+    ``seed``/``extra_album_assets``: see :func:`~.library.build_library`; ``echo_origin``: where
+    other-origin redirects point (default ``http://127.0.0.1:9``, closed); ``faults``: initial fault
+    rules, ``{"rules": [...]}`` or a list (see :mod:`.faults`). The control API is under ``/_sandbox/``
+    (see :mod:`.control`); its state is ``app.state.sandbox``. Raises ValueError on an unknown shape,
+    an empty token or invalid rules (:class:`~.faults.RuleError`).
     """
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {', '.join(SHAPES)}, not {shape!r}")
     if not token:
         raise ValueError("token must not be empty")
+    state = SandboxState(echo_origin=(echo_origin or CLOSED_ORIGIN).rstrip("/"))
+    if faults is not None:
+        state.rules = parse_rules(faults)
     api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
     app = Starlette(
-        routes=api.routes(),
-        middleware=[Middleware(ApiKeyMiddleware, token=token)],
+        routes=[*api.routes(), *control_routes(state)],
+        middleware=[Middleware(FaultMiddleware, state=state), Middleware(ApiKeyMiddleware, token=token)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.library = api.library
     app.state.shape = shape
+    app.state.sandbox = state
     return app

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import re
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -62,9 +63,7 @@ INJECTED_MESSAGE: Final = "Injected fault"
 HOP_PARAM: Final = "_hop"
 
 _KNOBS: Final = ("latency_ms", "statuses", "status", "body", "redirect")
-_KEYS: Final = frozenset(
-    {"match", "times", "retry_after", "size_bytes", "declare_length", "slow_ms", "hops", *_KNOBS}
-)
+_KEYS: Final = frozenset({"match", "times", "retry_after", "size_bytes", "declare_length", "slow_ms", "hops", *_KNOBS})
 _MAX_MS: Final = 600_000
 _MAX_SIZE: Final = 1024**3
 _DEFAULT_SIZE: Final = 12 * 1024**2
@@ -258,7 +257,7 @@ def parse_rules(document: Any) -> list[Rule]:
     return rules
 
 
-def load_rules_file(path: str | Path) -> list[Rule]:
+def load_rules_file(path: str | os.PathLike[str]) -> list[Rule]:
     """Rules from a JSON file (same document as the PUT body). Raises RuleError, naming the file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -432,7 +431,9 @@ class FaultMiddleware:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    async def _normal(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any], outcome: str | None) -> None:
+    async def _normal(
+        self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any], outcome: str | None
+    ) -> None:
         """The wrapped app's answer; the log gets its status (``ok`` below 400, else ``status:<code>``)."""
 
         async def watch(message: Message) -> None:
@@ -466,7 +467,10 @@ class FaultMiddleware:
     ) -> None:
         """Start a response (with Content-Length ``length``, default ``len(body)``) and send ``body``."""
         entry["status"] = status
-        headers = [*_without(headers, b"content-length"), (b"content-length", str(len(body) if length is None else length).encode())]
+        headers = [
+            *_without(headers, b"content-length"),
+            (b"content-length", str(len(body) if length is None else length).encode()),
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": length is not None and length > len(body)})
 
@@ -482,7 +486,9 @@ class FaultMiddleware:
         if rule.redirect == "other-origin":
             raw_path = scope.get("raw_path") or scope["path"].encode()
             query = scope.get("query_string", b"")
-            location = self.state.echo_origin + raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+            location = (
+                self.state.echo_origin + raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+            )
         else:
             location = str(URL(scope=scope).include_query_params(**{HOP_PARAM: _hop(scope) + 1}))
         headers = [(b"location", location.encode("latin-1")), *extra]
@@ -524,7 +530,7 @@ class FaultMiddleware:
         elif kind == "oversized":
             await self._oversized(send, entry, rule, json_type)
         else:
-            await self._slow(scope, receive, send, entry, rule)
+            await self._slow(scope, receive, send, entry, rule, extra)
 
     @staticmethod
     async def _oversized(send: Send, entry: dict[str, Any], rule: Rule, headers: list[tuple[bytes, bytes]]) -> None:
@@ -537,12 +543,22 @@ class FaultMiddleware:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _slow(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any], rule: Rule) -> None:
+    async def _slow(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        entry: dict[str, Any],
+        rule: Rule,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
+        """The normal answer, its body in up to ten pieces spread over ``slow_ms``."""
         normal = await self._capture(scope, receive)
         entry["status"] = normal.status
         body = bytes(normal.body)
         count = min(_SLOW_CHUNKS, len(body))
-        await send({"type": "http.response.start", "status": normal.status, "headers": normal.headers})
+        headers = [*normal.headers, *extra]
+        await send({"type": "http.response.start", "status": normal.status, "headers": headers})
         if count == 0:
             await asyncio.sleep(rule.slow)
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,24 +1,33 @@
-"""Run the sandbox over real HTTP with uvicorn (blocking), announcing its URL on stdout."""
+"""Run the sandbox over real HTTP with uvicorn (blocking), announcing its URL on stdout; plus the echo listener."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import os
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import Final
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import create_app
 from .constants import BASE_PATH, DEFAULT_TOKEN, TOKEN_ENV
+from .control import create_echo_app
+from .faults import InjectedAbort, SandboxState, load_rules_file
 from .library import DEFAULT_SEED
 
 __all__ = ["bind", "serve"]
+
+_ECHO_HOST: Final = "127.0.0.1"
+_GRACE_SECONDS: Final = 2
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -57,29 +66,60 @@ def _is_loopback(sock: socket.socket) -> bool:
         return False
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM/SIGINT into KeyboardInterrupt so serve() can return cleanly."""
-    raise KeyboardInterrupt
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to :func:`serve` (two servers share one loop)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """No-op: :func:`_stop_on_signals` tells every server to exit."""
+        yield
 
 
 @contextmanager
-def _clean_exit_on_signals() -> Iterator[None]:
-    """While serving, SIGINT and SIGTERM end serve() normally instead of killing the process.
-
-    uvicorn shuts down gracefully on either signal and then re-raises it; the handler installed
-    here turns that re-raise (or an early signal) into KeyboardInterrupt, which is swallowed.
-    """
+def _stop_on_signals(servers: Sequence[uvicorn.Server]) -> Iterator[None]:
+    """While serving, SIGINT and SIGTERM make every server shut down gracefully (a second SIGINT forces it)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for server in servers:
+            if server.should_exit and signum == signal.SIGINT:
+                server.force_exit = True
+            server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-    except KeyboardInterrupt:
-        pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class _QuietAbort(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application" traceback for injected connection aborts and for
+    requests cancelled at shutdown (a long injected latency)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InjectedAbort | asyncio.CancelledError))
+
+
+async def _serve_both(
+    main: uvicorn.Server, sock: socket.socket, echo: uvicorn.Server, echo_sock: socket.socket
+) -> None:
+    """Run the main and echo servers in this event loop until the main one exits."""
+    echo_task = asyncio.create_task(echo.serve(sockets=[echo_sock]))
+    try:
+        await main.serve(sockets=[sock])
+    finally:
+        echo.should_exit = True
+        await echo_task
+
+
+def _config(app: ASGIApp) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=_GRACE_SECONDS
+    )
 
 
 def serve(
@@ -91,27 +131,48 @@ def serve(
     alt_routes: bool = False,
     seed: int = DEFAULT_SEED,
     extra_album_assets: int = 0,
+    faults_file: str | os.PathLike[str] | None = None,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM.
 
-    After binding, prints ``READY http://<host>:<port>/api/asset`` as the only stdout line (flushed),
-    and a human summary with the token and ``export`` hint on stderr. ``token`` defaults to
-    ``$FOOTAGE_SANDBOX_TOKEN``, then ``sandbox-token``. Raises OSError if the port is taken and
-    ValueError on an unknown shape.
+    Binds the API on ``host``:``port`` and an echo listener (see :func:`~.control.create_echo_app`) on
+    an ephemeral 127.0.0.1 port, then prints ``READY http://<host>:<port>/api/asset`` as the only
+    stdout line (flushed), and a human summary with the token and ``export`` hint on stderr. Both
+    run in one event loop. ``token`` defaults to ``$FOOTAGE_SANDBOX_TOKEN``, then ``sandbox-token``;
+    ``faults_file``: initial fault rules (JSON, as for ``PUT /_sandbox/faults``). Raises OSError if
+    the port is taken, RuleError (a ValueError) on a bad faults file and ValueError on an unknown shape.
     """
     token = token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
+    rules = load_rules_file(faults_file) if faults_file is not None else None
     app = create_app(shape=shape, token=token, alt_routes=alt_routes, seed=seed, extra_album_assets=extra_album_assets)
+    state: SandboxState = app.state.sandbox
+    state.rules = rules or []
     sock = bind(host, port)
     try:
+        echo_sock = bind(_ECHO_HOST, 0)
+    except OSError:
+        sock.close()
+        raise
+    try:
         base_url = f"http://{_url_host(sock, host)}:{sock.getsockname()[1]}{BASE_PATH}"
+        state.base_url = base_url
+        state.echo_origin = f"http://{_ECHO_HOST}:{echo_sock.getsockname()[1]}"
         print(f"READY {base_url}", flush=True)
         print(f"Footage sandbox: {base_url}  shape={shape}  token={token}", file=sys.stderr)
         print(f"  export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN={token}", file=sys.stderr)
+        print(f"  control: {base_url.removesuffix(BASE_PATH)}/_sandbox/  echo: {state.echo_origin}", file=sys.stderr)
         if not _is_loopback(sock):
             print("  warning: listening beyond loopback; anyone who can reach it can read it", file=sys.stderr)
         sys.stderr.flush()
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-        with _clean_exit_on_signals():
-            server.run(sockets=[sock])
+        main, echo = _Server(_config(app)), _Server(_config(create_echo_app(state)))
+        quiet = _QuietAbort()
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(quiet)
+        try:
+            with _stop_on_signals([main, echo]):
+                asyncio.run(_serve_both(main, sock, echo, echo_sock))
+        finally:
+            uvicorn_log.removeFilter(quiet)
     finally:
         sock.close()
+        echo_sock.close()
