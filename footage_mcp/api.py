@@ -77,7 +77,7 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
-        self._cursors = CursorCodec(self.base_url)
+        self._cursors = CursorCodec()
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None
         self._root_error: FootageError | None = None
@@ -185,10 +185,22 @@ class FootageApi:
             )
         return fetched.content, mime
 
+    def _missing_route(self, key: str, url: str) -> NotFound:
+        path = self.rest.relative_path(url) or url
+        return NotFound(
+            f"the API answered 404 for its {key} route ('{path.split('?')[0]}'): check that FOOTAGE_BASE_URL "
+            f"ends in /api/asset, or set the {key} route in FOOTAGE_ROUTES",
+            404,
+        )
+
     async def archive_configuration(self) -> dict[str, Any]:
         """The public archive configuration (footage-api.md: public, no token)."""
         route = await self.route("archiveConfiguration")
-        body, _ = await self.rest.get_json(route.expand(self.base_url, {}))
+        url = route.expand(self.base_url, {})
+        try:
+            body, _ = await self.rest.get_json(url)
+        except NotFound:
+            raise self._missing_route("archiveConfiguration", url) from None
         return body if isinstance(body, dict) else {"value": body}
 
     # ------------------------------------------------------------ lists
@@ -264,7 +276,12 @@ class FootageApi:
                 values[size_var] = limit
             url, skip = route.expand(self.base_url, values), 0
 
-        body, fetched = await self.rest.get_json(url)
+        try:
+            body, fetched = await self.rest.get_json(url)
+        except NotFound:
+            if key == "albumAssets":
+                raise
+            raise self._missing_route(key, url) from None
         raw = parse_list(body, rel=rel, link_next=fetched.next_link, total_header=fetched.headers.get("x-total-count"))
         if raw.note:
             notes.append(raw.note)

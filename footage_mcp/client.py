@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import httpx
@@ -44,6 +44,7 @@ from footage_mcp.errors import (
     Conflict,
     ConnectFailed,
     Forbidden,
+    InvalidArgument,
     NotFound,
     RateLimited,
     RedirectRefused,
@@ -126,10 +127,16 @@ class RestClient:
     # ------------------------------------------------------------ URL helpers
 
     def relative_path(self, url: str) -> str | None:
-        """The path of ``url`` below the base path (no leading slash), or None when outside it."""
+        """The path of ``url`` below the base path (no leading slash), or None when outside it.
+
+        A path with a ``.`` or ``..`` segment (also percent-encoded) counts as outside: such a path
+        could be resolved to anywhere on the origin by a client or a proxy.
+        """
         if not same_origin(url, self.base_url):
             return None
         path = urlsplit(url).path
+        if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+            return None
         if path == self._base_path or path == self._base_path + "/":
             return ""
         if not path.startswith(self._base_path + "/"):
@@ -163,13 +170,15 @@ class RestClient:
             RedirectRefused: a redirect to another origin, https→http, or too many.
             TransportError: timeout, connection refused, DNS or TLS failure.
         """
+        if not self.is_under_base(url):
+            raise InvalidArgument("the request would leave the API base URL; the bridge refused to send it")
         if not self.has_token and not self.is_public(url):
             raise TokenMissing(f"this call needs a Footage API token: {TOKEN_HELP}")
         cap = MAX_BINARY_BYTES if binary else MAX_JSON_BYTES
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             headers = {"Accept": accept}
-            if self.settings.token and same_origin(current, self.base_url):
+            if self.settings.token and self.is_under_base(current):
                 headers["apiKey"] = self.settings.token
             status, resp_headers, content = await self._send(current, headers, cap)
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
@@ -191,16 +200,20 @@ class RestClient:
         return decode_json(fetched), fetched
 
     def _redirect_target(self, current: str, location: str, binary: bool) -> str:
-        target = str(httpx.URL(current).join(location))
-        if same_origin(target, self.base_url):
+        try:
+            target = str(httpx.URL(current).join(location))
+        except httpx.InvalidURL:
+            raise RedirectRefused("the Footage API redirected to an invalid address; not followed") from None
+        if self.is_under_base(target):
             return target
         if urlsplit(current).scheme == "https" and urlsplit(target).scheme != "https":
             raise RedirectRefused("the Footage API redirected from https to plain http; the bridge refuses to follow")
         if binary and urlsplit(target).scheme == "https":
             return target  # e.g. a CDN rendition: followed without the apiKey header
+        where = "another origin" if not same_origin(target, self.base_url) else "a path outside the API"
         raise RedirectRefused(
-            f"the Footage API redirected to another origin ({urlsplit(target).hostname}); "
-            "the bridge does not follow it, so the token never leaves the API's origin"
+            f"the Footage API redirected to {where} ({urlsplit(target).hostname}); "
+            "the bridge does not follow it, so the token never leaves the API"
         )
 
     async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx.Headers, bytes]:
@@ -255,6 +268,8 @@ class RestClient:
         except httpx.ConnectError as exc:
             message, retryable = _describe_connect_error(exc, url)
             raise ConnectFailed(message, retryable) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
         except httpx.TransportError as exc:
             host = urlsplit(url).hostname or "the API host"
             raise TransportError(
@@ -284,9 +299,9 @@ class RestClient:
             retry_after = parse_retry_after(headers.get("retry-after"))
             when = f"retry in {retry_after:.0f} s" if retry_after is not None else "retry in a minute"
             return RateLimited(f"the Footage API is rate limiting requests (429): {when}", status, retry_after)
-        if status >= 500:
+        if status >= 500:  # a server's error text is for its operators, not for the model
             hint = "retrying in a moment may help" if status in (502, 503, 504) else "retrying is unlikely to help"
-            return UpstreamFailure(f"the Footage service failed ({status}); {hint}{detail}", status)
+            return UpstreamFailure(f"the Footage service failed ({status}); {hint}", status)
         if 300 <= status < 400:
             return ApiError(f"the Footage API answered with a redirect ({status}) without a target", status)
         if status in (204, 205):
@@ -315,7 +330,7 @@ class RestClient:
                         break
             elif isinstance(data, str):
                 found = data
-        if not found:
+        if not found or _STACK_TRACE.search(found):
             return None
         return self.redact(_clean(found, EXCERPT_CHARS))
 
@@ -342,6 +357,8 @@ def decode_json(fetched: Fetched) -> Any:
         raise BadResponse(f"the Footage API answered with an empty body ({fetched.status})", fetched.status)
     try:
         return json.loads(fetched.content)
+    except RecursionError:
+        raise BadResponse("the Footage API answered with JSON nested too deeply to read", fetched.status) from None
     except (ValueError, UnicodeDecodeError):
         raise BadResponse(
             "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
@@ -370,6 +387,7 @@ def _too_big(cap: int) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
+_STACK_TRACE = re.compile(r"Traceback \(most recent|\bat [\w.$]+\(|Exception\b|\.java:\d+|File \"[^\"]+\", line")
 
 
 def _clean(text: str, limit: int) -> str:

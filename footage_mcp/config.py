@@ -41,6 +41,8 @@ TOKEN_HELP = (
     "and set FOOTAGE_API_TOKEN in the MCP server's environment"
 )
 
+ROUTES_MAX_BYTES = 256 * 1024
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -79,7 +81,9 @@ def validate_base_url(url: str) -> str:
 class Settings(BaseSettings):
     """The bridge's configuration. Read once at start; immutable afterwards."""
 
-    model_config = SettingsConfigDict(env_prefix="FOOTAGE_", frozen=True, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="FOOTAGE_", frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     api_token: SecretStr | None = Field(
         default=None,
@@ -105,6 +109,13 @@ class Settings(BaseSettings):
             value = value.get_secret_value()
         if isinstance(value, str):
             value = value.strip()
+            if value and not all(0x21 <= ord(c) <= 0x7E for c in value):
+                raise ValueError(
+                    "FOOTAGE_API_TOKEN contains characters an API token cannot have (spaces, line breaks, "
+                    "typographic quotes or other non-ASCII characters); paste the token alone"
+                )
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                raise ValueError("FOOTAGE_API_TOKEN is wrapped in quotes; set the token without them")
             return value or None
         return value
 
@@ -138,10 +149,18 @@ class Settings(BaseSettings):
         if self.routes is None:
             return {}
         path = self.routes.expanduser()
+        if not path.is_file():
+            raise ConfigError(f"FOOTAGE_ROUTES: {path} is not a file")
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                raw = handle.read(ROUTES_MAX_BYTES + 1)
+            if len(raw) > ROUTES_MAX_BYTES:
+                raise ConfigError(f"FOOTAGE_ROUTES: {path} is larger than {ROUTES_MAX_BYTES // 1024} KiB")
+            text = raw.decode("utf-8-sig")
         except OSError as exc:
             raise ConfigError(f"FOOTAGE_ROUTES: cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"FOOTAGE_ROUTES: {path} is not UTF-8 text") from None
         try:
             data: object = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
@@ -165,6 +184,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "configuration"
-        env = {"api_token": "FOOTAGE_API_TOKEN"}.get(field, "FOOTAGE_" + field.upper())
+        env = {"api_token": "FOOTAGE_API_TOKEN"}.get(
+            field, field if field.startswith("FOOTAGE_") else "FOOTAGE_" + field.upper()
+        )
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(msg if msg.startswith(env) else f"{env}: {msg}") from None

@@ -3,7 +3,8 @@
 A cursor wraps where the next page comes from: the absolute URL the API gave (or the
 bridge built from an API cursor or page number), how many items of that page were already
 handed out, and the list it belongs to. It is urlsafe base64 of compact JSON plus a
-checksum, so a truncated or edited cursor is detected. It is validated again on use: it
+signature (HMAC-SHA256 with a per-process secret key), so a truncated, edited or forged cursor is
+refused. It is validated again on use: it
 must lead to the base origin and under the base path, and belong to the same list.
 """
 
@@ -13,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 
 from footage_mcp.errors import InvalidCursor
@@ -34,10 +36,14 @@ class CursorState:
 
 
 class CursorCodec:
-    """Encodes and checks cursors for one base URL (the checksum is keyed by the base URL)."""
+    """Encodes and checks cursors, signed with a key made when the server starts.
 
-    def __init__(self, base_url: str) -> None:
-        self._key = hashlib.sha256(("footage-mcp cursor " + base_url).encode()).digest()
+    A cursor from another server process (or forged) fails the signature check; the model is
+    told to start the listing again.
+    """
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key if key is not None else secrets.token_bytes(32)
 
     def _mac(self, payload: bytes) -> str:
         return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()[:9]).decode()

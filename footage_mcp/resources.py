@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from footage_mcp.api import FootageApi
 from footage_mcp.errors import FootageError, NotFound
 from footage_mcp.models import ArchiveConfiguration
-from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump, within_budget
+from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump, redact, within_budget
 from footage_mcp.tools.assets import preview_image
 
 T = TypeVar("T")
@@ -37,7 +37,8 @@ JSON = "application/json"
 async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
     """Run ``op`` within the call budget; map failures to the SDK's resource errors."""
     try:
-        return await within_budget(api, op)
+        result = await within_budget(api, op)
+        return redact(result, api.rest.settings.token) if isinstance(result, str) else result
     except NotFound as exc:
         raise ResourceNotFoundError(exc.message) from None
     except FootageError as exc:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,7 +66,20 @@ def test_version() -> None:
 
 
 def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
-    """The API is unreachable (port 9): initialize and tools/list still answer, stdout is pure JSON-RPC."""
+    """The API is unreachable (port 9): initialize and tools/list still answer, stdout is pure JSON-RPC,
+    and no REST request is attempted before a tool needs one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    env.update(
+        {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok", "FOOTAGE_LOG_LEVEL": "DEBUG"}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "footage_mcp"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     messages = [
         {
             "jsonrpc": "2.0",
@@ -80,17 +94,24 @@ def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ]
-    stdin = "".join(json.dumps(m) + "\n" for m in messages)
-    result = run(
-        [],
-        {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok", "FOOTAGE_LOG_LEVEL": "DEBUG"},
-        stdin,
-    )
-    replies = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["id"] for r in replies] == [1, 2]
+    replies = []
+    try:
+        for message in messages:
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+            proc.stdin.flush()
+            if "id" in message:
+                replies.append(json.loads(proc.stdout.readline()))
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+        rest_out = proc.stdout.read()
+        stderr = proc.stderr.read().decode()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert [r["id"] for r in replies] == [1, 2] and rest_out == b""
     assert replies[0]["result"]["serverInfo"]["name"] == "footage"
     assert len(replies[1]["result"]["tools"]) == 9
-    assert "127.0.0.1:9" not in result.stderr  # no REST I/O happened
+    assert "connect_tcp" not in stderr and "127.0.0.1:9" not in stderr  # no REST I/O happened
 
 
 def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: RunningSandbox) -> None:
@@ -181,3 +202,50 @@ def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: Run
             if stream:
                 stream.close()
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("\u201ccanary-tok\u201d", "contains characters an API token cannot have"),
+        ("canary\ntok", "contains characters an API token cannot have"),
+        ("canary tok", "contains characters an API token cannot have"),
+        ('"canary-tok"', "is wrapped in quotes"),
+    ],
+)
+def test_a_mangled_token_is_refused_at_start_without_echoing_it(token: str, says: str) -> None:
+    for command in ([], ["check"]):
+        result = run(command, {"FOOTAGE_API_TOKEN": token})
+        assert result.returncode == 2 and result.stdout == ""
+        assert says in result.stderr and "canary" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_routes_file_problems_are_one_line(tmp_path: Path) -> None:
+    binary = tmp_path / "routes.json"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    cases = [
+        (str(binary), "is not UTF-8 text"),
+        ("/dev/zero", "is not a file"),
+        (str(tmp_path / "missing.toml"), "is not a file"),
+        (str(tmp_path), "is not a file"),
+    ]
+    for value, says in cases:
+        served = run([], {"FOOTAGE_ROUTES": value, "FOOTAGE_API_TOKEN": "t"})
+        assert served.returncode == 2 and says in served.stderr and "Traceback" not in served.stderr
+        checked = run(["check"], {"FOOTAGE_ROUTES": value, "FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset"})
+        assert checked.stdout.splitlines()[0].startswith("FAIL  routes file") and says in checked.stdout
+
+
+def test_empty_settings_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FOOTAGE_ROUTES", "FOOTAGE_TIMEOUT", "FOOTAGE_LOG_LEVEL", "FOOTAGE_BASE_URL", "FOOTAGE_API_TOKEN"):
+        monkeypatch.setenv(name, "")
+    settings = Settings()
+    assert (settings.routes, settings.timeout, settings.log_level, settings.token) == (None, 30.0, "WARNING", None)
+
+
+def test_sandbox_on_a_busy_port_says_so_in_one_line(hal_sandbox: RunningSandbox) -> None:
+    port = hal_sandbox.base_url.split(":")[2].split("/")[0]
+    result = run(["sandbox", "--port", port])
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"footage-mcp sandbox: cannot listen on 127.0.0.1:{port}")

@@ -350,13 +350,19 @@ def _with_cause(exc: Exception, cause: BaseException) -> Exception:
 @pytest.mark.parametrize(
     ("exc", "text"),
     [
-        (_with_cause(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
-         "cannot resolve the host name api.test"),
-        (_with_cause(httpx.ConnectError("x"), ssl.SSLCertVerificationError("certificate verify failed")),
-         "TLS handshake with api.test failed"),
+        (
+            _with_cause(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
+            "cannot resolve the host name api.test",
+        ),
+        (
+            _with_cause(httpx.ConnectError("x"), ssl.SSLCertVerificationError("certificate verify failed")),
+            "TLS handshake with api.test failed",
+        ),
         (httpx.ConnectTimeout("x"), "did not answer within 5 s"),
-        (httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
-         "closed the connection before the response was complete"),
+        (
+            httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+            "closed the connection before the response was complete",
+        ),
     ],
 )
 async def test_transport_failures_become_actionable_messages(exc: Exception, text: str) -> None:

@@ -28,12 +28,46 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6),
     max_leaves=40,
 )
-field_names = st.sampled_from([
-    "id", "uuid", "_id", "assetId", "albumId", "name", "title", "type", "mediaType", "mimeType", "size", "fileSize",
-    "size_bytes", "duration", "durationMs", "created", "createdAt", "created_at", "dateCreated", "updated",
-    "keywords", "labels", "albums", "relations", "_links", "_embedded", "items", "next", "nextCursor", "total",
-    "page", "width", "height", "dimensions", "previewAvailable", "hasPreview",
-])
+field_names = st.sampled_from(
+    [
+        "id",
+        "uuid",
+        "_id",
+        "assetId",
+        "albumId",
+        "name",
+        "title",
+        "type",
+        "mediaType",
+        "mimeType",
+        "size",
+        "fileSize",
+        "size_bytes",
+        "duration",
+        "durationMs",
+        "created",
+        "createdAt",
+        "created_at",
+        "dateCreated",
+        "updated",
+        "keywords",
+        "labels",
+        "albums",
+        "relations",
+        "_links",
+        "_embedded",
+        "items",
+        "next",
+        "nextCursor",
+        "total",
+        "page",
+        "width",
+        "height",
+        "dimensions",
+        "previewAvailable",
+        "hasPreview",
+    ]
+)
 objects = st.dictionaries(field_names | st.text(max_size=8), json_values, max_size=12)
 
 
@@ -72,7 +106,7 @@ def test_api_get_paths_never_leave_the_base(path: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_cursors_are_refused_cleanly(cursor: str) -> None:
-    codec = CursorCodec(BASE)
+    codec = CursorCodec()
     with pytest.raises(InvalidCursor):
         codec.decode(cursor, "albums", "list_albums")
 

@@ -30,9 +30,9 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return recorded
 
 
-def api_with(statuses: list[int | Exception], headers: dict[str, str] | None = None, **settings: float) -> tuple[
-    FootageApi, list[str]
-]:
+def api_with(
+    statuses: list[int | Exception], headers: dict[str, str] | None = None, **settings: float
+) -> tuple[FootageApi, list[str]]:
     calls: list[str] = []
 
     def handler(req: httpx.Request) -> httpx.Response:

@@ -30,12 +30,20 @@ async def test_the_token_appears_in_no_output(tmp_path: Path) -> None:
     lib = build_library()
     album, asset = lib.albums[0], lib.assets[0]
     calls: list[tuple[str, dict[str, Any]]] = [
-        ("list_albums", {}), ("list_albums", {"query": CANARY}), ("get_album", {"album_id": album.id}),
-        ("get_album", {"album_id": "missing"}), ("list_album_assets", {"album_id": album.id}),
-        ("search_assets", {"query": "France"}), ("search_assets", {"created_after": "bad"}),
-        ("get_asset", {"asset_id": asset.id}), ("get_asset_preview", {"asset_id": asset.id}),
-        ("get_archive_configuration", {}), ("list_api_links", {}), ("api_get", {"path": "albums"}),
-        ("api_get", {"path": "no/such/route"}), ("api_get", {"path": "../x"}),
+        ("list_albums", {}),
+        ("list_albums", {"query": CANARY}),
+        ("get_album", {"album_id": album.id}),
+        ("get_album", {"album_id": "missing"}),
+        ("list_album_assets", {"album_id": album.id}),
+        ("search_assets", {"query": "France"}),
+        ("search_assets", {"created_after": "bad"}),
+        ("get_asset", {"asset_id": asset.id}),
+        ("get_asset_preview", {"asset_id": asset.id}),
+        ("get_archive_configuration", {}),
+        ("list_api_links", {}),
+        ("api_get", {"path": "albums"}),
+        ("api_get", {"path": "no/such/route"}),
+        ("api_get", {"path": "../x"}),
         ("list_albums", {"cursor": "forged"}),
     ]
     out, err = tmp_path / "stdout.bin", tmp_path / "stderr.log"
@@ -46,8 +54,13 @@ async def test_the_token_appears_in_no_output(tmp_path: Path) -> None:
             for name, args in calls:
                 result = await client.call_tool(name, args)
                 results.append(result.model_dump_json())
-            for uri in ("footage://albums", f"footage://albums/{album.id}", f"footage://assets/{asset.id}",
-                        f"footage://assets/{asset.id}/preview", "footage://archive/configuration"):
+            for uri in (
+                "footage://albums",
+                f"footage://albums/{album.id}",
+                f"footage://assets/{asset.id}",
+                f"footage://assets/{asset.id}/preview",
+                "footage://archive/configuration",
+            ):
                 results.append((await client.read_resource(uri)).model_dump_json())
     raw_out, raw_err = out.read_bytes(), err.read_bytes()
     assert len(raw_out) > 10_000 and b"httpcore" in raw_err  # the capture worked, DEBUG logs were on

@@ -193,14 +193,16 @@ async def test_every_tool_and_resource(sandbox: RunningSandbox, mode: str) -> No
         assert big.id in json.dumps(sized["body"]) and LIB.albums[-1].id not in json.dumps(sized["body"])
         assert error_text(await client.call_tool("api_get", {"path": f"assets/{video.id}/preview"})) == (
             f"'assets/{video.id}/preview' answers with image/jpeg, not JSON; api_get reads JSON only "
-            "(use get_asset_preview for previews)")
+            "(use get_asset_preview for previews)"
+        )
 
         # errors are one actionable line
-        assert error_text(await client.call_tool(
-            "search_assets", {"created_after": "2024-01-01", "created_before": "2020-01-01"})) == (
-            "created_after (2024-01-01) is later than created_before (2020-01-01); swap them")
+        assert error_text(
+            await client.call_tool("search_assets", {"created_after": "2024-01-01", "created_before": "2020-01-01"})
+        ) == ("created_after (2024-01-01) is later than created_before (2020-01-01); swap them")
         assert "ISO 8601 date such as 2024-05-31" in error_text(
-            await client.call_tool("search_assets", {"created_after": "last tuesday"}))
+            await client.call_tool("search_assets", {"created_after": "last tuesday"})
+        )
         assert error_text(await client.call_tool("get_album", {"album_id": "nope"})) == (
             "album 'nope' not found — list_albums shows valid ids"
         )

@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from footage_mcp.api import FootageApi
 from footage_mcp.errors import FootageError, InvalidArgument, TransportError
@@ -30,6 +30,7 @@ log = logging.getLogger("footage_mcp.tools")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_ID_CHARS = 256
+MAX_TEXT_CHARS = 500
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 """Every tool of this bridge only reads from the Footage API (an open world)."""
@@ -42,15 +43,70 @@ class AppState:
     api: FootageApi
 
 
-AlbumId = Annotated[str, Field(description="Album id, as returned by list_albums (e.g. the 'id' of an album).")]
-AssetId = Annotated[str, Field(description="Asset id, as returned by search_assets or list_album_assets.")]
+def _number_to_text(value: Any) -> Any:
+    """Models sometimes send ids and cursors as numbers: take them as text."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Text = BeforeValidator(_number_to_text)
+Lowercase = BeforeValidator(_lower)
+
+AlbumId = Annotated[str, Text, Field(description="Album id, as returned by list_albums (e.g. the 'id' of an album).")]
+AssetId = Annotated[str, Text, Field(description="Asset id, as returned by search_assets or list_album_assets.")]
 Limit = Annotated[
     int, Field(description=f"Items per page, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT}); out-of-range values are clamped.")
 ]
 Cursor = Annotated[
     str | None,
+    Text,
     Field(description="Opaque next_cursor from the previous page of the same listing; omit for the first page."),
 ]
+
+EXAMPLES: dict[str, str] = {
+    "album_id": "album_id='<an id from list_albums>'",
+    "asset_id": "asset_id='<an id from search_assets>'",
+    "limit": "limit=20",
+    "cursor": "cursor='<next_cursor of the previous result>'",
+    "query": "query='eiffel tower night'",
+    "media_type": "media_type='video'",
+    "created_after": "created_after='2020-01-01'",
+    "created_before": "created_before='2023-12-31'",
+    "label": "label='editorial'",
+    "keyword": "keyword='Paris'",
+    "path": "path='albums'",
+    "api_get.query": "query={\"size\": 5}",
+}
+
+
+def describe_validation_error(tool: str, exc: ValidationError) -> str:
+    """One short line for arguments that failed the input schema, naming each parameter with an
+    example of a valid value; never the rejected value itself."""
+    parts: list[str] = []
+    for err in exc.errors()[:3]:
+        param = str(err["loc"][0]) if err["loc"] else "arguments"
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        if kind == "missing":
+            text = f"{param} is required"
+        elif kind in ("int_parsing", "int_type", "int_from_float"):
+            text = f"{param} must be a whole number"
+        elif kind == "literal_error":
+            text = f"{param} must be one of {ctx.get('expected', 'the listed values')}"
+        elif kind == "string_too_long":
+            text = f"{param} is too long (at most {ctx.get('max_length')} characters)"
+        elif kind in ("string_type", "string_unicode"):
+            text = f"{param} must be a string"
+        elif kind in ("dict_type", "model_type"):
+            text = f"{param} must be an object of name → value"
+        else:
+            text = f"{param}: {str(err['msg']).lower()}"
+        example = EXAMPLES.get(f"{tool}.{param}") or EXAMPLES.get(param)
+        parts.append(f"{text} (e.g. {example})" if example else text)
+    return f"invalid arguments for {tool}: " + "; ".join(parts)
 
 
 def api_of(ctx: Context[Any, Any]) -> FootageApi:
@@ -134,10 +190,44 @@ async def within_budget(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]
         ) from None
 
 
+def redact(value: Any, secret: str | None) -> Any:
+    """``value`` (JSON-like) with every occurrence of ``secret`` in strings and keys replaced."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "[redacted]")
+    if isinstance(value, list):
+        return [redact(v, secret) for v in value]
+    if isinstance(value, dict):
+        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
+    return value
+
+
+def redact_result(result: CallToolResult, secret: str | None) -> CallToolResult:
+    """The result with the token removed from text blocks and structured content (an API may
+    echo the token in a body; the model must never see it)."""
+    if not secret:
+        return result
+    content = [
+        TextContent(type="text", text=block.text.replace(secret, "[redacted]"))
+        if isinstance(block, TextContent)
+        else block
+        for block in result.content
+    ]
+    structured = redact(result.structured_content, secret)
+    return CallToolResult(content=content, structured_content=structured, is_error=result.is_error)
+
+
 async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
-    """Run ``op`` within the call budget and turn failures into one short ``isError`` result."""
+    """Run ``op`` within the call budget and turn failures into one short ``isError`` result.
+    The token is removed from whatever comes back."""
+    api = api_of(ctx)
+    return redact_result(await _guarded(api, op), api.rest.settings.token)
+
+
+async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
     try:
-        return await within_budget(api_of(ctx), op)
+        return await within_budget(api, op)
     except FootageError as exc:
         log.info("tool call failed: %s", exc.message)
         return error(exc.message)

@@ -11,6 +11,7 @@ from pydantic import Field
 from footage_mcp.models import Album, AlbumList, AssetList
 from footage_mcp.tools._common import (
     DEFAULT_LIMIT,
+    MAX_TEXT_CHARS,
     READ_ONLY,
     AlbumId,
     Cursor,
@@ -34,7 +35,9 @@ def register(mcp: MCPServer[Any]) -> None:
     )
     async def list_albums(
         ctx: Context[Any, Any],
-        query: Annotated[str | None, Field(description="Text to match in album names/descriptions.")] = None,
+        query: Annotated[
+            str | None, Field(max_length=MAX_TEXT_CHARS, description="Text to match in album names/descriptions.")
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, AlbumList]:

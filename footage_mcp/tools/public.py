@@ -14,6 +14,7 @@ from footage_mcp.api import FootageApi
 from footage_mcp.models import ApiLinks, ApiResponse, ArchiveConfiguration
 from footage_mcp.tools._common import READ_ONLY, guarded, ok
 
+MAX_DEPTH = 24
 API_GET_BUDGET_CHARS = 60_000
 """Largest JSON text api_get hands back; bigger bodies are trimmed (lists shortened, strings cut)."""
 
@@ -24,7 +25,12 @@ def trim_json(value: Any, budget: int = API_GET_BUDGET_CHARS) -> tuple[Any, bool
     def size(v: Any) -> int:
         return len(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
 
-    if size(value) <= budget:
+    deep = _shrink(value, 10**9, 10**9, 0)  # only cuts nesting deeper than MAX_DEPTH
+    if deep != value:
+        value = deep
+        if size(value) <= budget:
+            return value, True
+    elif size(value) <= budget:
         return value, False
     for max_items, max_chars in ((50, 2000), (20, 500), (10, 200), (5, 100), (2, 60), (1, 40), (0, 20)):
         shrunk = _shrink(value, max_items, max_chars, 0)
@@ -34,13 +40,13 @@ def trim_json(value: Any, budget: int = API_GET_BUDGET_CHARS) -> tuple[Any, bool
 
 
 def _shrink(value: Any, max_items: int, max_chars: int, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        return "…"
     if isinstance(value, str):
         return value if len(value) <= max_chars else value[: max_chars - 1] + "…"
     if isinstance(value, list):
         return [_shrink(v, max_items, max_chars, depth + 1) for v in value[:max_items]]
     if isinstance(value, dict):
-        if depth > 6:
-            return "{…}"
         return {k: _shrink(v, max_items, max_chars, depth + 1) for k, v in value.items()}
     return value
 
@@ -84,7 +90,10 @@ def register(mcp: MCPServer[Any]) -> None:
     )
     async def api_get(
         ctx: Context[Any, Any],
-        path: Annotated[str, Field(description="Path relative to the API base URL, e.g. 'configuration/archive'.")],
+        path: Annotated[
+            str,
+            Field(max_length=2000, description="Path relative to the API base URL, e.g. 'configuration/archive'."),
+        ],
         query: Annotated[
             dict[str, str | int | float | bool] | None,
             Field(description='Query parameters as name → value, e.g. {"size": 5, "q": "paris"}.'),

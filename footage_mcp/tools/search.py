@@ -13,9 +13,12 @@ from footage_mcp.errors import InvalidArgument
 from footage_mcp.models import AssetList
 from footage_mcp.tools._common import (
     DEFAULT_LIMIT,
+    MAX_TEXT_CHARS,
     READ_ONLY,
     Cursor,
     Limit,
+    Lowercase,
+    Text,
     check_date,
     check_id,
     clamp_limit,
@@ -37,14 +40,23 @@ def register(mcp: MCPServer[Any]) -> None:
     )
     async def search_assets(
         ctx: Context[Any, Any],
-        query: Annotated[str | None, Field(description="Free text, e.g. 'eiffel tower night'.")] = None,
+        query: Annotated[
+            str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text, e.g. 'eiffel tower night'.")
+        ] = None,
         media_type: Annotated[
             Literal["image", "video", "audio", "document"] | None,
+            Lowercase,
             Field(description="Only assets of this kind."),
         ] = None,
-        album_id: Annotated[str | None, Field(description="Only assets in this album (id from list_albums).")] = None,
-        label: Annotated[str | None, Field(description="Only assets with this #label, e.g. 'editorial'.")] = None,
-        keyword: Annotated[str | None, Field(description="Only assets with this keyword or a narrower one.")] = None,
+        album_id: Annotated[
+            str | None, Text, Field(description="Only assets in this album (id from list_albums).")
+        ] = None,
+        label: Annotated[
+            str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label, e.g. 'editorial'.")
+        ] = None,
+        keyword: Annotated[
+            str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword or a narrower one.")
+        ] = None,
         created_after: Annotated[
             str | None, Field(description="Only assets created on/after this ISO date, e.g. 2020-01-01.")
         ] = None,
@@ -55,6 +67,8 @@ def register(mcp: MCPServer[Any]) -> None:
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, AssetList]:
         async def op(api: FootageApi) -> CallToolResult:
+            if cursor:  # a cursor continues the earlier search: its filters are inside it
+                return ok(await api.search_assets({}, limit=clamp_limit(limit), cursor=cursor))
             filters = {
                 "q": query.strip() if query else None,
                 "type": media_type,

@@ -1,0 +1,187 @@
+"""Arguments a model may invent, and API answers that try to trick the bridge — through the real MCP
+server in-process (mcp SDK client, legacy mode) over httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+
+from footage_mcp.client import RestClient
+from footage_mcp.config import Settings
+from footage_mcp.errors import InvalidArgument
+from footage_mcp.paging import CursorCodec, CursorState
+from footage_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+BASE = "https://api.test/api/asset"
+TOKEN = "tok-canary-5150"
+seen: list[str] = []
+
+
+def handler(req: httpx.Request) -> httpx.Response:
+    seen.append(req.url.raw_path.decode())
+    path = req.url.path.removeprefix("/api/asset")
+    if path in ("", "/"):
+        return httpx.Response(200, json={"_links": {}})
+    if path == "/me":
+        return httpx.Response(200, json={"user": "x", "apiKey": TOKEN, TOKEN: [f"key={TOKEN}"]})
+    if path == "/deep":
+        return httpx.Response(200, content=("[" * 5000 + "]" * 5000).encode())
+    if path == "/nested":
+        body: Any = "leaf"
+        for _ in range(200):
+            body = {"a": body}
+        return httpx.Response(200, json=body)
+    if path == "/boom":
+        return httpx.Response(
+            500, text='Traceback (most recent call last):\n  File "x.py", line 1\nNullPointerException'
+        )
+    if path == "/teapot":
+        return httpx.Response(400, json={"message": "java.lang.IllegalStateException at com.x.Y(Y.java:12)"})
+    if path.startswith("/albums/"):
+        return httpx.Response(404, json={"message": "not here"})
+    return httpx.Response(200, json={"items": [{"id": "a1", "name": "A"}], "next": "/api/asset/albums?page=1"})
+
+
+def text(result: CallToolResult) -> str:
+    return str(result.content[0].text)  # type: ignore[union-attr]
+
+
+async def call(name: str, args: dict[str, Any]) -> CallToolResult:
+    server = build_server(
+        Settings(base_url=BASE, api_token=TOKEN, max_retries=0), transport=httpx.MockTransport(handler)
+    )
+    async with Client(server, mode="legacy") as client:
+        return await client.call_tool(name, args)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "message"),
+    [
+        (
+            "list_albums",
+            {"limit": "abc"},
+            "invalid arguments for list_albums: limit must be a whole number (e.g. limit=20)",
+        ),
+        (
+            "list_albums",
+            {"limit": 1.5},
+            "invalid arguments for list_albums: limit must be a whole number (e.g. limit=20)",
+        ),
+        (
+            "get_album",
+            {},
+            "invalid arguments for get_album: album_id is required (e.g. album_id='<an id from list_albums>')",
+        ),
+        (
+            "search_assets",
+            {"media_type": "film"},
+            "invalid arguments for search_assets: media_type must be one of 'image', 'video', 'audio' or 'document' "
+            "(e.g. media_type='video')",
+        ),
+        (
+            "list_albums",
+            {"query": "x" * 100_000},
+            "invalid arguments for list_albums: query is too long (at most 500 characters) "
+            "(e.g. query='eiffel tower night')",
+        ),
+        (
+            "api_get",
+            {"path": "y" * 5000},
+            "invalid arguments for api_get: path is too long (at most 2000 characters) (e.g. path='albums')",
+        ),
+        (
+            "api_get",
+            {"path": "albums", "query": ["size", 5]},
+            'invalid arguments for api_get: query must be an object of name → value (e.g. query={"size": 5})',
+        ),
+        ("get_album", {"album_id": ""}, "album_id must not be empty; e.g. an 'id' from list_albums"),
+        (
+            "get_album",
+            {"album_id": "a\x00b"},
+            "album_id contains characters no id has; pass an id as listed, e.g. an 'id' from list_albums",
+        ),
+        (
+            "get_album",
+            {"album_id": "x" * 300},
+            "album_id is longer than 256 characters; pass an id as listed, e.g. an 'id' from list_albums",
+        ),
+        (
+            "get_album",
+            {"album_id": ".."},
+            "album_id contains characters no id has; pass an id as listed, e.g. an 'id' from list_albums",
+        ),
+        (
+            "search_assets",
+            {"created_after": "yesterday"},
+            "created_after must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z)",
+        ),
+        (
+            "list_albums",
+            {"cursor": 12345},
+            "the cursor is not valid for list_albums: pass the next_cursor of the "
+            "previous list_albums result unchanged, or omit it to start again",
+        ),
+        ("api_get", {"path": "deep"}, "the Footage API answered with JSON nested too deeply to read"),
+        ("api_get", {"path": "boom"}, "the Footage service failed (500); retrying is unlikely to help"),
+        ("api_get", {"path": "teapot"}, "the Footage API rejected the request (400)"),
+    ],
+)
+async def test_bad_arguments_get_one_actionable_line(tool: str, args: dict[str, Any], message: str) -> None:
+    result = await call(tool, args)
+    assert result.is_error and result.structured_content is None
+    assert text(result) == message
+    assert "pydantic" not in text(result) and "Traceback" not in text(result)
+
+
+async def test_lenient_arguments_are_accepted() -> None:
+    assert not (await call("search_assets", {"media_type": "VIDEO", "limit": "5"})).is_error
+    assert "album '123' not found" in text(await call("get_album", {"album_id": 123}))
+    assert (await call("list_albums", {"limit": 10_000})).structured_content is not None  # clamped, not refused
+    ok = await call("api_get", {"path": "albums", "query": {"size": 5, "flag": True, "ratio": 0.5}})
+    assert not ok.is_error
+    assert seen[-1] == "/api/asset/albums?size=5&flag=true&ratio=0.5"
+
+
+async def test_a_cursor_carries_its_own_filters_so_bad_new_ones_are_ignored() -> None:
+    first = await call("search_assets", {"query": "x"})
+    cursor = first.structured_content["next_cursor"]  # type: ignore[index]
+    assert cursor
+    # a cursor is only valid in the server process that made it (signed with a per-process key)
+    assert "cursor is not valid" in text(await call("search_assets", {"cursor": cursor, "created_after": "bogus"}))
+
+
+async def test_a_token_echoed_by_the_api_never_reaches_the_model() -> None:
+    result = await call("api_get", {"path": "me"})
+    dumped = result.model_dump_json()
+    assert TOKEN not in dumped and "[redacted]" in dumped
+    assert json.loads(text(result))["body"]["apiKey"] == "[redacted]"
+
+
+async def test_deeply_nested_bodies_are_trimmed_not_crashed() -> None:
+    result = await call("api_get", {"path": "nested"})
+    assert not result.is_error and result.structured_content is not None
+    assert result.structured_content["truncated"] is True
+
+
+def test_urls_with_dot_segments_never_get_the_token() -> None:
+    rest = RestClient(Settings(base_url=BASE, api_token=TOKEN))
+    for url in (f"{BASE}/../../internal/admin", f"{BASE}/%2e%2e/x", f"{BASE}/a/./b", "https://api.test/other"):
+        assert not rest.is_under_base(url)
+    assert rest.is_under_base(f"{BASE}/albums/a%2Fb")
+
+
+async def test_forged_cursors_leading_off_the_base_are_refused_before_any_request() -> None:
+    rest = RestClient(Settings(base_url=BASE, api_token=TOKEN), transport=httpx.MockTransport(handler))
+    before = len(seen)
+    with pytest.raises(InvalidArgument, match="would leave the API base URL"):
+        await rest.get(f"{BASE}/../../internal/admin/users")
+    assert len(seen) == before
+    other_process = CursorCodec().encode(CursorState(f"{BASE}/albums?page=1", 0, "albums"))
+    result = await call("list_albums", {"cursor": other_process})
+    assert "cursor is not valid for list_albums" in text(result)
