@@ -233,7 +233,10 @@ def test_routes_file_problems_are_one_line(tmp_path: Path) -> None:
     for value, says in cases:
         served = run([], {"FOOTAGE_ROUTES": value, "FOOTAGE_API_TOKEN": "t"})
         assert served.returncode == 2 and says in served.stderr and "Traceback" not in served.stderr
-        checked = run(["check"], {"FOOTAGE_ROUTES": value, "FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset"})
+        checked = run(
+            ["check"],
+            {"FOOTAGE_ROUTES": value, "FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_MAX_RETRIES": "0"},
+        )
         assert checked.stdout.splitlines()[0].startswith("FAIL  routes file") and says in checked.stdout
 
 

@@ -1,0 +1,305 @@
+"""The fault matrix: each upstream fault × each tool it can hit, over real stdio (the bridge as a
+subprocess, the mcp SDK client) and real loopback HTTP (the sandbox with fault injection).
+
+Every cell asserts the exact message the model gets, and the request log shows how many attempts the
+bridge made (retries only where they are allowed). The bridge runs with FOOTAGE_TIMEOUT=1,
+FOOTAGE_MAX_RETRIES=2 and FOOTAGE_RETRY_BUDGET=4 to keep the matrix quick.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+
+from footage_mcp.launch import RunningSandbox, bridge_parameters, sandbox_process
+from footage_mcp.sandbox.library import build_library
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+LIB = build_library()
+ALBUM = LIB.albums[0].id
+ASSET = next(a for a in LIB.assets if a.kind == "image" and a.preview_available).id
+BRIDGE_ENV = {"FOOTAGE_TIMEOUT": "1", "FOOTAGE_MAX_RETRIES": "2", "FOOTAGE_RETRY_BUDGET": "4"}
+
+
+@dataclass(frozen=True)
+class Target:
+    tool: str
+    args: dict[str, Any]
+    route: str  # regex on the path after /api/asset
+    not_found: str  # the message for a 404
+    json: bool = True
+
+
+TARGETS = [
+    Target(
+        "list_albums",
+        {},
+        r"^/albums$",
+        "the API answered 404 for its albums route ('albums'): check that FOOTAGE_BASE_URL ends in "
+        "/api/asset, or set the albums route in FOOTAGE_ROUTES",
+    ),
+    Target(
+        "get_album", {"album_id": ALBUM}, r"^/albums/[^/]+$", f"album '{ALBUM}' not found — list_albums shows valid ids"
+    ),
+    Target(
+        "list_album_assets",
+        {"album_id": ALBUM},
+        r"^/albums/[^/]+/assets$",
+        f"album '{ALBUM}' not found — list_albums shows valid ids",
+    ),
+    Target(
+        "search_assets",
+        {"query": "Paris"},
+        r"^/search/assets$",
+        "the API answered 404 for its search route ('search/assets'): check that FOOTAGE_BASE_URL ends in "
+        "/api/asset, or set the search route in FOOTAGE_ROUTES",
+    ),
+    Target(
+        "get_asset",
+        {"asset_id": ASSET},
+        r"^/assets/[^/]+$",
+        f"asset '{ASSET}' not found — search_assets or list_album_assets shows valid ids",
+    ),
+    Target(
+        "get_asset_preview",
+        {"asset_id": ASSET},
+        r"^/assets/[^/]+/preview$",
+        f"asset '{ASSET}' has no preview (or does not exist) — get_asset shows its details",
+        json=False,
+    ),
+    Target(
+        "get_archive_configuration",
+        {},
+        r"^/configuration/archive$",
+        "the API answered 404 for its archiveConfiguration route ('configuration/archive'): check that "
+        "FOOTAGE_BASE_URL ends in /api/asset, or set the archiveConfiguration route in FOOTAGE_ROUTES",
+    ),
+    Target(
+        "api_get",
+        {"path": "public/status"},
+        r"^/public/status$",
+        "nothing at 'public/status' (404) — list_api_links shows the API's routes",
+    ),
+]
+
+TOKEN_REJECTED = (
+    "the Footage API rejected the token (401): generate a new API key at app.footage.one/account "
+    "and set FOOTAGE_API_TOKEN"
+)
+TIMEOUT = "the Footage API did not answer within 1 s; try again later, or raise FOOTAGE_TIMEOUT"
+
+
+def not_json_message(target: Target, json_text: str, image_text: str) -> str:
+    return json_text if target.json else image_text.format(asset=ASSET)
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    rule: dict[str, Any]
+    expect: Callable[[Target], str | None]  # None: the call succeeds
+    attempts: int = 1  # requests the bridge makes to the faulted route
+
+
+FAULTS = [
+    Fault("400", {"status": 400}, lambda t: "the Footage API rejected the request (400): Injected fault"),
+    Fault("401", {"status": 401}, lambda t: TOKEN_REJECTED),
+    Fault(
+        "403", {"status": 403}, lambda t: "the token's user has no permission for this resource (403): Injected fault"
+    ),
+    Fault("404", {"status": 404}, lambda t: t.not_found),
+    Fault("409", {"status": 409}, lambda t: "the Footage API reports a conflict (409): Injected fault"),
+    Fault(
+        "429-persistent",
+        {"statuses": [429, 429, 429], "retry_after": "1"},
+        lambda t: "the Footage API is rate limiting requests (429): retry in 1 s",
+        attempts=3,
+    ),
+    Fault("429-then-ok", {"statuses": [429], "retry_after": "0"}, lambda t: None, attempts=2),
+    Fault(
+        "503-persistent",
+        {"statuses": [503, 503, 503]},
+        lambda t: "the Footage service failed (503); retrying in a moment may help",
+        attempts=3,
+    ),
+    Fault("502-then-ok", {"statuses": [502]}, lambda t: None, attempts=2),
+    Fault("504-then-ok", {"statuses": [504]}, lambda t: None, attempts=2),
+    Fault("500", {"status": 500}, lambda t: "the Footage service failed (500); retrying is unlikely to help"),
+    Fault("timeout", {"latency_ms": 2500, "times": 1}, lambda t: TIMEOUT),
+    Fault("slow-body", {"body": "slow", "slow_ms": 3000}, lambda t: TIMEOUT),
+    Fault(
+        "html",
+        {"body": "html"},
+        lambda t: not_json_message(
+            t,
+            "the Footage API answered with an HTML page instead of JSON (200); check FOOTAGE_BASE_URL (it should "
+            "end in /api/asset)",
+            "the Footage API's preview for asset '{asset}' is not an image (text/html)",
+        ),
+    ),
+    Fault(
+        "html-error-page",
+        {"body": "html", "status": 502, "times": 3},
+        lambda t: "the Footage service failed (502); retrying in a moment may help",
+        attempts=3,
+    ),
+    Fault(
+        "truncated",
+        {"body": "truncated"},
+        lambda t: not_json_message(
+            t,
+            "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
+            "the Footage API's preview for asset '{asset}' is not an image (application/json)",
+        ),
+    ),
+    Fault(
+        "aborted",
+        {"body": "aborted"},
+        lambda t: "the Footage API closed the connection before the response was complete; try again",
+    ),
+    Fault(
+        "not-json",
+        {"body": "not_json"},
+        lambda t: not_json_message(
+            t,
+            "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
+            "the Footage API's preview for asset '{asset}' is not an image (text/plain)",
+        ),
+    ),
+    Fault(
+        "empty",
+        {"body": "empty"},
+        lambda t: not_json_message(
+            t,
+            "the Footage API answered with an empty body (200)",
+            "the Footage API's preview for asset '{asset}' is not an image (application/json)",
+        ),
+    ),
+    Fault(
+        "oversized",
+        {"body": "oversized", "size_bytes": 12 * 1024 * 1024},
+        lambda t: (
+            "the Footage API's answer is larger than 8 MiB; the bridge refused to read it"
+            if t.json
+            else f"the Footage API's preview for asset '{ASSET}' is not an image (application/json)"
+        ),
+    ),
+    Fault(
+        "oversized-declared",
+        {"body": "oversized", "size_bytes": 40 * 1024 * 1024, "declare_length": True},
+        lambda t: f"the Footage API's answer is larger than {8 if t.json else 32} MiB; the bridge refused to read it",
+    ),
+    Fault(
+        "redirect-other-origin",
+        {"redirect": "other-origin"},
+        lambda t: (
+            "the Footage API redirected to another origin (127.0.0.1); the bridge does not follow it, "
+            "so the token never leaves the API"
+        ),
+    ),
+    Fault("redirect-same-origin", {"redirect": "same-origin", "hops": 3}, lambda t: None, attempts=4),
+    Fault(
+        "redirect-loop",
+        {"redirect": "loop"},
+        lambda t: "the Footage API redirected more than 5 times; giving up",
+        attempts=6,
+    ),
+    Fault(
+        "error-echoes-token",
+        {"body": "error_echo"},
+        lambda t: "the Footage API rejected the request (400): invalid apiKey [redacted] for this route",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def faulty_sandbox() -> Any:
+    with sandbox_process(shape="hal") as running:
+        yield running
+
+
+@asynccontextmanager
+async def control(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    origin = sandbox.base_url.removesuffix("/api/asset")
+    async with httpx.AsyncClient(base_url=origin + "/_sandbox", timeout=10) as client:
+        yield client
+
+
+def message(result: CallToolResult) -> str | None:
+    if not result.is_error:
+        return None
+    assert result.structured_content is None
+    return str(result.content[0].text)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+async def test_fault_matrix(faulty_sandbox: RunningSandbox, fault: Fault) -> None:
+    """All eight tools are called at once, each against its own faulted route (the calls run
+    concurrently over one stdio session and one connection pool)."""
+    params = bridge_parameters(faulty_sandbox.base_url, faulty_sandbox.token, BRIDGE_ENV)
+    async with control(faulty_sandbox) as sandbox, Client(params, mode="legacy") as client:
+        await client.call_tool("list_api_links", {})  # discovery root read and cached before faults start
+        await sandbox.delete("/requests")
+        await sandbox.delete("/echo-requests")
+        rules = [{"match": target.route, **fault.rule} for target in TARGETS]
+        assert (await sandbox.put("/faults", json={"rules": rules})).status_code == 200
+        results: dict[str, CallToolResult] = {}
+
+        async def run(target: Target) -> None:
+            results[target.tool] = await client.call_tool(target.tool, target.args)
+
+        try:
+            async with anyio.create_task_group() as group:
+                for target in TARGETS:
+                    group.start_soon(run, target)
+        finally:
+            await sandbox.delete("/faults")
+        log = (await sandbox.get("/requests")).json()
+        for target in TARGETS:
+            assert message(results[target.tool]) == fault.expect(target), f"{fault.name} × {target.tool}"
+            hits = [e for e in log if re.search(target.route, e["path"].removeprefix("/api/asset"))]
+            assert len(hits) == fault.attempts, f"{fault.name} × {target.tool}: {len(hits)} requests"
+        assert (await sandbox.get("/echo-requests")).json() == []  # nothing reached the other origin
+        # the server keeps serving after every fault
+        assert message(await client.call_tool("get_album", {"album_id": ALBUM})) is None
+
+
+async def test_a_faulty_discovery_root_falls_back_to_default_routes(faulty_sandbox: RunningSandbox) -> None:
+    params = bridge_parameters(faulty_sandbox.base_url, faulty_sandbox.token, BRIDGE_ENV)
+    async with control(faulty_sandbox) as sandbox:
+        await sandbox.put("/faults", json={"rules": [{"match": "^/?$", "status": 503}]})
+        try:
+            async with Client(params, mode="legacy") as client:
+                assert message(await client.call_tool("list_api_links", {})) == (
+                    "the Footage service failed (503); retrying in a moment may help"
+                )
+                ok = await client.call_tool("search_assets", {"query": "Paris", "limit": 3})
+                assert message(ok) is None and ok.structured_content is not None
+                assert len(ok.structured_content["assets"]) == 3
+        finally:
+            await sandbox.delete("/faults")
+
+
+async def test_connection_refused_and_tls_failure() -> None:
+    refused = bridge_parameters("http://127.0.0.1:9/api/asset", "token-123456", BRIDGE_ENV)
+    async with Client(refused, mode="legacy") as client:
+        assert message(await client.call_tool("list_albums", {})) == (
+            "connection to 127.0.0.1 was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
+        )
+    with sandbox_process() as plain_http:
+        tls_url = plain_http.base_url.replace("http://", "https://")
+        async with Client(bridge_parameters(tls_url, "token-123456", BRIDGE_ENV), mode="legacy") as client:
+            assert message(await client.call_tool("get_archive_configuration", {})) == (
+                "TLS handshake with 127.0.0.1 failed (certificate or proxy problem); check the system clock, "
+                "proxy settings and FOOTAGE_BASE_URL"
+            )
