@@ -19,7 +19,7 @@ import httpx
 
 from footage_mcp.client import RestClient, decode_json
 from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
-from footage_mcp.errors import ApiError, BadResponse, FootageError, InvalidArgument, NotFound
+from footage_mcp.errors import ApiError, BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
 from footage_mcp.paging import CursorCodec, CursorState
 from footage_mcp.shapes import RawPage, album_summary, asset_summary, parse_album, parse_asset, parse_list
@@ -136,6 +136,12 @@ class FootageApi:
             body, _ = await self.rest.get_json(url)
         except NotFound:
             raise NotFound(f"{kind} '{object_id}' not found — {lister} shows valid ids", 404) from None
+        except Forbidden:
+            raise Forbidden(
+                f"the token's user has no permission to see {kind} '{object_id}' (403); ask the library's owner "
+                "to share it, or use another id",
+                403,
+            ) from None
         if isinstance(body, dict) and isinstance(body.get("_embedded"), dict) and not body.get("id"):
             inner = body["_embedded"].get(kind)
             if isinstance(inner, dict):
@@ -225,6 +231,12 @@ class FootageApi:
             )
         except NotFound:
             raise NotFound(f"album '{album_id}' not found — list_albums shows valid ids", 404) from None
+        except Forbidden:
+            raise Forbidden(
+                f"the token's user has no permission to see album '{album_id}' (403); ask the library's owner "
+                "to share it, or use another id",
+                403,
+            ) from None
         return self._asset_list(page)
 
     async def search_assets(self, filters: Mapping[str, str | None], *, limit: int, cursor: str | None) -> AssetList:

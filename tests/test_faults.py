@@ -96,6 +96,16 @@ TOKEN_REJECTED = (
     "the Footage API rejected the token (401): generate a new API key at app.footage.one/account "
     "and set FOOTAGE_API_TOKEN"
 )
+FORBIDDEN_GENERIC = "the token's user has no permission for this resource (403): Injected fault"
+FORBIDDEN = {
+    tool: f"the token's user has no permission to see {kind} '{ident}' (403); ask the library's owner to share it, "
+    "or use another id"
+    for tool, kind, ident in (
+        ("get_album", "album", ALBUM),
+        ("list_album_assets", "album", ALBUM),
+        ("get_asset", "asset", ASSET),
+    )
+}
 TIMEOUT = "the Footage API did not answer within 1 s; try again later, or raise FOOTAGE_TIMEOUT"
 
 
@@ -114,9 +124,7 @@ class Fault:
 FAULTS = [
     Fault("400", {"status": 400}, lambda t: "the Footage API rejected the request (400): Injected fault"),
     Fault("401", {"status": 401}, lambda t: TOKEN_REJECTED),
-    Fault(
-        "403", {"status": 403}, lambda t: "the token's user has no permission for this resource (403): Injected fault"
-    ),
+    Fault("403", {"status": 403}, lambda t: FORBIDDEN.get(t.tool, FORBIDDEN_GENERIC)),
     Fault("404", {"status": 404}, lambda t: t.not_found),
     Fault("409", {"status": 409}, lambda t: "the Footage API reports a conflict (409): Injected fault"),
     Fault(

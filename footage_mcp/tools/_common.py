@@ -78,7 +78,7 @@ EXAMPLES: dict[str, str] = {
     "label": "label='editorial'",
     "keyword": "keyword='Paris'",
     "path": "path='albums'",
-    "api_get.query": "query={\"size\": 5}",
+    "api_get.query": 'query={"size": 5}',
 }
 
 
