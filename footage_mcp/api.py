@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 import anyio
@@ -54,16 +54,32 @@ def variable_for(route: Route, logical: str) -> str | None:
 
 @dataclass(slots=True)
 class ListPage:
-    """Objects of one page plus the opaque continuation for the model."""
+    """Objects of one page plus the opaque continuation for the model.
+
+    ``state`` is where the page's first item came from, so a cursor can resume after any item.
+    """
 
     items: list[dict[str, Any]]
     next_cursor: str | None
     total: int | None
+    state: CursorState
     notes: list[str] = field(default_factory=list)
 
     @property
     def note(self) -> str | None:
         return "; ".join(self.notes) if self.notes else None
+
+
+ListResult = TypeVar("ListResult", AlbumList, AssetList)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[ListResult]):
+    """A list result plus ``resume(n)``: the cursor that continues right after its first ``n`` items
+    (used to shrink a page to an output budget without losing or repeating items)."""
+
+    result: ListResult
+    resume: Callable[[int], str]
 
 
 class FootageApi:
@@ -211,13 +227,24 @@ class FootageApi:
 
     # ------------------------------------------------------------ lists
 
-    async def list_albums(self, *, query: str | None, limit: int, cursor: str | None) -> AlbumList:
+    async def list_albums(self, *, query: str | None, limit: int, cursor: str | None) -> Listing[AlbumList]:
         page = await self._list("albums", "albums", "list_albums", {}, {"q": query}, limit, cursor)
-        albums = [album_summary(a) for a in (parse_album(o) for o in page.items) if a]
-        _note_unreadable(page, len(albums))
-        return AlbumList(albums=albums, next_cursor=page.next_cursor, total=page.total, note=page.note)
+        parsed = [(i, album_summary(a)) for i, a in enumerate(parse_album(o) for o in page.items) if a]
+        _note_unreadable(page, len(parsed))
+        result = AlbumList(
+            albums=[a for _, a in parsed], next_cursor=page.next_cursor, total=page.total, note=page.note
+        )
+        return Listing(result, self._resumer(page, [i for i, _ in parsed]))
 
-    async def list_album_assets(self, album_id: str, *, limit: int, cursor: str | None) -> AssetList:
+    def _resumer(self, page: ListPage, raw_indexes: list[int]) -> Callable[[int], str]:
+        def resume(n: int) -> str:
+            raw = raw_indexes[n] if n < len(raw_indexes) else len(page.items)
+            state = page.state
+            return self._cursors.encode(CursorState(state.url, state.skip + raw, state.scope))
+
+        return resume
+
+    async def list_album_assets(self, album_id: str, *, limit: int, cursor: str | None) -> Listing[AssetList]:
         try:
             page = await self._list(
                 "albumAssets",
@@ -239,15 +266,20 @@ class FootageApi:
             ) from None
         return self._asset_list(page)
 
-    async def search_assets(self, filters: Mapping[str, str | None], *, limit: int, cursor: str | None) -> AssetList:
+    async def search_assets(
+        self, filters: Mapping[str, str | None], *, limit: int, cursor: str | None
+    ) -> Listing[AssetList]:
         """Search; ``filters`` keys are logical names: q, type, album, label, keyword, from, to."""
         page = await self._list("search", "assets", "search_assets", {}, filters, limit, cursor)
         return self._asset_list(page)
 
-    def _asset_list(self, page: ListPage) -> AssetList:
-        assets = [asset_summary(a) for a in (parse_asset(o) for o in page.items) if a]
-        _note_unreadable(page, len(assets))
-        return AssetList(assets=assets, next_cursor=page.next_cursor, total=page.total, note=page.note)
+    def _asset_list(self, page: ListPage) -> Listing[AssetList]:
+        parsed = [(i, asset_summary(a)) for i, a in enumerate(parse_asset(o) for o in page.items) if a]
+        _note_unreadable(page, len(parsed))
+        result = AssetList(
+            assets=[a for _, a in parsed], next_cursor=page.next_cursor, total=page.total, note=page.note
+        )
+        return Listing(result, self._resumer(page, [i for i, _ in parsed]))
 
     async def _list(
         self,
@@ -300,7 +332,9 @@ class FootageApi:
         items = raw.items[skip : skip + limit]
         next_state = self._next_state(route, url, raw, skip + limit, scope, notes)
         next_cursor = self._cursors.encode(next_state) if next_state else None
-        return ListPage(items=items, next_cursor=next_cursor, total=raw.total, notes=notes)
+        return ListPage(
+            items=items, next_cursor=next_cursor, total=raw.total, state=CursorState(url, skip, scope), notes=notes
+        )
 
     def _next_state(
         self, route: Route, url: str, raw: RawPage, consumed: int, scope: str, notes: list[str]
@@ -335,7 +369,7 @@ class FootageApi:
 
     # ------------------------------------------------------------ raw GET
 
-    async def api_get(self, path: str, query: Mapping[str, str | int | float | bool] | None) -> Any:
+    async def api_get(self, path: str, query: Sequence[tuple[str, str]] | None) -> Any:
         """The JSON body of ``GET {base}/{path}?{query}``; ``path`` must stay under the base path.
 
         Raises:
@@ -345,8 +379,7 @@ class FootageApi:
         """
         url = self.resolve_path(path)
         if query:
-            params = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in query.items()}
-            url = str(httpx.URL(url).copy_merge_params(params))
+            url = str(httpx.URL(url).copy_merge_params(list(query)))
         try:
             fetched = await self.rest.get(url)
         except NotFound:

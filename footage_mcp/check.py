@@ -72,7 +72,7 @@ async def run_checks(settings: Settings, out: TextIO) -> bool:
         else:
             try:
                 api = FootageApi(rest, overrides)
-                page = await api.list_albums(query=None, limit=1, cursor=None)
+                page = (await api.list_albums(query=None, limit=1, cursor=None)).result
                 total = f"{page.total} albums" if page.total is not None else "albums readable"
                 line(True, "token accepted", f"the API accepted the token ({total})")
             except FootageError as exc:

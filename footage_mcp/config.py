@@ -11,6 +11,7 @@ FOOTAGE_LOG_LEVEL      stderr log level                                WARNING
 FOOTAGE_ROUTES         JSON or TOML file overriding the route map      none
 FOOTAGE_MAX_RETRIES    retries of one idempotent request               2
 FOOTAGE_RETRY_BUDGET   seconds all retry waits of one call may take    10
+FOOTAGE_OUTPUT_BUDGET  largest tool result, tokens (characters / 4)    20000
 =====================  =============================================  ==================================
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
@@ -96,6 +97,9 @@ class Settings(BaseSettings):
     routes: Path | None = Field(default=None, description="JSON/TOML file overriding the route map.")
     max_retries: int = Field(default=2, ge=0, le=10, description="Retries of one idempotent request.")
     retry_budget: float = Field(default=10.0, ge=0, le=300, description="Seconds all retry waits may take.")
+    output_budget: int = Field(
+        default=20_000, ge=500, le=1_000_000, description="Largest tool result, in tokens (characters / 4)."
+    )
 
     @property
     def call_budget(self) -> float:

@@ -26,87 +26,92 @@ class Relation(_Model):
         description="variant, derivative, composition, segment, version, audio_track, "
         "model_release, behind_the_scenes or related (as the API names it)."
     )
-    target_id: str | None = Field(None, description="Id of the related asset.")
-    direction: str | None = Field(None, description="one-way or two-way.")
-    description: str | None = Field(None, description="Free-text note on the relation.")
-    time_in_seconds: float | None = Field(None, description="Start of the related segment (video), seconds.")
-    time_out_seconds: float | None = Field(None, description="End of the related segment (video), seconds.")
+    target_id: str | None = Field(default=None, description="Id of the related asset.")
+    direction: str | None = Field(default=None, description="one-way or two-way.")
+    description: str | None = Field(default=None, description="Free-text note on the relation.")
+    time_in_seconds: float | None = Field(default=None, description="Start of the related segment (video), seconds.")
+    time_out_seconds: float | None = Field(default=None, description="End of the related segment (video), seconds.")
 
 
 class AlbumSummary(_Model):
     """An album in a list."""
 
     id: str = Field(description="Album id (use with get_album / list_album_assets).")
-    name: str | None = Field(None, description="Album name.")
-    description: str | None = Field(None, description="First line of the description, shortened.")
-    asset_count: int | None = Field(None, description="Number of assets in the album.")
-    updated: str | None = Field(None, description="Last change, ISO 8601.")
+    name: str | None = Field(default=None, description="Album name.")
+    description: str | None = Field(default=None, description="First line of the description, shortened.")
+    asset_count: int | None = Field(default=None, description="Number of assets in the album.")
+    updated: str | None = Field(default=None, description="Last change, ISO 8601.")
 
 
 class Album(_Model):
     """One album with its details."""
 
     id: str = Field(description="Album id.")
-    name: str | None = Field(None, description="Album name.")
-    description: str | None = Field(None, description="Album description.")
-    asset_count: int | None = Field(None, description="Number of assets in the album.")
-    created: str | None = Field(None, description="Creation time, ISO 8601.")
-    updated: str | None = Field(None, description="Last change, ISO 8601.")
+    name: str | None = Field(default=None, description="Album name.")
+    description: str | None = Field(default=None, description="Album description.")
+    asset_count: int | None = Field(default=None, description="Number of assets in the album.")
+    created: str | None = Field(default=None, description="Creation time, ISO 8601.")
+    updated: str | None = Field(default=None, description="Last change, ISO 8601.")
     keywords: list[str] = Field(default_factory=list, description="Controlled-vocabulary keywords.")
     labels: list[str] = Field(default_factory=list, description="Free #hashtag labels.")
-    url: str | None = Field(None, description="Web address of the album, when the API gives one.")
+    url: str | None = Field(default=None, description="Web address of the album, when the API gives one.")
+    note: str | None = Field(default=None, description="What was cut to fit the output budget, if anything.")
 
 
 class AssetSummary(_Model):
     """An asset in a list."""
 
     id: str = Field(description="Asset id (use with get_asset / get_asset_preview).")
-    name: str | None = Field(None, description="Asset title or file name.")
-    media_type: MediaType | None = Field(None, description="image, video, audio or document.")
-    mime_type: str | None = Field(None, description="MIME type of the original file.")
-    duration_seconds: float | None = Field(None, description="Duration of video/audio, seconds.")
-    created: str | None = Field(None, description="Creation time, ISO 8601.")
-    description: str | None = Field(None, description="First line of the description, shortened.")
+    name: str | None = Field(default=None, description="Asset title or file name.")
+    media_type: MediaType | None = Field(default=None, description="image, video, audio or document.")
+    duration_seconds: float | None = Field(default=None, description="Duration of video/audio, seconds.")
+    created: str | None = Field(default=None, description="Creation time, ISO 8601.")
+    description: str | None = Field(default=None, description="First line of the description, shortened.")
 
 
 class Asset(_Model):
     """One asset with its details."""
 
     id: str = Field(description="Asset id.")
-    name: str | None = Field(None, description="Asset title or file name.")
-    media_type: MediaType | None = Field(None, description="image, video, audio or document.")
-    mime_type: str | None = Field(None, description="MIME type of the original file.")
-    size_bytes: int | None = Field(None, description="File size in bytes.")
-    duration_seconds: float | None = Field(None, description="Duration of video/audio, seconds.")
-    width: int | None = Field(None, description="Width in pixels (image/video).")
-    height: int | None = Field(None, description="Height in pixels (image/video).")
-    created: str | None = Field(None, description="Creation time, ISO 8601.")
-    updated: str | None = Field(None, description="Last change, ISO 8601.")
-    description: str | None = Field(None, description="Asset description.")
+    name: str | None = Field(default=None, description="Asset title or file name.")
+    media_type: MediaType | None = Field(default=None, description="image, video, audio or document.")
+    mime_type: str | None = Field(default=None, description="MIME type of the original file.")
+    size_bytes: int | None = Field(default=None, description="File size in bytes.")
+    duration_seconds: float | None = Field(default=None, description="Duration of video/audio, seconds.")
+    width: int | None = Field(default=None, description="Width in pixels (image/video).")
+    height: int | None = Field(default=None, description="Height in pixels (image/video).")
+    created: str | None = Field(default=None, description="Creation time, ISO 8601.")
+    updated: str | None = Field(default=None, description="Last change, ISO 8601.")
+    description: str | None = Field(default=None, description="Asset description.")
     keywords: list[str] = Field(default_factory=list, description="Controlled-vocabulary keywords.")
     labels: list[str] = Field(default_factory=list, description="Free #hashtag labels.")
-    albums: list[str] | None = Field(None, description="Ids of the albums holding the asset.")
-    relations: list[Relation] | None = Field(None, description="Relations to other assets.")
-    preview_available: bool = Field(False, description="True when get_asset_preview can show an image.")
-    extra: dict[str, Any] | None = Field(None, description="Other fields the API sent, trimmed.")
+    albums: list[str] | None = Field(default=None, description="Ids of the albums holding the asset.")
+    relations: list[Relation] | None = Field(default=None, description="Relations to other assets.")
+    preview_available: bool = Field(default=False, description="True when get_asset_preview can show an image.")
+    extra: dict[str, Any] | None = Field(default=None, description="Other fields the API sent, trimmed.")
+    note: str | None = Field(default=None, description="What was cut to fit the output budget, if anything.")
 
 
 class AlbumList(_Model):
     """A page of albums."""
 
     albums: list[AlbumSummary] = Field(description="Albums on this page.")
-    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last page.")
-    total: int | None = Field(None, description="Total number of matching albums, when the API says.")
-    note: str | None = Field(None, description="Anything the caller should know about this page.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor for the next page; null on the last page."
+    )
+    total: int | None = Field(default=None, description="Total number of matching albums, when the API says.")
+    note: str | None = Field(default=None, description="Anything the caller should know about this page.")
 
 
 class AssetList(_Model):
     """A page of assets."""
 
     assets: list[AssetSummary] = Field(description="Assets on this page.")
-    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last page.")
-    total: int | None = Field(None, description="Total number of matching assets, when the API says.")
-    note: str | None = Field(None, description="Anything the caller should know about this page.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as cursor for the next page; null on the last page."
+    )
+    total: int | None = Field(default=None, description="Total number of matching assets, when the API says.")
+    note: str | None = Field(default=None, description="Anything the caller should know about this page.")
 
 
 class ApiLink(_Model):
@@ -121,18 +126,20 @@ class ApiLinks(_Model):
     """The discovery root's links."""
 
     links: list[ApiLink] = Field(description="Links of GET {base}/.")
-    note: str | None = Field(None, description="Anything the caller should know.")
+    note: str | None = Field(default=None, description="Anything the caller should know.")
 
 
 class ArchiveConfiguration(_Model):
     """The public archive configuration (``GET /configuration/archive``, public per footage-api.md)."""
 
     configuration: dict[str, Any] = Field(description="The configuration object as the API returns it.")
+    note: str | None = Field(default=None, description="What was cut to fit the output budget, if anything.")
 
 
 class ApiResponse(_Model):
     """The JSON body of a GET under the base URL."""
 
     path: str = Field(description="The path requested, relative to the base URL.")
-    body: Any = Field(None, description="The JSON body, trimmed to the output budget.")
-    truncated: bool = Field(False, description="True when the body was trimmed.")
+    body: Any = Field(default=None, description="The JSON body, trimmed to the output budget.")
+    truncated: bool = Field(default=False, description="True when the body was trimmed to fit the output budget.")
+    note: str | None = Field(default=None, description="What was cut, if anything.")

@@ -24,10 +24,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
-from footage_mcp.api import FootageApi
+from footage_mcp.api import FootageApi, Listing
 from footage_mcp.errors import FootageError, NotFound
 from footage_mcp.models import ArchiveConfiguration
-from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, compact_dump, redact, within_budget
+from footage_mcp.render import to_result
+from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, redact, within_budget
 from footage_mcp.tools.assets import preview_image
 
 T = TypeVar("T")
@@ -45,8 +46,10 @@ async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
         raise ResourceError(exc.message) from None
 
 
-def _json(model: BaseModel) -> str:
-    return json.dumps(compact_dump(model), ensure_ascii=False, separators=(",", ":"))
+def _json(outcome: BaseModel | Listing[Any], api: FootageApi) -> str:
+    """The same compact JSON within the same output budget as the matching tool's result."""
+    result = to_result(outcome, api.rest.settings.output_budget)
+    return json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
 
 
 def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
@@ -60,19 +63,22 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         description="The first page of albums (id, name, short description, asset count).",
     )
     async def albums_resource() -> str:
-        return _json(await _safe(api_of(), lambda api: api.list_albums(query=None, limit=DEFAULT_LIMIT, cursor=None)))
+        api = api_of()
+        return _json(await _safe(api, lambda a: a.list_albums(query=None, limit=DEFAULT_LIMIT, cursor=None)), api)
 
     @mcp.resource(
         "footage://albums/{album_id}", name="album", title="Album", mime_type=JSON, description="One album's details."
     )
     async def album_resource(album_id: str) -> str:
-        return _json(await _safe(api_of(), lambda api: api.get_album(check_id(album_id, "album"))))
+        api = api_of()
+        return _json(await _safe(api, lambda a: a.get_album(check_id(album_id, "album"))), api)
 
     @mcp.resource(
         "footage://assets/{asset_id}", name="asset", title="Asset", mime_type=JSON, description="One asset's details."
     )
     async def asset_resource(asset_id: str) -> str:
-        return _json(await _safe(api_of(), lambda api: api.get_asset(check_id(asset_id, "asset"))))
+        api = api_of()
+        return _json(await _safe(api, lambda a: a.get_asset(check_id(asset_id, "asset"))), api)
 
     @mcp.resource(
         "footage://assets/{asset_id}/preview",
@@ -99,4 +105,5 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         async def op(api: FootageApi) -> ArchiveConfiguration:
             return ArchiveConfiguration(configuration=await api.archive_configuration())
 
-        return _json(await _safe(api_of(), op))
+        api = api_of()
+        return _json(await _safe(api, op), api)

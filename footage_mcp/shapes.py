@@ -453,7 +453,6 @@ def asset_summary(asset: Asset) -> AssetSummary:
         id=asset.id,
         name=asset.name,
         media_type=asset.media_type,
-        mime_type=asset.mime_type,
         duration_seconds=asset.duration_seconds,
         created=asset.created,
         description=one_line(asset.description),

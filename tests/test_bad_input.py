@@ -98,7 +98,7 @@ async def call(name: str, args: dict[str, Any]) -> CallToolResult:
         (
             "api_get",
             {"path": "albums", "query": ["size", 5]},
-            'invalid arguments for api_get: query must be an object of name → value (e.g. query={"size": 5})',
+            "invalid arguments for api_get: query must be a string (e.g. query='size=5&q=paris')",
         ),
         ("get_album", {"album_id": ""}, "album_id must not be empty; e.g. an 'id' from list_albums"),
         (

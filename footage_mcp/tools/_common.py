@@ -9,7 +9,6 @@ as an internal error without its text.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -22,8 +21,9 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from footage_mcp.api import FootageApi
+from footage_mcp.api import FootageApi, Listing
 from footage_mcp.errors import FootageError, InvalidArgument, TransportError
+from footage_mcp.render import strip_invisible, to_result
 
 log = logging.getLogger("footage_mcp.tools")
 
@@ -78,7 +78,7 @@ EXAMPLES: dict[str, str] = {
     "label": "label='editorial'",
     "keyword": "keyword='Paris'",
     "path": "path='albums'",
-    "api_get.query": 'query={"size": 5}',
+    "api_get.query": "query='size=5&q=paris'",
 }
 
 
@@ -153,24 +153,6 @@ def check_date(value: str | None, name: str) -> str | None:
         raise InvalidArgument(f"{name} must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z)") from None
 
 
-def compact_dump(model: BaseModel) -> dict[str, Any]:
-    """The model as JSON-ready data with nulls and empty extras dropped (``next_cursor`` kept)."""
-    data = model.model_dump(mode="json", exclude_none=True)
-    if "next_cursor" in type(model).model_fields:
-        data.setdefault("next_cursor", None)
-    return data
-
-
-def ok(model: BaseModel) -> CallToolResult:
-    data = compact_dump(model)
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
-
-
-def error(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
-
-
 T = TypeVar("T")
 
 
@@ -188,6 +170,10 @@ async def within_budget(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]
         raise TransportError(
             f"the call did not finish within {budget:g} s (FOOTAGE_TIMEOUT plus retries); try again later"
         ) from None
+
+
+def error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=strip_invisible(message))], is_error=True)
 
 
 def redact(value: Any, secret: str | None) -> Any:
@@ -218,16 +204,24 @@ def redact_result(result: CallToolResult, secret: str | None) -> CallToolResult:
     return CallToolResult(content=content, structured_content=structured, is_error=result.is_error)
 
 
-async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
-    """Run ``op`` within the call budget and turn failures into one short ``isError`` result.
-    The token is removed from whatever comes back."""
+Outcome = BaseModel | Listing[Any] | CallToolResult
+"""What a tool operation hands back: a model or a list page (rendered within the output budget by
+:func:`footage_mcp.render.to_result`), or a finished result (an image)."""
+
+
+async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
+    """Run ``op`` within the call budget, render its outcome within the output budget, and turn
+    failures into one short ``isError`` result. The token is removed from whatever comes back."""
     api = api_of(ctx)
     return redact_result(await _guarded(api, op), api.rest.settings.token)
 
 
-async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[CallToolResult]]) -> CallToolResult:
+async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
     try:
-        return await within_budget(api, op)
+        outcome = await within_budget(api, op)
+        if isinstance(outcome, CallToolResult):
+            return outcome
+        return to_result(outcome, api.rest.settings.output_budget)
     except FootageError as exc:
         log.info("tool call failed: %s", exc.message)
         return error(exc.message)

@@ -19,7 +19,6 @@ from footage_mcp.tools._common import (
     check_id,
     clamp_limit,
     guarded,
-    ok,
 )
 
 
@@ -41,9 +40,7 @@ def register(mcp: MCPServer[Any]) -> None:
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, AlbumList]:
-        return await guarded(
-            ctx, lambda api: _ok(api.list_albums(query=query, limit=clamp_limit(limit), cursor=cursor))
-        )
+        return await guarded(ctx, lambda api: api.list_albums(query=query, limit=clamp_limit(limit), cursor=cursor))
 
     @mcp.tool(
         title="Get album",
@@ -54,7 +51,7 @@ def register(mcp: MCPServer[Any]) -> None:
         annotations=READ_ONLY,
     )
     async def get_album(ctx: Context[Any, Any], album_id: AlbumId) -> Annotated[CallToolResult, Album]:
-        return await guarded(ctx, lambda api: _ok(api.get_album(check_id(album_id, "album"))))
+        return await guarded(ctx, lambda api: api.get_album(check_id(album_id, "album")))
 
     @mcp.tool(
         title="List album assets",
@@ -72,12 +69,5 @@ def register(mcp: MCPServer[Any]) -> None:
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, AssetList]:
         return await guarded(
-            ctx,
-            lambda api: _ok(
-                api.list_album_assets(check_id(album_id, "album"), limit=clamp_limit(limit), cursor=cursor)
-            ),
+            ctx, lambda api: api.list_album_assets(check_id(album_id, "album"), limit=clamp_limit(limit), cursor=cursor)
         )
-
-
-async def _ok(awaitable: Any) -> CallToolResult:
-    return ok(await awaitable)

@@ -12,7 +12,7 @@ from footage_mcp.api import FootageApi
 from footage_mcp.errors import BadResponse
 from footage_mcp.imaging import PASSTHROUGH_TYPES, fit_preview
 from footage_mcp.models import Asset
-from footage_mcp.tools._common import READ_ONLY, AssetId, check_id, guarded, ok
+from footage_mcp.tools._common import READ_ONLY, AssetId, check_id, guarded
 
 
 async def preview_image(
@@ -44,10 +44,7 @@ def register(mcp: Any) -> None:
         annotations=READ_ONLY,
     )
     async def get_asset(ctx: Context[Any, Any], asset_id: AssetId) -> Annotated[CallToolResult, Asset]:
-        async def op(api: FootageApi) -> CallToolResult:
-            return ok(await api.get_asset(check_id(asset_id, "asset")))
-
-        return await guarded(ctx, op)
+        return await guarded(ctx, lambda api: api.get_asset(check_id(asset_id, "asset")))
 
     @server.tool(
         title="Get asset preview",

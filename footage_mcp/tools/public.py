@@ -5,50 +5,29 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from footage_mcp.api import FootageApi
 from footage_mcp.models import ApiLinks, ApiResponse, ArchiveConfiguration
-from footage_mcp.tools._common import READ_ONLY, guarded, ok
-
-MAX_DEPTH = 24
-API_GET_BUDGET_CHARS = 60_000
-"""Largest JSON text api_get hands back; bigger bodies are trimmed (lists shortened, strings cut)."""
+from footage_mcp.render import cap_depth
+from footage_mcp.tools._common import READ_ONLY, guarded
 
 
-def trim_json(value: Any, budget: int = API_GET_BUDGET_CHARS) -> tuple[Any, bool]:
-    """``value`` shrunk until its compact JSON fits ``budget`` characters; (value, trimmed?)."""
-
-    def size(v: Any) -> int:
-        return len(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
-
-    deep = _shrink(value, 10**9, 10**9, 0)  # only cuts nesting deeper than MAX_DEPTH
-    if deep != value:
-        value = deep
-        if size(value) <= budget:
-            return value, True
-    elif size(value) <= budget:
-        return value, False
-    for max_items, max_chars in ((50, 2000), (20, 500), (10, 200), (5, 100), (2, 60), (1, 40), (0, 20)):
-        shrunk = _shrink(value, max_items, max_chars, 0)
-        if size(shrunk) <= budget:
-            return shrunk, True
-    return {"note": "the body is too large to show; request a narrower path or fewer items"}, True
-
-
-def _shrink(value: Any, max_items: int, max_chars: int, depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        return "…"
-    if isinstance(value, str):
-        return value if len(value) <= max_chars else value[: max_chars - 1] + "…"
-    if isinstance(value, list):
-        return [_shrink(v, max_items, max_chars, depth + 1) for v in value[:max_items]]
+def query_text(value: Any) -> Any:
+    """Accept the query as a string (``size=5&q=paris``), an object of name → value, or that object as
+    a JSON string (some hosts send object arguments so); hand on a query string."""
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
     if isinstance(value, dict):
-        return {k: _shrink(v, max_items, max_chars, depth + 1) for k, v in value.items()}
-    return value
+        return urlencode({str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in value.items()})
+    return value.strip().lstrip("?") if isinstance(value, str) else value
 
 
 def register(mcp: MCPServer[Any]) -> None:
@@ -61,8 +40,8 @@ def register(mcp: MCPServer[Any]) -> None:
         annotations=READ_ONLY,
     )
     async def get_archive_configuration(ctx: Context[Any, Any]) -> Annotated[CallToolResult, ArchiveConfiguration]:
-        async def op(api: FootageApi) -> CallToolResult:
-            return ok(ArchiveConfiguration(configuration=await api.archive_configuration()))
+        async def op(api: FootageApi) -> ArchiveConfiguration:
+            return ArchiveConfiguration(configuration=await api.archive_configuration())
 
         return await guarded(ctx, op)
 
@@ -75,16 +54,13 @@ def register(mcp: MCPServer[Any]) -> None:
         annotations=READ_ONLY,
     )
     async def list_api_links(ctx: Context[Any, Any]) -> Annotated[CallToolResult, ApiLinks]:
-        async def op(api: FootageApi) -> CallToolResult:
-            return ok(await api.api_links())
-
-        return await guarded(ctx, op)
+        return await guarded(ctx, lambda api: api.api_links())
 
     @mcp.tool(
         title="GET an API path",
         description=(
             "GET any JSON path under the Footage REST API base URL (read-only escape hatch for data the other "
-            'tools do not cover), e.g. path \'albums\' with query {"page": "1"}. The body is trimmed to fit.'
+            "tools do not cover), e.g. path 'albums' with query 'page=1&size=5'. The body is trimmed to fit."
         ),
         annotations=READ_ONLY,
     )
@@ -95,13 +71,18 @@ def register(mcp: MCPServer[Any]) -> None:
             Field(max_length=2000, description="Path relative to the API base URL, e.g. 'configuration/archive'."),
         ],
         query: Annotated[
-            dict[str, str | int | float | bool] | None,
-            Field(description='Query parameters as name → value, e.g. {"size": 5, "q": "paris"}.'),
+            str | None,
+            BeforeValidator(query_text),
+            Field(
+                max_length=2000,
+                description="Query string, e.g. 'size=5&q=paris' (an object of name → value is accepted too).",
+            ),
         ] = None,
     ) -> Annotated[CallToolResult, ApiResponse]:
-        async def op(api: FootageApi) -> CallToolResult:
-            body = await api.api_get(path, query)
-            trimmed, was_trimmed = trim_json(body)
-            return ok(ApiResponse(path=path.strip().lstrip("/"), body=trimmed, truncated=was_trimmed))
+        async def op(api: FootageApi) -> ApiResponse:
+            pairs = parse_qsl(query or "", keep_blank_values=True)
+            body, cut = cap_depth(await api.api_get(path, pairs))
+            note = "nesting deeper than 24 levels was cut" if cut else None
+            return ApiResponse(path=path.strip().lstrip("/"), body=body, truncated=cut, note=note)
 
         return await guarded(ctx, op)

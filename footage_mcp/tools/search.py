@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from footage_mcp.api import FootageApi
+from footage_mcp.api import FootageApi, Listing
 from footage_mcp.errors import InvalidArgument
 from footage_mcp.models import AssetList
 from footage_mcp.tools._common import (
@@ -23,7 +23,6 @@ from footage_mcp.tools._common import (
     check_id,
     clamp_limit,
     guarded,
-    ok,
 )
 
 
@@ -66,9 +65,9 @@ def register(mcp: MCPServer[Any]) -> None:
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, AssetList]:
-        async def op(api: FootageApi) -> CallToolResult:
+        async def op(api: FootageApi) -> Listing[AssetList]:
             if cursor:  # a cursor continues the earlier search: its filters are inside it
-                return ok(await api.search_assets({}, limit=clamp_limit(limit), cursor=cursor))
+                return await api.search_assets({}, limit=clamp_limit(limit), cursor=cursor)
             filters = {
                 "q": query.strip() if query else None,
                 "type": media_type,
@@ -83,6 +82,6 @@ def register(mcp: MCPServer[Any]) -> None:
                 raise InvalidArgument(
                     f"created_after ({after[:10]}) is later than created_before ({before[:10]}); swap them"
                 )
-            return ok(await api.search_assets(filters, limit=clamp_limit(limit), cursor=cursor))
+            return await api.search_assets(filters, limit=clamp_limit(limit), cursor=cursor)
 
         return await guarded(ctx, op)

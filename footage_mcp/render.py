@@ -1,0 +1,160 @@
+"""What the model sees: compact JSON, sanitised text, and results kept under the output budget.
+
+* **Compact**: nulls and empty lists/objects are dropped (``next_cursor`` stays, null on the last
+  page); the text block is the same JSON without indentation, not a second pretty-printed copy.
+* **Sanitised**: zero-width and bidirectional control characters are removed from every string
+  (they can hide or reorder text, a prompt-injection vector).
+* **Budgeted**: a result's JSON stays under ``FOOTAGE_OUTPUT_BUDGET`` tokens, counted as
+  characters / 4. A list page is shortened and its ``next_cursor`` resumes right after the last
+  item shown; a single object has long texts and lists cut, with a ``note`` saying what was left out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+
+from footage_mcp.api import Listing
+
+CHARS_PER_TOKEN = 4
+MAX_DEPTH = 24
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\u061c]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without zero-width and bidi control characters."""
+    return _INVISIBLE.sub("", text)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_invisible(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_invisible(str(k)): _clean(v) for k, v in value.items()}
+    return value
+
+
+def compact_dump(model: BaseModel) -> dict[str, Any]:
+    """The model as JSON-ready data: nulls and optional empties dropped, strings sanitised."""
+    fields = type(model).model_fields
+    data = model.model_dump(mode="json", exclude_none=True)
+    for name in list(data):
+        if data[name] in ([], {}) and name in fields and not fields[name].is_required():
+            del data[name]
+    if "next_cursor" in fields:
+        data.setdefault("next_cursor", None)
+    cleaned: dict[str, Any] = _clean(data)
+    return cleaned
+
+
+def size_chars(data: Any) -> int:
+    return len(dumps(data))
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def cap_depth(value: Any) -> tuple[Any, bool]:
+    """``value`` with nesting deeper than :data:`MAX_DEPTH` replaced by "…"; (value, was it cut?)."""
+    capped = _shrink(value, None, None, 0)
+    return capped, capped != value
+
+
+def fit_value(value: Any, budget_chars: int) -> tuple[Any, list[str]]:
+    """``value`` shrunk until its JSON fits ``budget_chars``: nesting capped, then long strings and
+    long lists cut in steps. Returns the value and notes on what was cut."""
+    notes: list[str] = []
+    capped = _shrink(value, None, None, 0)
+    if capped != value:
+        notes.append(f"nesting deeper than {MAX_DEPTH} levels was cut")
+    value = capped
+    if size_chars(value) <= budget_chars:
+        return value, notes
+    for max_items, max_chars in ((50, 2000), (20, 1000), (10, 400), (5, 160), (3, 80), (1, 40)):
+        shrunk = _shrink(value, max_items, max_chars, 0)
+        if size_chars(shrunk) <= budget_chars:
+            return shrunk, [
+                *notes,
+                f"to fit the output budget, texts were cut to {max_chars} characters and lists to {max_items} entries",
+            ]
+    return {}, [*notes, "the value is too large to show within the output budget"]
+
+
+def _shrink(value: Any, max_items: int | None, max_chars: int | None, depth: int) -> Any:
+    if depth >= MAX_DEPTH and isinstance(value, list | dict):
+        return "…"
+    if isinstance(value, str):
+        return value if max_chars is None or len(value) <= max_chars else value[: max_chars - 1] + "…"
+    if isinstance(value, list):
+        kept = value if max_items is None else value[:max_items]
+        return [_shrink(v, max_items, max_chars, depth + 1) for v in kept]
+    if isinstance(value, dict):
+        return {k: _shrink(v, max_items, max_chars, depth + 1) for k, v in value.items()}
+    return value
+
+
+def fit_object(model: BaseModel, budget_chars: int) -> dict[str, Any]:
+    """One object's data within the budget; ``note`` (and ``truncated``) say what was cut.
+    Identity fields (``id``, ``name``, ``path``) are kept whole."""
+    data = compact_dump(model)
+    if size_chars(data) <= budget_chars:
+        return data
+    fields = type(model).model_fields
+    keep: dict[str, Any] = {k: data[k] for k in ("id", "name", "path") if k in data}
+    rest = {k: v for k, v in data.items() if k not in keep}
+    shrunk, notes = fit_value(rest, max(budget_chars - size_chars(keep) - 400, 200))  # 400: room for the note
+    result: dict[str, Any] = {**keep, **(shrunk if isinstance(shrunk, dict) else {})}
+    for name, info in fields.items():  # a required field survives, empty if it must
+        if info.is_required() and name not in result:
+            result[name] = type(data[name])() if isinstance(data[name], dict | list | str) else data[name]
+    if "note" in fields:
+        result["note"] = "; ".join(notes)
+    if "truncated" in fields:
+        result["truncated"] = True
+    return result
+
+
+def fit_listing(listing: Listing[Any], key: str, budget_chars: int) -> dict[str, Any]:
+    """A list page within the budget: as many items as fit (at least one, trimmed if need be),
+    ``next_cursor`` resuming right after the last item shown, and a note of how many were left out."""
+    data = compact_dump(listing.result)
+    items: list[Any] = data[key]
+    if size_chars(data) <= budget_chars or not items:
+        return data
+
+    def page(n: int, first: Any = None) -> dict[str, Any]:
+        left = len(items) - n
+        shown = items[:n] if first is None else [first]
+        note = f"{left} more items on this page were left out to stay under the output budget; pass next_cursor"
+        extra = f"; {data['note']}" if data.get("note") else ""
+        return {**data, key: shown, "next_cursor": listing.resume(n), "note": note + extra}
+
+    low, high = 0, len(items) - 1  # the largest n in [1, len) that fits
+    while low < high:
+        mid = (low + high + 1) // 2
+        if size_chars(page(mid)) <= budget_chars:
+            low = mid
+        else:
+            high = mid - 1
+    if low >= 1:
+        return page(low)
+    first, _notes = fit_value(items[0], max(budget_chars // 2, 200))
+    return page(1, first)
+
+
+def to_result(outcome: BaseModel | Listing[Any], budget_tokens: int) -> CallToolResult:
+    """The tool result: compact structured content and the same JSON as text, within the budget."""
+    budget_chars = budget_tokens * CHARS_PER_TOKEN // 2  # the text block mirrors the structured content
+    if isinstance(outcome, Listing):
+        key = "albums" if "albums" in type(outcome.result).model_fields else "assets"
+        data = fit_listing(outcome, key, budget_chars)
+    else:
+        data = fit_object(outcome, budget_chars)
+    return CallToolResult(content=[TextContent(type="text", text=dumps(data))], structured_content=data)
