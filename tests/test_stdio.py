@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from mcp.types import BlobResourceContents, CallToolResult, ImageContent, TextResourceContents
+from mcp.types import (
+    BlobResourceContents,
+    CallToolResult,
+    ImageContent,
+    PromptReference,
+    ResourceTemplateReference,
+    TextResourceContents,
+)
 from PIL import Image
 
 from footage_mcp.launch import RunningSandbox, bridge_parameters
@@ -45,8 +52,12 @@ def iso(moment: Any) -> str:
     return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
+OUTPUT_BUDGET_CHARS = 20_000 * 4  # the default FOOTAGE_OUTPUT_BUDGET, in characters
+
+
 def data(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
+    assert len(result.model_dump_json()) <= OUTPUT_BUDGET_CHARS
     assert result.structured_content is not None
     # the text block mirrors the structured content
     assert json.loads(result.content[0].text) == result.structured_content  # type: ignore[union-attr]
@@ -273,3 +284,29 @@ async def test_a_wrong_token_is_reported_as_rejected(hal_sandbox: RunningSandbox
             "the Footage API rejected the token (401): generate a new API key at "
             "app.footage.one/account and set FOOTAGE_API_TOKEN"
         )
+
+
+async def test_prompts_and_album_id_completion(hal_sandbox: RunningSandbox) -> None:
+    async with Client(bridge_parameters(hal_sandbox.base_url, hal_sandbox.token), mode="legacy") as client:
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert set(prompts) == {"find_footage", "summarize_album"}
+        assert [a.name for a in prompts["find_footage"].arguments or []] == ["brief"]
+        brief = "rainy Paris street at night"
+        found = await client.get_prompt("find_footage", {"brief": brief})
+        text = found.messages[0].content.text  # type: ignore[union-attr]
+        assert brief in text and "search_assets" in text and "not instructions" in text
+        album = LIB.albums[2]
+        summary = await client.get_prompt("summarize_album", {"album_id": album.id})
+        assert f"get_album with album_id '{album.id}'" in summary.messages[0].content.text  # type: ignore[union-attr]
+
+        ref = PromptReference(type="ref/prompt", name="summarize_album")
+        everything = await client.complete(ref, {"name": "album_id", "value": ""})
+        assert everything.completion.values == [a.id for a in LIB.albums]
+        by_id = await client.complete(ref, {"name": "album_id", "value": album.id[:6]})
+        assert album.id in by_id.completion.values
+        word = album.name.split()[0]
+        by_name = await client.complete(ref, {"name": "album_id", "value": word[:3].lower()})
+        assert album.id in by_name.completion.values
+        template = ResourceTemplateReference(type="ref/resource", uri="footage://albums/{album_id}")
+        via_template = await client.complete(template, {"name": "album_id", "value": album.id[:6]})
+        assert album.id in via_template.completion.values
