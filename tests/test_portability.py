@@ -97,9 +97,9 @@ def host_violations(schema: dict[str, Any], *, output: bool) -> list[str]:
     if schema.get("type") != "object":
         problems.append("root is not type object")
     for path, node in nodes(schema):
-        if node.get("type") == "array" or (isinstance(node.get("type"), list) and "array" in node["type"]):
-            if not isinstance(node.get("items"), dict):
-                problems.append(f"{path}: array without items")
+        is_array = node.get("type") == "array" or (isinstance(node.get("type"), list) and "array" in node["type"])
+        if is_array and not isinstance(node.get("items"), dict):
+            problems.append(f"{path}: array without items")
         required = node.get("required", [])
         if required and not set(required) <= set(node.get("properties", {})):
             problems.append(f"{path}: required names a missing property")
