@@ -9,6 +9,27 @@ import pytest
 from footage_mcp.launch import RunningSandbox, sandbox_process
 
 SHAPES = ("hal", "array", "items")
+INTERFACE_TOOLS = frozenset(
+    {
+        "list_albums",
+        "get_album",
+        "list_album_assets",
+        "search_assets",
+        "get_asset",
+        "get_asset_preview",
+        "get_archive_configuration",
+        "list_api_links",
+        "api_get",
+    }
+)
+"""The tool names interface.md fixes."""
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+"""A raw 2025-11-25 initialize request, for tests that speak JSON-RPC lines directly."""
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 from footage_mcp import __version__
 from footage_mcp.config import Settings
 from footage_mcp.launch import RunningSandbox
+from tests.conftest import INITIALIZE
 
 
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -81,16 +82,7 @@ def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ]
@@ -152,20 +144,7 @@ def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: Run
     try:
         send(b"this is not json")
         send(b'{"jsonrpc": "2.0", "id": 99, "method": "tools/list"')
-        send(
-            json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": "2025-11-25",
-                        "capabilities": {},
-                        "clientInfo": {"name": "t", "version": "1"},
-                    },
-                }
-            ).encode()
-        )
+        send(json.dumps(INITIALIZE).encode())
         assert receive()["id"] == 1
         send(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}')
         send(b"\x00\xff\xfe garbage")

@@ -17,19 +17,10 @@ from mcp import Client
 
 from footage_mcp.config import Settings
 from footage_mcp.server import build_server
+from tests.conftest import INTERFACE_TOOLS
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
-EXPECTED_TOOLS = {
-    "list_albums",
-    "get_album",
-    "list_album_assets",
-    "search_assets",
-    "get_asset",
-    "get_asset_preview",
-    "get_archive_configuration",
-    "list_api_links",
-    "api_get",
-}
+EXPECTED_TOOLS = INTERFACE_TOOLS
 
 pytestmark = pytest.mark.anyio
 

@@ -30,21 +30,12 @@ from footage_mcp.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox.library import Asset as LibAsset
 from footage_mcp.sandbox.library import Library, build_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
+from tests.conftest import INTERFACE_TOOLS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 MODES = ("legacy", "auto")
-TOOLS = {
-    "list_albums",
-    "get_album",
-    "list_album_assets",
-    "search_assets",
-    "get_asset",
-    "get_asset_preview",
-    "get_archive_configuration",
-    "list_api_links",
-    "api_get",
-}
+TOOLS = INTERFACE_TOOLS
 LIB: Library = build_library()
 
 
