@@ -19,7 +19,7 @@ import httpx
 
 from footage_mcp.client import RestClient, decode_json
 from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
-from footage_mcp.errors import ApiError, BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
+from footage_mcp.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
 from footage_mcp.paging import CursorCodec, CursorState
 from footage_mcp.shapes import RawPage, album_summary, asset_summary, parse_album, parse_asset, parse_list
@@ -419,4 +419,4 @@ def _note_unreadable(page: ListPage, parsed: int) -> None:
         page.notes.append(f"{missing} entries had no recognisable id and were left out")
 
 
-__all__ = ["ApiError", "FootageApi", "ListPage"]
+__all__ = ["FootageApi", "ListPage", "Listing"]
