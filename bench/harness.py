@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -88,7 +88,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "
     ]
 
     def fmt(row: list[str]) -> str:
-        return indent + "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True)).rstrip()
+        return (
+            indent
+            + "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True)).rstrip()
+        )
 
     lines = [fmt(cells[0]), indent + "  ".join("-" * w for w in widths)]
     lines.extend(fmt(r) for r in body)
@@ -132,10 +135,8 @@ def machine_info() -> dict[str, str]:
     """What the figures were measured on (read at run time)."""
     info: dict[str, str] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     info["cores"] = str(os.cpu_count())
-    try:
+    with suppress(OSError):
         info["nproc"] = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        pass
     cpu = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -151,10 +152,8 @@ def machine_info() -> dict[str, str]:
                 info["memory"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    try:
+    with suppress(OSError):
         info["loadavg"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        pass
     info["os"] = f"{platform.system()} {platform.release()}"
     info["python"] = f"{platform.python_implementation()} {platform.python_version()}"
     for dist in ("footage-mcp", "mcp", "httpx", "pydantic", "uvicorn", "starlette"):
@@ -267,7 +266,7 @@ async def sandbox(extra_album_assets: int = 0, shape: str = "hal") -> AsyncItera
     if extra_album_assets:
         args += ["--extra-album-assets", str(extra_album_assets)]
     env = {**child_env(), "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
-    err = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     start = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=err, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=ROOT
@@ -317,7 +316,8 @@ class RawStdio:
         self.proc: asyncio.subprocess.Process | None = None
         self.next_id = 0
         self.last_line = ""
-        self.stderr = tempfile.TemporaryFile()
+        self._early: dict[Any, tuple[str, dict[str, Any]]] = {}
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -349,9 +349,9 @@ class RawStdio:
         return self.next_id
 
     async def read_response(self, request_id: int) -> dict[str, Any]:
-        """The response to ``request_id`` (notifications and other messages before it are skipped)."""
+        """The response to ``request_id``; notifications are skipped, other responses kept for their reader."""
         assert self.proc is not None and self.proc.stdout is not None
-        while True:
+        while request_id not in self._early:
             raw = await self.proc.stdout.readline()
             if not raw:
                 self.stderr.seek(0)
@@ -359,12 +359,13 @@ class RawStdio:
                 raise RpcError(f"{self.argv[-1]} closed stdout (exit {self.proc.returncode}): {tail}")
             line = raw.decode()
             message = json.loads(line)
-            if message.get("id") == request_id and ("result" in message or "error" in message):
-                self.last_line = line.rstrip("\n")
-                if "error" in message:
-                    raise RpcError(f"JSON-RPC error: {message['error']}")
-                result: dict[str, Any] = message["result"]
-                return result
+            if "id" in message and ("result" in message or "error" in message):
+                self._early[message["id"]] = (line.rstrip("\n"), message)
+        self.last_line, message = self._early.pop(request_id)
+        if "error" in message:
+            raise RpcError(f"JSON-RPC error: {message['error']}")
+        result: dict[str, Any] = message["result"]
+        return result
 
     async def request(self, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return await self.read_response(await self.send_request(method, params))

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from mcp.types import CallToolResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import (  # noqa: E402
+from harness import (
     BASE_PATH,
     ROOT,
     RawStdio,
@@ -43,20 +43,20 @@ from harness import (  # noqa: E402
     child_env,
     child_pids,
     compact,
-    proc_cpu,
-    self_cpu,
     initialize_params,
     machine_info,
     median,
     ms,
     percentile,
+    proc_cpu,
     proc_status,
     sandbox,
+    self_cpu,
     slope,
     table,
 )
 
-from footage_mcp.launch import bridge_parameters  # noqa: E402
+from footage_mcp.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
@@ -131,13 +131,13 @@ def bridge_params(sb: Sandbox, env: dict[str, str] | None = None, *, bytecode_ca
 async def bridge(sb: Sandbox, env: dict[str, str] | None = None) -> AsyncIterator[Client]:
     """``Client(bridge_parameters(...), mode="legacy")``, initialized; the bridge's stderr goes to a temp file."""
     params = bridge_params(sb, env)
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
         try:
             async with Client(stdio_client(params, errlog=err), mode="legacy") as client:
                 yield client
         except BaseException:
             err.seek(0)
-            tail = err.read().decode(errors="replace")[-2000:]
+            tail = err.read()[-2000:]
             if tail.strip():
                 out(f"  bridge stderr: {tail}")
             raise
@@ -160,7 +160,8 @@ def structured(result: CallToolResult, what: str) -> dict[str, Any]:
     if result.is_error or result.structured_content is None:
         text = getattr(result.content[0], "text", "?") if result.content else "no content"
         raise RuntimeError(f"{what} failed: {text}")
-    return result.structured_content
+    data: dict[str, Any] = result.structured_content
+    return data
 
 
 def rest_client(sb: Sandbox, connections: int = 16) -> httpx.AsyncClient:
@@ -180,7 +181,7 @@ async def upstream_requests(http: httpx.AsyncClient, sb: Sandbox, *, clear: bool
 
 
 def url_of(sb: Sandbox, entry: dict[str, Any]) -> str:
-    return sb.origin + entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
+    return f"{sb.origin}{entry['path']}" + (f"?{entry['query']}" if entry["query"] else "")
 
 
 def data_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -188,9 +189,7 @@ def data_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in log if e["path"] not in (BASE_PATH, BASE_PATH + "/")]
 
 
-async def rest_url_for(
-    http: httpx.AsyncClient, sb: Sandbox, call: Callable[[], Awaitable[Any]]
-) -> str:
+async def rest_url_for(http: httpx.AsyncClient, sb: Sandbox, call: Callable[[], Awaitable[Any]]) -> str:
     """The one REST URL the bridge requests for ``call`` (read from the sandbox's request log)."""
     await upstream_requests(http, sb, clear=True)
     await call()
@@ -217,10 +216,17 @@ async def section_overhead(ctx: Context) -> None:
         await client.list_tools()
         await raw.request("tools/list")
         album_id = structured(await client.call_tool("list_albums", {"limit": 1}), "list_albums")["albums"][0]["id"]
-        ops = [("get_album", {"album_id": album_id}), ("search_assets", {"query": "Paris", "limit": 20})]
+        ops: list[tuple[str, dict[str, Any]]] = [
+            ("get_album", {"album_id": album_id}),
+            ("search_assets", {"query": "Paris", "limit": 20}),
+        ]
         rows: list[tuple[Any, ...]] = []
         for tool, args in ops:
-            url = await rest_url_for(http, sb, lambda t=tool, a=args: client.call_tool(t, a))
+
+            async def first_call(t: str = tool, a: dict[str, Any] = args) -> None:
+                await client.call_tool(t, a)
+
+            url = await rest_url_for(http, sb, first_call)
 
             async def rest(u: str = url) -> None:
                 response = await http.get(u)
@@ -269,30 +275,56 @@ async def section_overhead(ctx: Context) -> None:
                 added95 = "" if s is rest_s else f"+{ms(percentile(s, 95) - percentile(rest_s, 95))}"
                 ratio = "" if s is rest_s else f"{median(s) / median(rest_s):.2f}×"
                 rows.append(
-                    (tool if label.startswith("REST") else "", label, ms(median(s)), ms(percentile(s, 95)),
-                     added, added95, ratio)
+                    (
+                        tool if label.startswith("REST") else "",
+                        label,
+                        ms(median(s)),
+                        ms(percentile(s, 95)),
+                        added,
+                        added95,
+                        ratio,
+                    )
                 )
             sdk_s, raw_s = samples["MCP stdio, SDK Client"], samples["MCP stdio, raw JSON-RPC"]
             added_p50 = median(sdk_s) - median(rest_s)
-            report.add(name, f"{tool}: added p50 (SDK Client − REST)", ms(added_p50), "≤ 1.50 ms",
-                       added_p50 <= ADDED_P50_MAX_S)
+            report.add(
+                name, f"{tool}: added p50 (SDK Client − REST)", ms(added_p50), "≤ 1.50 ms", added_p50 <= ADDED_P50_MAX_S
+            )
             report.add(name, f"{tool}: added p95", ms(percentile(sdk_s, 95) - percentile(rest_s, 95)))
             report.add(name, f"{tool}: ratio p50 (SDK Client / REST)", f"{median(sdk_s) / median(rest_s):.2f}×")
-            report.add(name, f"{tool}: added p50 without the client SDK (raw − REST)",
-                       ms(median(raw_s) - median(rest_s)))
-            report.add(name, f"{tool}: of which the SDK server's floor (bare MCPServer, trivial tool)",
-                       ms(median(samples[FLOOR])))
+            report.add(
+                name, f"{tool}: added p50 without the client SDK (raw − REST)", ms(median(raw_s) - median(rest_s))
+            )
+            report.add(
+                name,
+                f"{tool}: of which the SDK server's floor (bare MCPServer, trivial tool)",
+                ms(median(samples[FLOOR])),
+            )
             report.data.setdefault(name, {})[tool] = {
                 "rest_url": url.removeprefix(sb.origin),
-                **{label: {"p50_ms": median(s) * 1000, "p95_ms": percentile(s, 95) * 1000, "n": len(s)}
-                   for label, s in samples.items()},
+                **{
+                    label: {"p50_ms": median(s) * 1000, "p95_ms": percentile(s, 95) * 1000, "n": len(s)}
+                    for label, s in samples.items()
+                },
             }
-    out(f"  N={n} per path and operation, interleaved; REST = the same URL the bridge requests;"
-        " raw = a minimal JSON-RPC client, no client SDK")
+    out(
+        f"  N={n} per path and operation, interleaved; REST = the same URL the bridge requests;"
+        " raw = a minimal JSON-RPC client, no client SDK"
+    )
     out(table(("operation", "path", "p50", "p95", "added p50", "added p95", "ratio p50"), rows))
     out("  CPU time per call (/proc/<pid>/stat, 10 ms ticks), same loop:")
-    out(table(("operation", "bridge (SDK-driven)", "bridge (raw-driven)", "sandbox per request",
-               "harness (3 clients) per round"), cpu_rows))
+    out(
+        table(
+            (
+                "operation",
+                "bridge (SDK-driven)",
+                "bridge (raw-driven)",
+                "sandbox per request",
+                "harness (3 clients) per round",
+            ),
+            cpu_rows,
+        )
+    )
 
 
 # -- 2. concurrency --------------------------------------------------------------------------------
@@ -317,7 +349,7 @@ async def section_concurrency(ctx: Context) -> None:
             async def one_rest() -> None:
                 (await http.get(search_url)).raise_for_status()
 
-            async def timed(fn: Callable[[], Awaitable[None]], width: int) -> float:
+            async def timed(fn: Callable[[], Coroutine[Any, Any, None]], width: int) -> float:
                 start = time.perf_counter()
                 async with anyio.create_task_group() as group:
                     for _ in range(width):
@@ -347,14 +379,21 @@ async def section_concurrency(ctx: Context) -> None:
     out(f"  one call: median of {p.n_single}; {p.concurrency} concurrent: median wall time of {p.n_batches} batches")
     out(table(("path", "one call", f"{p.concurrency} concurrent", "ratio"), rows))
     calls = p.n_batches * p.concurrency
-    out(f"  CPU per call during the MCP batches: bridge {ms(cpu['bridge'] / calls)}, sandbox "
+    out(
+        f"  CPU per call during the MCP batches: bridge {ms(cpu['bridge'] / calls)}, sandbox "
         f"{ms(cpu['sandbox'] / calls)}, harness (SDK client) {ms(cpu['harness'] / calls)}; "
-        f"a batch needs ≈ {ms(sum(cpu.values()) / p.n_batches)} CPU on {os.cpu_count()} cores")
+        f"a batch needs ≈ {ms(sum(cpu.values()) / p.n_batches)} CPU on {os.cpu_count()} cores"
+    )
     single, batch = median(results["bridge"]["1"]), median(results["bridge"]["N"])
     report.add(name, "one search_assets call (100 ms upstream)", ms(single))
     report.add(name, f"{p.concurrency} concurrent calls, wall time", ms(batch))
-    report.add(name, f"{p.concurrency} concurrent / one call", f"{batch / single:.2f}×",
-               f"≤ {CONCURRENCY_RATIO_MAX:.2f}×", batch / single <= CONCURRENCY_RATIO_MAX)
+    report.add(
+        name,
+        f"{p.concurrency} concurrent / one call",
+        f"{batch / single:.2f}×",
+        f"≤ {CONCURRENCY_RATIO_MAX:.2f}×",
+        batch / single <= CONCURRENCY_RATIO_MAX,
+    )
     report.add(name, "bridge CPU per call in the batches", ms(cpu["bridge"] / calls))
     report.data[name] = {k: {kk: [x * 1000 for x in vv] for kk, vv in v.items()} for k, v in results.items()}
     report.data[name]["cpu_per_call_ms"] = {k: v / calls * 1000 for k, v in cpu.items()}
@@ -427,38 +466,72 @@ async def section_coldstart(ctx: Context) -> None:
             f["floor"] = median(floor)
             figures[mode] = f
             rows += [
-                (labels[mode], "python -m footage_mcp serve", ms(f["bridge_init"]), ms(f["bridge_list"]),
-                 f"{f['bridge_hwm'] / 1e6:.1f} MB"),
-                ("", "bench/hello_server.py (bare MCPServer)", ms(f["hello_init"]), ms(f["hello_list"]),
-                 f"{f['hello_hwm'] / 1e6:.1f} MB"),
-                ("", "ratio bridge / hello", f"{f['bridge_init'] / f['hello_init']:.3f}×",
-                 f"{f['bridge_list'] / f['hello_list']:.3f}×", ""),
+                (
+                    labels[mode],
+                    "python -m footage_mcp serve",
+                    ms(f["bridge_init"]),
+                    ms(f["bridge_list"]),
+                    f"{f['bridge_hwm'] / 1e6:.1f} MB",
+                ),
+                (
+                    "",
+                    "bench/hello_server.py (bare MCPServer)",
+                    ms(f["hello_init"]),
+                    ms(f["hello_list"]),
+                    f"{f['hello_hwm'] / 1e6:.1f} MB",
+                ),
+                (
+                    "",
+                    "ratio bridge / hello",
+                    f"{f['bridge_init'] / f['hello_init']:.3f}×",
+                    f"{f['bridge_list'] / f['hello_list']:.3f}×",
+                    "",
+                ),
                 ("", "python -c pass (interpreter floor)", ms(f["floor"]), "", ""),
             ]
             data[mode] = {key: [[r[0] * 1000, r[1] * 1000, r[2]] for r in runs[key]] for key in servers}
             data[mode]["floor_ms"] = [x * 1000 for x in floor]
         seen = await upstream_requests(http, sb)
-    out(f"  median of {n} runs each, alternating; a raw JSON-RPC client writes initialize right after spawn;"
-        " VmHWM read after tools/list")
+    out(
+        f"  median of {n} runs each, alternating; a raw JSON-RPC client writes initialize right after spawn;"
+        " VmHWM read after tools/list"
+    )
     out(table(("bytecode", "server", "→ initialize", "→ tools/list", "VmHWM"), rows))
     c = figures["cached"]
     report.add(name, "bridge spawn → initialize answered", ms(c["bridge_init"]))
     report.add(name, "bridge spawn → tools/list answered", ms(c["bridge_list"]))
-    report.add(name, "ratio bridge / hello, initialize", f"{c['bridge_init'] / c['hello_init']:.3f}×",
-               f"≤ {COLD_RATIO_MAX:.2f}×", c["bridge_init"] / c["hello_init"] <= COLD_RATIO_MAX)
-    report.add(name, "ratio bridge / hello, tools/list", f"{c['bridge_list'] / c['hello_list']:.3f}×",
-               f"≤ {COLD_RATIO_MAX:.2f}×", c["bridge_list"] / c["hello_list"] <= COLD_RATIO_MAX)
+    report.add(
+        name,
+        "ratio bridge / hello, initialize",
+        f"{c['bridge_init'] / c['hello_init']:.3f}×",
+        f"≤ {COLD_RATIO_MAX:.2f}×",
+        c["bridge_init"] / c["hello_init"] <= COLD_RATIO_MAX,
+    )
+    report.add(
+        name,
+        "ratio bridge / hello, tools/list",
+        f"{c['bridge_list'] / c['hello_list']:.3f}×",
+        f"≤ {COLD_RATIO_MAX:.2f}×",
+        c["bridge_list"] / c["hello_list"] <= COLD_RATIO_MAX,
+    )
     if "uncached" in figures:
         u = figures["uncached"]
         report.add(name, f"same without .pyc ({as_is}): bridge → tools/list", ms(u["bridge_list"]))
-        report.add(name, f"same without .pyc ({as_is}): ratio, tools/list",
-                   f"{u['bridge_list'] / u['hello_list']:.3f}×")
+        report.add(
+            name, f"same without .pyc ({as_is}): ratio, tools/list", f"{u['bridge_list'] / u['hello_list']:.3f}×"
+        )
     starts = len(figures) * (n + 1)
-    report.add(name, f"upstream requests during {starts} bridge starts (initialize + tools/list)", str(len(seen)),
-               "0", len(seen) == 0)
+    report.add(
+        name,
+        f"upstream requests during {starts} bridge starts (initialize + tools/list)",
+        str(len(seen)),
+        "0",
+        len(seen) == 0,
+    )
     data["upstream_requests"] = [e["path"] for e in seen]
-    data["figures_ms"] = {m: {k: (v * 1000 if not k.endswith("hwm") else v) for k, v in f.items()}
-                          for m, f in figures.items()}
+    data["figures_ms"] = {
+        m: {k: (v * 1000 if not k.endswith("hwm") else v) for k, v in f.items()} for m, f in figures.items()
+    }
     report.data[name] = data
 
 
@@ -525,13 +598,20 @@ async def section_memory(ctx: Context) -> None:
         (f"after call {n}", f"{at_end / mb:.1f} MB", f"mean of calls {n - 99}–{n}: {last100 / mb:.1f} MB"),
         ("peak (VmHWM)", f"{peak / mb:.1f} MB", ""),
     ]
-    out(f"  {n} calls (search_assets / get_asset / list_album_assets in turn) in {elapsed:.1f} s; "
-        f"bridge pid {pid}; MB = 10^6 bytes")
+    out(
+        f"  {n} calls (search_assets / get_asset / list_album_assets in turn) in {elapsed:.1f} s; "
+        f"bridge pid {pid}; MB = 10^6 bytes"
+    )
     out(table(("RSS of the bridge", "value", "note"), rows))
     report.add(name, "peak RSS (VmHWM)", f"{peak / mb:.1f} MB", "≤ 120 MB", peak <= PEAK_RSS_MAX_BYTES)
     growth = at_end - at_100
-    report.add(name, f"RSS growth, call 100 → call {n}", f"{growth / mb:+.2f} MB", "≤ +1.00 MB (no trend)",
-               growth <= RSS_GROWTH_MAX_BYTES)
+    report.add(
+        name,
+        f"RSS growth, call 100 → call {n}",
+        f"{growth / mb:+.2f} MB",
+        "≤ +1.00 MB (no trend)",
+        growth <= RSS_GROWTH_MAX_BYTES,
+    )
     report.add(name, f"RSS trend over calls 101–{n} (least squares)", f"{per_call / 1000:+.2f} KB/call")
     report.data[name] = {"pid": pid, "rss_kib": rss, "vmhwm_kib": end_status["VmHWM"], "seconds": elapsed}
 
@@ -543,7 +623,8 @@ async def find_bulk_album(client: Client) -> dict[str, Any]:
     listed = structured(await client.call_tool("list_albums", {"query": "Bulk Import", "limit": 100}), "list_albums")
     for album in listed["albums"]:
         if album.get("name") == "Bulk Import":
-            return album
+            found: dict[str, Any] = album
+            return found
     raise RuntimeError("the sandbox has no 'Bulk Import' album (started without --extra-album-assets?)")
 
 
@@ -577,7 +658,8 @@ async def section_scale(ctx: Context) -> None:
         cpu = [b - a for a, b in zip(cpu0, (proc_cpu(pid), proc_cpu(sb.process.pid), self_cpu()), strict=True)]
         urls = [url_of(sb, e) for e in data_requests(await upstream_requests(http, sb))]
         # the same first and last 10 REST pages, direct, to tell the bridge's cost from the sandbox's
-        rest_first, rest_last = [], []
+        rest_first: list[float] = []
+        rest_last: list[float] = []
         for bucket, chosen in ((rest_first, urls[:10]), (rest_last, urls[-10:])):
             for url in chosen:
                 t0 = time.perf_counter()
@@ -592,22 +674,35 @@ async def section_scale(ctx: Context) -> None:
         ("last 10 pages, median per page", ms(last), f"REST direct {ms(median(rest_last))}"),
         ("ids returned / unique / album asset_count", f"{len(ids)} / {unique} / {declared.get('asset_count')}", ""),
         ("upstream requests", str(len(urls)), ""),
-        ("CPU per page: bridge / sandbox / harness", f"{ms(cpu[0] / len(page_s))} / {ms(cpu[1] / len(page_s))} / "
-         f"{ms(cpu[2] / len(page_s))}", "harness = SDK Client (parses and validates each result)"),
+        (
+            "CPU per page: bridge / sandbox / harness",
+            f"{ms(cpu[0] / len(page_s))} / {ms(cpu[1] / len(page_s))} / {ms(cpu[2] / len(page_s))}",
+            "harness = SDK Client (parses and validates each result)",
+        ),
     ]
     out(table(("figure", "value", "note"), rows))
-    report.add(name, f"pages for {size} assets", str(len(page_s)), f"{-(-size // 100)}",
-               len(page_s) == -(-size // 100))
+    report.add(name, f"pages for {size} assets", str(len(page_s)), f"{-(-size // 100)}", len(page_s) == -(-size // 100))
     report.add(name, "total paging time", f"{total:.2f} s")
     report.add(name, "bridge CPU per page", ms(cpu[0] / len(page_s)))
     report.add(name, "per page, first 10 (median)", ms(first))
     report.add(name, "per page, last 10 (median)", ms(last))
-    report.add(name, "last 10 / first 10", f"{last / first:.2f}×", f"≤ {PAGE_FLAT_RATIO_MAX:.2f}× (flat)",
-               last / first <= PAGE_FLAT_RATIO_MAX)
-    report.add(name, "ids back exactly once", f"{unique} unique of {len(ids)}", f"{size} once each",
-               unique == len(ids) == size)
-    report.data[name] = {"assets": size, "page_ms": [x * 1000 for x in page_s], "total_s": total,
-                         "rest_first_ms": [x * 1000 for x in rest_first], "rest_last_ms": [x * 1000 for x in rest_last]}
+    report.add(
+        name,
+        "last 10 / first 10",
+        f"{last / first:.2f}×",
+        f"≤ {PAGE_FLAT_RATIO_MAX:.2f}× (flat)",
+        last / first <= PAGE_FLAT_RATIO_MAX,
+    )
+    report.add(
+        name, "ids back exactly once", f"{unique} unique of {len(ids)}", f"{size} once each", unique == len(ids) == size
+    )
+    report.data[name] = {
+        "assets": size,
+        "page_ms": [x * 1000 for x in page_s],
+        "total_s": total,
+        "rest_first_ms": [x * 1000 for x in rest_first],
+        "rest_last_ms": [x * 1000 for x in rest_last],
+    }
 
 
 # -- 6. result sizes -------------------------------------------------------------------------------
@@ -634,14 +729,25 @@ async def section_sizes(ctx: Context) -> None:
         tools = listed["tools"]
         total_chars = len(compact(listed))
         per_tool = sorted(((t["name"], len(compact(t))) for t in tools), key=lambda x: -x[1])
-        out(f"  tools/list: {len(tools)} tools, {total_chars} characters of result JSON ≈ {tokens(total_chars)} tokens"
-            f" (wire line {len(raw.last_line)} characters)")
-        out(table(("tool", "characters", "≈ tokens", "of which inputSchema", "outputSchema"), [
-            (tname, chars, tokens(chars),
-             len(compact(next(t for t in tools if t["name"] == tname).get("inputSchema", {}))),
-             len(compact(next(t for t in tools if t["name"] == tname).get("outputSchema", {}))))
-            for tname, chars in per_tool
-        ]))
+        out(
+            f"  tools/list: {len(tools)} tools, {total_chars} characters of result JSON ≈ {tokens(total_chars)} tokens"
+            f" (wire line {len(raw.last_line)} characters)"
+        )
+        out(
+            table(
+                ("tool", "characters", "≈ tokens", "of which inputSchema", "outputSchema"),
+                [
+                    (
+                        tname,
+                        chars,
+                        tokens(chars),
+                        len(compact(next(t for t in tools if t["name"] == tname).get("inputSchema", {}))),
+                        len(compact(next(t for t in tools if t["name"] == tname).get("outputSchema", {}))),
+                    )
+                    for tname, chars in per_tool
+                ],
+            )
+        )
         report.add(name, "tools/list, all tools", f"≈ {tokens(total_chars)} tokens ({total_chars} chars)")
         for tname, chars in per_tool[:3]:
             report.add(name, f"tools/list, {tname}", f"≈ {tokens(chars)} tokens")
@@ -650,8 +756,9 @@ async def section_sizes(ctx: Context) -> None:
 
         album_id = (await raw.call_tool("list_albums", {"limit": 1}))["structuredContent"]["albums"][0]["id"]
         asset_id = (await raw.call_tool("search_assets", {"query": "Paris", "limit": 1}))["structuredContent"][
-            "assets"][0]["id"]
-        standard = [
+            "assets"
+        ][0]["id"]
+        standard: list[tuple[str, str, dict[str, Any]]] = [
             ("list_albums limit 20", "list_albums", {"limit": 20}),
             ("search_assets 20 hits", "search_assets", {"limit": 20}),
             ("search_assets 'Paris' limit 20", "search_assets", {"query": "Paris", "limit": 20}),
@@ -669,15 +776,40 @@ async def section_sizes(ctx: Context) -> None:
             size = result_size(result)
             items = result.get("structuredContent", {})
             count = len(items.get("assets", items.get("albums", []))) if tool.startswith(("list", "search")) else 0
-            rows.append((label + (f" ({count} items)" if count else ""), size["result"], tokens(size["result"]),
-                         size["text"], tokens(size["text"]), size["structured"], rest_chars,
-                         f"{size['result'] / rest_chars:.2f}×"))
-            report.add(name, f"{label}: result vs REST JSON",
-                       f"{size['result']} vs {rest_chars} chars ({size['result'] / rest_chars:.2f}×), "
-                       f"text ≈ {tokens(size['text'])} tokens")
+            rows.append(
+                (
+                    label + (f" ({count} items)" if count else ""),
+                    size["result"],
+                    tokens(size["result"]),
+                    size["text"],
+                    tokens(size["text"]),
+                    size["structured"],
+                    rest_chars,
+                    f"{size['result'] / rest_chars:.2f}×",
+                )
+            )
+            report.add(
+                name,
+                f"{label}: result vs REST JSON",
+                f"{size['result']} vs {rest_chars} chars ({size['result'] / rest_chars:.2f}×), "
+                f"text ≈ {tokens(size['text'])} tokens",
+            )
             data[label] = {**size, "rest": rest_chars}
-        out(table(("call", "result chars", "≈ tokens", "text chars", "≈ tokens (text)", "structuredContent chars",
-                   "REST JSON chars", "result / REST"), rows))
+        out(
+            table(
+                (
+                    "call",
+                    "result chars",
+                    "≈ tokens",
+                    "text chars",
+                    "≈ tokens (text)",
+                    "structuredContent chars",
+                    "REST JSON chars",
+                    "result / REST",
+                ),
+                rows,
+            )
+        )
         out("  result = the JSON-RPC result object (text content + structuredContent + flags); a host usually shows")
         out("  the model one of the two, so the text column is the likelier token cost")
 
@@ -695,8 +827,8 @@ async def section_sizes(ctx: Context) -> None:
         sizes: list[tuple[int, int, int]] = []
         cursor: str | None = None
         while True:
-            args: dict[str, Any] = {"album_id": album_id, "limit": 100, **({"cursor": cursor} if cursor else {})}
-            result = await raw.call_tool("list_album_assets", args)
+            page_args: dict[str, Any] = {"album_id": album_id, "limit": 100, **({"cursor": cursor} if cursor else {})}
+            result = await raw.call_tool("list_album_assets", page_args)
             measured = result_size(result)
             sizes.append((measured["result"], len(result["structuredContent"]["assets"]), measured["text"]))
             cursor = result["structuredContent"].get("next_cursor")
@@ -706,14 +838,25 @@ async def section_sizes(ctx: Context) -> None:
         largest = max(range(len(sizes)), key=lambda i: sizes[i][0])
         rest_chars = len((await http.get(urls[largest])).raise_for_status().text) if largest < len(urls) else 0
     chars, items, text = sizes[largest]
-    out(f"  album of {count} assets at limit=100: {len(sizes)} pages; largest result page {largest + 1}: "
+    out(
+        f"  album of {count} assets at limit=100: {len(sizes)} pages; largest result page {largest + 1}: "
         f"{chars} characters ≈ {tokens(chars)} tokens for {items} assets ({chars // max(items, 1)} chars/asset), "
         f"text content alone {text} ≈ {tokens(text)} tokens; its REST JSON {rest_chars} characters "
-        f"({chars / max(rest_chars, 1):.2f}×)")
-    report.add(name, f"largest list_album_assets result ({count}-asset album, limit 100)",
-               f"≈ {tokens(chars)} tokens ({chars} chars, {items} assets), text ≈ {tokens(text)} tokens")
-    data["largest_album_page"] = {"chars": chars, "text_chars": text, "items": items, "rest_chars": rest_chars,
-                                  "pages": len(sizes), "page_chars": [x[0] for x in sizes]}
+        f"({chars / max(rest_chars, 1):.2f}×)"
+    )
+    report.add(
+        name,
+        f"largest list_album_assets result ({count}-asset album, limit 100)",
+        f"≈ {tokens(chars)} tokens ({chars} chars, {items} assets), text ≈ {tokens(text)} tokens",
+    )
+    data["largest_album_page"] = {
+        "chars": chars,
+        "text_chars": text,
+        "items": items,
+        "rest_chars": rest_chars,
+        "pages": len(sizes),
+        "page_chars": [x[0] for x in sizes],
+    }
     report.data[name] = data
 
 
@@ -739,7 +882,7 @@ def parse_only(text: str | None) -> list[str]:
             part = SECTIONS[int(part) - 1]
         matches = [s for s in SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise SystemExit(f"--only: unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–6)")
+            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–6)")
         chosen.append(matches[0])
     return [s for s in SECTIONS if s in chosen]
 
@@ -750,13 +893,15 @@ async def main_async(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     info = machine_info()
     out(f"footage-mcp benchmarks ({'quick' if args.quick else 'full'} mode), {info['date']}")
-    out(f"  {info['nproc']} cores ({info['cpu']}), {info.get('memory', '?')}, load {info.get('loadavg', '?')}; "
+    out(
+        f"  {info['nproc']} cores ({info['cpu']}), {info.get('memory', '?')}, load {info.get('loadavg', '?')}; "
         f"{info['python']}; footage-mcp {info['footage-mcp']} at {info['commit']}, mcp {info['mcp']}, "
-        f"httpx {info['httpx']}, pydantic {info['pydantic']}")
+        f"httpx {info['httpx']}, pydantic {info['pydantic']}"
+    )
     crashed: list[str] = []
     async with AsyncExitStack() as stack:
         ctx = Context(params, report, stack)
-        for section in parse_only(args.only):
+        for section in args.sections:
             out()
             out(f"== {TITLES[section]} ==")
             t0 = time.perf_counter()
@@ -778,8 +923,10 @@ async def main_async(args: argparse.Namespace) -> int:
     out(table(("section", "figure", "value", "target", "verdict"), rows))
     misses = sum(1 for c in report.checks if c.ok is False)
     passes = sum(1 for c in report.checks if c.ok)
-    out(f"  {passes} PASS, {misses} MISS, {len(crashed)} crashed; total {total:.1f} s "
-        f"({', '.join(f'{k} {v:.1f} s' for k, v in ctx.timings.items())})")
+    out(
+        f"  {passes} PASS, {misses} MISS, {len(crashed)} crashed; total {total:.1f} s "
+        f"({', '.join(f'{k} {v:.1f} s' for k, v in ctx.timings.items())})"
+    )
     if args.json:
         import json
 
@@ -803,6 +950,10 @@ def main() -> int:
     parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–6")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and raw sample to FILE")
     args = parser.parse_args()
+    try:
+        args.sections = parse_only(args.only)
+    except ValueError as exc:
+        parser.error(f"--only: {exc}")
     return anyio.run(main_async, args, backend="asyncio")
 
 
