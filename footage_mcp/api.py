@@ -22,7 +22,14 @@ from footage_mcp.discovery import Link, Route, build_route_map, normalise_overri
 from footage_mcp.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
 from footage_mcp.paging import CursorCodec, CursorState
-from footage_mcp.shapes import RawPage, album_summary, asset_summary, parse_album, parse_asset, parse_list
+from footage_mcp.shapes import (
+    RawPage,
+    parse_album,
+    parse_album_summary,
+    parse_asset,
+    parse_asset_summary,
+    parse_list,
+)
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +236,7 @@ class FootageApi:
 
     async def list_albums(self, *, query: str | None, limit: int, cursor: str | None) -> Listing[AlbumList]:
         page = await self._list("albums", "albums", "list_albums", {}, {"q": query}, limit, cursor)
-        parsed = [(i, album_summary(a)) for i, a in enumerate(parse_album(o) for o in page.items) if a]
+        parsed = [(i, a) for i, a in enumerate(parse_album_summary(o) for o in page.items) if a]
         _note_unreadable(page, len(parsed))
         result = AlbumList(
             albums=[a for _, a in parsed], next_cursor=page.next_cursor, total=page.total, note=page.note
@@ -274,7 +281,7 @@ class FootageApi:
         return self._asset_list(page)
 
     def _asset_list(self, page: ListPage) -> Listing[AssetList]:
-        parsed = [(i, asset_summary(a)) for i, a in enumerate(parse_asset(o) for o in page.items) if a]
+        parsed = [(i, a) for i, a in enumerate(parse_asset_summary(o) for o in page.items) if a]
         _note_unreadable(page, len(parsed))
         result = AssetList(
             assets=[a for _, a in parsed], next_cursor=page.next_cursor, total=page.total, note=page.note

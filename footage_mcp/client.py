@@ -12,29 +12,26 @@ The transport is a seam: pass ``transport=httpx.MockTransport(...)`` or
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import anyio
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_exponential_jitter,
-)
 
 from footage_mcp import __version__
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 from footage_mcp.config import TOKEN_HELP, Settings
 from footage_mcp.discovery import same_origin
 from footage_mcp.errors import (
@@ -96,20 +93,32 @@ class Fetched:
 class RestClient:
     """HTTP access to the Footage REST API under one base URL.
 
-    Use as an async context manager, or call :meth:`aclose`.
+    Use as an async context manager, or call :meth:`aclose`. The ``httpx.AsyncClient`` (one
+    connection pool for the client's lifetime) is built on the first request: building it loads
+    the TLS trust store (~20 ms), which the MCP handshake should not wait for.
     """
 
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.base_url = settings.base_url
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=False,
-            transport=transport,
-            headers={"User-Agent": f"footage-mcp/{__version__}", "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise TransportError("the HTTP client is closed (the server is shutting down)")
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.timeout),
+                follow_redirects=False,
+                transport=self._transport,
+                headers={"User-Agent": f"footage-mcp/{__version__}", "Accept": "application/json"},
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            )
+        return self._client
 
     async def __aenter__(self) -> RestClient:
         return self
@@ -118,7 +127,9 @@ class RestClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     @property
     def has_token(self) -> bool:
@@ -221,6 +232,8 @@ class RestClient:
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
         ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
         last answer is returned (or the last exception raised) when retrying stops."""
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_before_delay  # lazy
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_retries + 1) | stop_before_delay(self.settings.retry_budget),
             wait=_retry_wait,
@@ -432,7 +445,15 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 8.0
 
-_backoff = wait_exponential_jitter(multiplier=BACKOFF_INITIAL_SECONDS, max=BACKOFF_MAX_SECONDS, jitter=0.5)
+
+@functools.cache
+def _backoff() -> Callable[[RetryCallState], float]:
+    from tenacity import wait_exponential_jitter  # lazy: not needed before the first retry
+
+    wait: Callable[[RetryCallState], float] = wait_exponential_jitter(
+        multiplier=BACKOFF_INITIAL_SECONDS, max=BACKOFF_MAX_SECONDS, jitter=0.5
+    )
+    return wait
 
 
 class _RetryableStatus(Exception):
@@ -454,7 +475,7 @@ def _retry_wait(state: RetryCallState) -> float:
         after = parse_retry_after(exc.headers.get("retry-after"))
         if after is not None:
             return after
-    return float(_backoff(state))
+    return float(_backoff()(state))
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import tomllib
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -165,6 +164,8 @@ class Settings(BaseSettings):
             raise ConfigError(f"FOOTAGE_ROUTES: cannot read {path}: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"FOOTAGE_ROUTES: {path} is not UTF-8 text") from None
+        import tomllib  # lazy: only a TOML routes file needs it
+
         try:
             data: object = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:

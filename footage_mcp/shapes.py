@@ -386,6 +386,11 @@ def _preview_available(obj: Mapping[str, Any]) -> bool:
     )
 
 
+_CREATED_KEYS = ("created", "createdAt", "created_at", "dateCreated", "creationDate")
+_UPDATED_KEYS = ("updated", "updatedAt", "updated_at", "dateModified", "modified", "lastModified", "modifiedAt")
+_ASSET_COUNT_KEYS = ("assetCount", "asset_count", "assetsCount", "totalAssets", "total_assets", "count", "size")
+
+
 def parse_asset(obj: Mapping[str, Any]) -> Asset | None:
     """An :class:`Asset` from any accepted object variant; None without an id."""
     asset_id = object_id(obj, "asset")
@@ -402,10 +407,8 @@ def parse_asset(obj: Mapping[str, Any]) -> Asset | None:
         duration_seconds=duration_seconds(obj),
         width=_dimension(obj, "width"),
         height=_dimension(obj, "height"),
-        created=iso_timestamp(_first(obj, "created", "createdAt", "created_at", "dateCreated", "creationDate")),
-        updated=iso_timestamp(
-            _first(obj, "updated", "updatedAt", "updated_at", "dateModified", "modified", "lastModified", "modifiedAt")
-        ),
+        created=iso_timestamp(_first(obj, *_CREATED_KEYS)),
+        updated=iso_timestamp(_first(obj, *_UPDATED_KEYS)),
         description=as_text(_first(obj, "description", "caption", "summary")),
         keywords=_names(obj.get("keywords")),
         labels=_names(_first(obj, "labels", "tags", "hashtags")),
@@ -425,37 +428,42 @@ def parse_album(obj: Mapping[str, Any]) -> Album | None:
         id=album_id,
         name=as_text(_first(obj, "name", "title")),
         description=as_text(_first(obj, "description", "caption", "summary")),
-        asset_count=as_int(
-            _first(obj, "assetCount", "asset_count", "assetsCount", "totalAssets", "total_assets", "count", "size")
-        ),
-        created=iso_timestamp(_first(obj, "created", "createdAt", "created_at", "dateCreated", "creationDate")),
-        updated=iso_timestamp(
-            _first(obj, "updated", "updatedAt", "updated_at", "dateModified", "modified", "lastModified")
-        ),
+        asset_count=as_int(_first(obj, *_ASSET_COUNT_KEYS)),
+        created=iso_timestamp(_first(obj, *_CREATED_KEYS)),
+        updated=iso_timestamp(_first(obj, *_UPDATED_KEYS)),
         keywords=_names(obj.get("keywords")),
         labels=_names(_first(obj, "labels", "tags", "hashtags")),
         url=as_text(_first(obj, "url", "webUrl", "web_url", "shareUrl", "publicUrl")),
     )
 
 
-def album_summary(album: Album) -> AlbumSummary:
+def parse_album_summary(obj: Mapping[str, Any]) -> AlbumSummary | None:
+    """An :class:`AlbumSummary` read straight from any accepted album variant (only the fields a list
+    shows are parsed); None without an id."""
+    album_id = object_id(obj, "album")
+    if album_id is None:
+        return None
     return AlbumSummary(
-        id=album.id,
-        name=album.name,
-        description=one_line(album.description),
-        asset_count=album.asset_count,
-        updated=album.updated,
+        id=album_id,
+        name=as_text(_first(obj, "name", "title")),
+        description=one_line(as_text(_first(obj, "description", "caption", "summary"))),
+        asset_count=as_int(_first(obj, *_ASSET_COUNT_KEYS)),
+        updated=iso_timestamp(_first(obj, *_UPDATED_KEYS)),
     )
 
 
-def asset_summary(asset: Asset) -> AssetSummary:
+def parse_asset_summary(obj: Mapping[str, Any]) -> AssetSummary | None:
+    """An :class:`AssetSummary` read straight from any accepted asset variant; None without an id."""
+    asset_id = object_id(obj, "asset")
+    if asset_id is None:
+        return None
     return AssetSummary(
-        id=asset.id,
-        name=asset.name,
-        media_type=asset.media_type,
-        duration_seconds=asset.duration_seconds,
-        created=asset.created,
-        description=one_line(asset.description),
+        id=asset_id,
+        name=as_text(_first(obj, "name", "title", "fileName", "filename", "file_name")),
+        media_type=media_type_of(obj),
+        duration_seconds=duration_seconds(obj),
+        created=iso_timestamp(_first(obj, *_CREATED_KEYS)),
+        description=one_line(as_text(_first(obj, "description", "caption", "summary"))),
     )
 
 

@@ -17,7 +17,7 @@ from footage_mcp.config import Settings
 from footage_mcp.discovery import DEFAULT_ROUTES, Route
 from footage_mcp.errors import InvalidArgument, InvalidCursor
 from footage_mcp.paging import CursorCodec
-from footage_mcp.shapes import parse_album, parse_asset, parse_list
+from footage_mcp.shapes import one_line, parse_album, parse_album_summary, parse_asset, parse_asset_summary, parse_list
 from footage_mcp.tools._common import check_id
 
 BASE = "https://app.footage.one/api/asset"
@@ -127,3 +127,30 @@ def test_list_bodies_of_any_shape_never_crash(body: Any, link: str | None, total
     page = parse_list(body, rel="assets", link_next=link, total_header=total)
     assert all(isinstance(item, dict) for item in page.items)
     assert page.total is None or isinstance(page.total, int)
+
+
+@settings(max_examples=200, deadline=None)
+@given(objects)
+def test_list_summaries_agree_with_the_full_parse(obj: dict[str, Any]) -> None:
+    """Lists parse only the summary fields; they must read exactly what the full parse reads."""
+    full, summary = parse_asset(obj), parse_asset_summary(obj)
+    assert (full is None) == (summary is None)
+    if full is not None and summary is not None:
+        assert (summary.id, summary.name, summary.media_type, summary.duration_seconds, summary.created) == (
+            full.id,
+            full.name,
+            full.media_type,
+            full.duration_seconds,
+            full.created,
+        )
+        assert summary.description == one_line(full.description)
+    album, album_summary = parse_album(obj), parse_album_summary(obj)
+    assert (album is None) == (album_summary is None)
+    if album is not None and album_summary is not None:
+        assert (album_summary.id, album_summary.name, album_summary.asset_count, album_summary.updated) == (
+            album.id,
+            album.name,
+            album.asset_count,
+            album.updated,
+        )
+        assert album_summary.description == one_line(album.description)
