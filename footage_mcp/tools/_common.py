@@ -1,10 +1,11 @@
-"""What every tool module shares: argument types, the lifespan state, and result building.
+"""What every tool module shares: argument types and checks, the lifespan state, and :func:`guarded`.
 
-Tools return ``CallToolResult`` built here, so that (a) structured content is the model's
-compact JSON with nulls dropped, (b) the text block mirrors it compactly, and (c) a
-:class:`~footage_mcp.errors.FootageError` becomes one short ``isError`` message without
-structured content. An unexpected exception is logged (to stderr, redacted) and reported
-as an internal error without its text.
+A tool hands :func:`guarded` an operation on the :class:`~footage_mcp.api.FootageApi`. ``guarded``
+runs it within the call budget (timeout plus retries), renders its model or list page within the
+output budget (:mod:`footage_mcp.render`), removes the token from whatever comes back, and turns a
+:class:`~footage_mcp.errors.FootageError` into one short ``isError`` message without structured
+content. An unexpected exception is logged (to stderr, redacted) and reported as an internal error
+without its text.
 """
 
 from __future__ import annotations
