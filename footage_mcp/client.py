@@ -379,20 +379,24 @@ def decode_json(fetched: Fetched) -> Any:
         ) from None
 
 
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+"""A ``Retry-After`` beyond a day is read as a day (it only sets the wait the model is told)."""
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent/invalid."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER_SECONDS) if len(value) < 12 else MAX_RETRY_AFTER_SECONDS
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    return min(max(0.0, (moment - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER_SECONDS)
 
 
 def _too_big(cap: int) -> str:

@@ -15,15 +15,25 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from footage_mcp.errors import InvalidCursor
 
 MAX_CURSOR_CHARS = 4096
+"""Longest cursor accepted. The bridge never hands out one longer than :data:`INLINE_CURSOR_CHARS`."""
+INLINE_CURSOR_CHARS = 400
+"""A cursor whose state would encode longer than this (a long next-page URL) is kept in memory and
+the model gets a short reference to it, so cursors stay small in results and under the budget."""
+STASH_SIZE = 2048
+"""How many long cursor states are kept (oldest dropped first)."""
 _BAD = (
     "the cursor is not valid for {what}: pass the next_cursor of the previous {what} result unchanged, "
     "or omit it to start again"
 )
+
+
+_EXPIRED = "the cursor has expired (too many listings since); call {what} again without cursor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +54,24 @@ class CursorCodec:
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key if key is not None else secrets.token_bytes(32)
+        self._stash: OrderedDict[str, tuple[str, int, str]] = OrderedDict()
 
     def _mac(self, payload: bytes) -> str:
         return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()[:9]).decode()
 
     def encode(self, state: CursorState) -> str:
-        payload = json.dumps({"u": state.url, "s": state.skip, "c": state.scope}, separators=(",", ":")).encode()
+        data: dict[str, object] = {"u": state.url, "s": state.skip, "c": state.scope}
+        cursor = self._sign(data)
+        if len(cursor) <= INLINE_CURSOR_CHARS:
+            return cursor
+        ref = secrets.token_urlsafe(12)
+        self._stash[ref] = (state.url, state.skip, state.scope)
+        while len(self._stash) > STASH_SIZE:
+            self._stash.popitem(last=False)
+        return self._sign({"r": ref, "c": state.scope})
+
+    def _sign(self, data: dict[str, object]) -> str:
+        payload = json.dumps(data, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + self._mac(payload)
 
     def decode(self, cursor: str, scope: str, what: str) -> CursorState:
@@ -70,6 +92,11 @@ class CursorCodec:
             raise bad from None
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise bad
+        if isinstance(data, dict) and isinstance(data.get("r"), str) and data.get("c") == scope:
+            stashed = self._stash.get(data["r"])
+            if stashed is None:
+                raise InvalidCursor(_EXPIRED.format(what=what))
+            return CursorState(*stashed)
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("u"), str)

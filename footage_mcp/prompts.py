@@ -11,6 +11,8 @@ from pydantic import Field
 
 from footage_mcp.api import FootageApi
 from footage_mcp.errors import FootageError
+from footage_mcp.render import clean_text
+from footage_mcp.tools._common import within_budget
 
 MAX_COMPLETIONS = 100
 
@@ -26,6 +28,7 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
     def find_footage(
         brief: Annotated[str, Field(description="What the shot is for, e.g. 'rainy Paris street at night, 4K'.")],
     ) -> str:
+        brief = clean_text(brief)
         return (
             f"Find footage in the Footage library for this brief:\n\n{brief}\n\n"
             "Work in steps:\n"
@@ -51,6 +54,7 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
     def summarize_album(
         album_id: Annotated[str, Field(description="Album id from list_albums (completion offers the ids).")],
     ) -> str:
+        album_id = clean_text(album_id)
         return (
             f"Summarize the Footage album '{album_id}'.\n"
             f"1. Call get_album with album_id '{album_id}' for its name, description, keywords and labels.\n"
@@ -70,17 +74,18 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         """Album ids for summarize_album's album_id and footage://albums/{album_id}, matched on the
         start of the id or on any word of the album's name."""
         wants_album = (isinstance(ref, PromptReference) and ref.name == "summarize_album") or (
-            isinstance(ref, ResourceTemplateReference) and "{album_id}" in ref.uri
+            isinstance(ref, ResourceTemplateReference) and ref.uri == "footage://albums/{album_id}"
         )
         if not wants_album or argument.name != "album_id":
             return None
         typed = argument.value.strip().lower()
+        api = api_of()
         try:
-            listing = await api_of().list_albums(query=None, limit=MAX_COMPLETIONS, cursor=None)
+            listing = await within_budget(api, lambda a: a.list_albums(query=None, limit=MAX_COMPLETIONS, cursor=None))
         except FootageError:
             return Completion(values=[], total=0, has_more=False)
         matches = [
-            album.id
+            clean_text(album.id)
             for album in listing.result.albums
             if not typed
             or album.id.lower().startswith(typed)

@@ -22,12 +22,30 @@ from footage_mcp.api import Listing
 
 CHARS_PER_TOKEN = 4
 MAX_DEPTH = 24
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\u061c]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+"""Invisible code points that can hide or reorder text: soft hyphen, combining grapheme joiner, Arabic
+letter mark, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors and vowel separator,
+zero-width and bidi controls (U+200B–200F, U+202A–202E, U+2060–206F), variation selectors, BOM,
+interlinear annotation, musical formatting, and Unicode tag characters (U+E0000–E0FFF)."""
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
 
 
 def strip_invisible(text: str) -> str:
-    """``text`` without zero-width and bidi control characters."""
-    return _INVISIBLE.sub("", text)
+    """``text`` without invisible and bidi control characters (:data:`_INVISIBLE`); U+2028/2029 become
+    newlines."""
+    return _LINE_SEPARATORS.sub("\n", _INVISIBLE.sub("", text))
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without invisible characters and without control characters other than tab and newline
+    (for text the server writes itself, such as prompts built from arguments)."""
+    return _CONTROL.sub("", strip_invisible(text))
 
 
 def _clean(value: Any) -> Any:
@@ -102,12 +120,12 @@ def _shrink(value: Any, max_items: int | None, max_chars: int | None, depth: int
 
 def fit_object(model: BaseModel, budget_chars: int) -> dict[str, Any]:
     """One object's data within the budget; ``note`` (and ``truncated``) say what was cut.
-    Identity fields (``id``, ``name``, ``path``) are kept whole."""
+    The ``id`` is kept whole."""
     data = compact_dump(model)
     if size_chars(data) <= budget_chars:
         return data
     fields = type(model).model_fields
-    keep: dict[str, Any] = {k: data[k] for k in ("id", "name", "path") if k in data}
+    keep: dict[str, Any] = {k: data[k] for k in ("id",) if k in data}
     rest = {k: v for k, v in data.items() if k not in keep}
     shrunk, notes = fit_value(rest, max(budget_chars - size_chars(keep) - 400, 200))  # 400: room for the note
     result: dict[str, Any] = {**keep, **(shrunk if isinstance(shrunk, dict) else {})}
@@ -145,8 +163,15 @@ def fit_listing(listing: Listing[Any], key: str, budget_chars: int) -> dict[str,
             high = mid - 1
     if low >= 1:
         return page(low)
-    first, _notes = fit_value(items[0], max(budget_chars // 2, 200))
-    return page(1, first)
+    # not even one item fits: show the first one trimmed (the listing must move on)
+    room = max(budget_chars - size_chars(page(1, {})), 100)
+    while True:
+        first, _notes = fit_value(items[0], room)
+        result = page(1, first)
+        if size_chars(result) <= budget_chars or room <= 100:
+            result["note"] = "the item was trimmed to fit the output budget; " + result["note"]
+            return result
+        room //= 2
 
 
 def to_result(outcome: BaseModel | Listing[Any], budget_tokens: int) -> CallToolResult:

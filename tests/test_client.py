@@ -30,6 +30,7 @@ from footage_mcp.errors import (
     Unauthorized,
     UpstreamFailure,
 )
+from footage_mcp.paging import INLINE_CURSOR_CHARS, STASH_SIZE, CursorCodec, CursorState
 
 BASE = "https://api.test/api/asset"
 TOKEN = "tok-123456"
@@ -383,3 +384,19 @@ async def test_conflict_and_oversized_bodies() -> None:
 
     with pytest.raises(BadResponse, match="larger than 8 MiB"):
         await make_api(huge).archive_configuration()
+
+
+def test_long_cursor_states_are_stashed_and_expire_oldest_first() -> None:
+    codec = CursorCodec()
+    long_url = BASE + "/search/assets?q=" + "x" * 3000
+    first = codec.encode(CursorState(long_url, 3, "search"))
+    assert len(first) <= INLINE_CURSOR_CHARS
+    assert codec.decode(first, "search", "search_assets") == CursorState(long_url, 3, "search")
+    with pytest.raises(InvalidCursor, match="not valid for list_albums"):
+        codec.decode(first, "albums", "list_albums")  # a stashed cursor keeps its scope
+    for n in range(STASH_SIZE):
+        codec.encode(CursorState(f"{long_url}&n={n}", 0, "search"))
+    with pytest.raises(InvalidCursor, match="has expired"):
+        codec.decode(first, "search", "search_assets")
+    short = codec.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
+    assert codec.decode(short, "albums", "list_albums").url == BASE + "/albums?page=1"

@@ -8,10 +8,11 @@ import io
 import json
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp.types import CallToolResult, ImageContent, PromptReference, TextContent
 from PIL import Image
 
 from footage_mcp.config import Settings
@@ -174,3 +175,98 @@ async def test_lenient_dates_and_json_string_objects() -> None:
             assert not result.is_error, value
         result = await client.call_tool("api_get", {"path": "big", "query": '{"size": 5, "flag": true}'})
         assert not result.is_error
+
+
+LONG = [{"id": f"n{i:02d}", "name": f"{i} " + "N" * 40_000} for i in range(6)]
+
+
+def long_handler(req: httpx.Request) -> httpx.Response:
+    path = req.url.path.removeprefix("/api/asset")
+    if path in ("", "/"):
+        return httpx.Response(200, json={"_links": {}})
+    if path == "/assets/longname":
+        return httpx.Response(200, json=LONG[0])
+    if path == "/search/assets":  # a HAL-style next link that repeats the (long) query
+        page = int(req.url.params.get("page", 0))
+        nxt = f"/api/asset/search/assets?q={'東' * 600}&page={page + 1}" if page + 1 < len(LONG) else None
+        return httpx.Response(200, json={"items": LONG[page : page + 1], "next": nxt})
+    return handler(req)
+
+
+async def test_tiny_budgets_hold_even_for_huge_names_and_long_next_links() -> None:
+    settings = Settings(base_url=BASE, api_token="tok-123456", output_budget=500, max_retries=0)
+    server_ = build_server(settings, transport=httpx.MockTransport(long_handler))
+    seen: list[str] = []
+    async with Client(server_, mode="legacy") as client:
+        asset = await client.call_tool("get_asset", {"asset_id": "longname"})
+        assert not asset.is_error and size(asset) <= 500 * 4
+        assert asset.structured_content is not None and asset.structured_content["id"] == "n00"
+        cursor = None
+        for _ in range(20):
+            result = await client.call_tool(
+                "search_assets", {"query": "東" * 400, **({"cursor": cursor} if cursor else {})}
+            )
+            assert not result.is_error, result.content
+            assert size(result) <= 500 * 4
+            data_ = result.structured_content
+            assert data_ is not None
+            seen += [a["id"] for a in data_["assets"]]
+            cursor = data_["next_cursor"]
+            assert cursor is None or len(cursor) <= 400
+            if cursor is None:
+                break
+    assert seen == [item["id"] for item in LONG]
+
+
+async def test_more_invisible_characters_are_stripped_everywhere() -> None:
+    sneaky = "A\u00adB\u034fC\U000e0041\U000e0042D\u2066E\ufe0fF\u3164G\u2028H"
+
+    def sneaky_handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path.removeprefix("/api/asset") in ("", "/"):
+            return httpx.Response(200, json={"_links": {}})
+        return httpx.Response(200, json={"items": [{"id": f"alb\u202ex{sneaky}", "name": sneaky}]})
+
+    server_ = build_server(
+        Settings(base_url=BASE, api_token="tok-123456"), transport=httpx.MockTransport(sneaky_handler)
+    )
+    async with Client(server_, mode="legacy") as client:
+        albums = (await client.call_tool("list_albums", {})).structured_content
+        assert albums is not None and albums["albums"][0]["name"] == "ABCDEFG\nH"
+        ref = PromptReference(type="ref/prompt", name="summarize_album")
+        completed = await client.complete(ref, {"name": "album_id", "value": ""})
+        assert completed.completion.values == ["albxABCDEFG\nH"]
+        prompt = await client.get_prompt("summarize_album", {"album_id": "x\u202ey\x00z"})
+        assert "'xyz'" in prompt.messages[0].content.text  # type: ignore[union-attr]
+
+
+async def test_completion_stays_within_the_call_budget() -> None:
+    async def slow(req: httpx.Request) -> httpx.Response:
+        await anyio.sleep(30)
+        return httpx.Response(200, json={})
+
+    settings = Settings(base_url=BASE, api_token="tok-123456", timeout=0.5, retry_budget=0, max_retries=0)
+    server_ = build_server(settings, transport=httpx.MockTransport(slow))
+    async with Client(server_, mode="legacy") as client:
+        with anyio.fail_after(10):  # a guard against hanging, not a timing assertion
+            completed = await client.complete(
+                PromptReference(type="ref/prompt", name="summarize_album"), {"name": "album_id", "value": "a"}
+            )
+    assert completed.completion.values == []
+
+
+async def test_null_limits_and_queries_and_object_query_values() -> None:
+    requested: list[str] = []
+
+    def recording(req: httpx.Request) -> httpx.Response:
+        requested.append(str(req.url).removeprefix(BASE))
+        return handler(req)
+
+    server_ = build_server(Settings(base_url=BASE, api_token="tok-123456"), transport=httpx.MockTransport(recording))
+    async with Client(server_, mode="legacy") as client:
+        assert not (await client.call_tool("search_assets", {"limit": None})).is_error
+        assert not (await client.call_tool("api_get", {"path": "big", "query": None})).is_error
+        result = await client.call_tool("api_get", {"path": "big", "query": {"a": [1, 2], "b": None, "c": {"d": 1}}})
+        assert not result.is_error
+    assert requested[-3].startswith("/search/assets?size=20")
+    assert requested[-2] == "/big"
+    assert requested[-1] == "/big?a=1&a=2&c=%7B%22d%22%3A1%7D"

@@ -114,3 +114,10 @@ async def test_no_retries_when_disabled(sleeps: list[float]) -> None:
     with pytest.raises(UpstreamFailure):
         await api.get_album("x")
     assert len(calls) == 1 and sleeps == []
+
+
+async def test_absurd_retry_after_values_are_capped_at_a_day(sleeps: list[float]) -> None:
+    api, _calls = api_with([429], {"retry-after": "9" * 400}, max_retries=2)
+    with pytest.raises(RateLimited, match="retry in 86400 s"):
+        await api.get_album("x")
+    assert sleeps == []

@@ -59,7 +59,8 @@ Lowercase = BeforeValidator(_lower)
 AlbumId = Annotated[str, Text, Field(description="Album id, as returned by list_albums (e.g. the 'id' of an album).")]
 AssetId = Annotated[str, Text, Field(description="Asset id, as returned by search_assets or list_album_assets.")]
 Limit = Annotated[
-    int, Field(description=f"Items per page, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT}); out-of-range values are clamped.")
+    int | None,
+    Field(description=f"Items per page, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT}); out-of-range values are clamped."),
 ]
 Cursor = Annotated[
     str | None,
@@ -115,8 +116,9 @@ def api_of(ctx: Context[Any, Any]) -> FootageApi:
     return state.api
 
 
-def clamp_limit(limit: int) -> int:
-    return max(1, min(MAX_LIMIT, int(limit)))
+def clamp_limit(limit: int | None) -> int:
+    """``limit`` within 1–100; None (a host sending null) means the default."""
+    return DEFAULT_LIMIT if limit is None else max(1, min(MAX_LIMIT, int(limit)))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

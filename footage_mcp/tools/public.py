@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from footage_mcp.api import FootageApi
 from footage_mcp.models import ApiLinks, ApiResponse, ArchiveConfiguration
@@ -19,15 +19,29 @@ from footage_mcp.tools._common import READ_ONLY, guarded
 
 def query_text(value: Any) -> Any:
     """Accept the query as a string (``size=5&q=paris``), an object of name → value, or that object as
-    a JSON string (some hosts send object arguments so); hand on a query string."""
+    a JSON string (some hosts send object arguments so); hand on a query string. In an object, a list
+    value repeats the parameter, null leaves it out, and a nested object is sent as JSON."""
     if isinstance(value, str) and value.strip().startswith("{"):
         try:
             value = json.loads(value)
         except ValueError:
             return value
     if isinstance(value, dict):
-        return urlencode({str(k): (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in value.items()})
+        pairs: list[tuple[str, str]] = []
+        for key, item in value.items():
+            for one in item if isinstance(item, list) else [item]:
+                if one is not None:
+                    pairs.append((str(key), _query_value(one)))
+        return urlencode(pairs)
     return value.strip().lstrip("?") if isinstance(value, str) else value
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
 
 
 def register(mcp: MCPServer[Any]) -> None:
@@ -71,10 +85,9 @@ def register(mcp: MCPServer[Any]) -> None:
             Field(max_length=2000, description="Path relative to the API base URL, e.g. 'configuration/archive'."),
         ],
         query: Annotated[
-            str | None,
+            Annotated[str, StringConstraints(max_length=2000)] | None,
             BeforeValidator(query_text),
             Field(
-                max_length=2000,
                 description="Query string, e.g. 'size=5&q=paris' (an object of name → value is accepted too).",
             ),
         ] = None,
