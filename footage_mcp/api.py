@@ -37,6 +37,8 @@ ROOT_TTL_SECONDS = 300.0
 """How long the discovery root is cached."""
 ROOT_RETRY_SECONDS = 30.0
 """After a failed root read, how long the defaults are used before trying again."""
+CONFIGURATION_TTL_SECONDS = 60.0
+"""How long the public archive configuration is cached."""
 
 PARAMETER_NAMES: Mapping[str, tuple[str, ...]] = {
     # logical parameter → template variable names it may have (first match wins).
@@ -106,6 +108,7 @@ class FootageApi:
         self._root_error: FootageError | None = None
         self._routes_expire = 0.0
         self._lock = anyio.Lock()
+        self._configuration: tuple[float, dict[str, Any]] | None = None
 
     # ------------------------------------------------------------ discovery
 
@@ -223,14 +226,19 @@ class FootageApi:
         )
 
     async def archive_configuration(self) -> dict[str, Any]:
-        """The public archive configuration (footage-api.md: public, no token)."""
+        """The public archive configuration (footage-api.md: public, no token), cached for
+        :data:`CONFIGURATION_TTL_SECONDS` (it changes rarely; a copy is returned)."""
+        if self._configuration is not None and time.monotonic() < self._configuration[0]:
+            return dict(self._configuration[1])
         route = await self.route("archiveConfiguration")
         url = route.expand(self.base_url, {})
         try:
             body, _ = await self.rest.get_json(url)
         except NotFound:
             raise self._missing_route("archiveConfiguration", url) from None
-        return body if isinstance(body, dict) else {"value": body}
+        configuration = body if isinstance(body, dict) else {"value": body}
+        self._configuration = (time.monotonic() + CONFIGURATION_TTL_SECONDS, configuration)
+        return dict(configuration)
 
     # ------------------------------------------------------------ lists
 

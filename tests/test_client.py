@@ -400,3 +400,19 @@ def test_long_cursor_states_are_stashed_and_expire_oldest_first() -> None:
         codec.decode(first, "search", "search_assets")
     short = codec.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
     assert codec.decode(short, "albums", "list_albums").url == BASE + "/albums?page=1"
+
+
+async def test_the_public_configuration_is_cached_briefly() -> None:
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req.url.path)
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json={"archiveName": "A"})
+
+    api = make_api(handler)
+    first = await api.archive_configuration()
+    first["archiveName"] = "changed by a caller"
+    assert await api.archive_configuration() == {"archiveName": "A"}
+    assert calls.count("/api/asset/configuration/archive") == 1
