@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from footage_mcp import __version__
 from footage_mcp.errors import ConfigError
@@ -20,7 +21,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"footage-mcp {__version__}")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="run the MCP server on stdio (default)")
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument(
+        "--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or Streamable HTTP"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (default 127.0.0.1, loopback)")
+    serve.add_argument("--port", type=int, default=8770, help="HTTP: port (default 8770); the endpoint is /mcp")
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
+    )
     sandbox = sub.add_parser("sandbox", help="run a local emulator of the Footage REST API with sample data")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)")
     sandbox.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
@@ -65,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return check_main(settings)
         from footage_mcp.server import build_server
 
+        if getattr(args, "transport", "stdio") == "http":
+            return _serve_http(build_server(settings), args.host, args.port, args.allow_remote)
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:
@@ -72,6 +85,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
+    """Streamable HTTP on ``host:port`` at ``/mcp``, with DNS-rebinding protection (Host and Origin
+    must name the bound address). A non-loopback address needs ``--allow-remote``."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from footage_mcp.config import is_loopback_host
+
+    if not is_loopback_host(host) and not allow_remote:
+        print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)
+        return 2
+    names = ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{name}:{port}" for name in names],
+        allowed_origins=[f"http://{name}:{port}" for name in names],
+    )
+    print(f"footage-mcp: Streamable HTTP on http://{names[0]}:{port}/mcp", file=sys.stderr)
+    server.run("streamable-http", host=host.strip("[]"), port=port, transport_security=security)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,90 @@
+"""Streamable HTTP transport (`footage-mcp serve --transport http`): the SDK's HTTP client against the
+bridge on loopback, DNS-rebinding protection, and the refusal of a non-loopback bind."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from mcp import Client
+
+from footage_mcp.launch import RunningSandbox
+from footage_mcp.sandbox.library import build_library
+from tests.conftest import INTERFACE_TOOLS
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def http_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    env.update({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        for _ in range(300):  # wait until it listens (a readiness poll, not a timing assertion)
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+async def test_the_sdk_http_client_uses_every_tool_family(http_bridge: str) -> None:
+    lib = build_library()
+    async with Client(http_bridge) as client:
+        assert {t.name for t in (await client.list_tools()).tools} == INTERFACE_TOOLS
+        hits = await client.call_tool("search_assets", {"query": "Paris", "limit": 3})
+        assert not hits.is_error and hits.structured_content is not None
+        assert len(hits.structured_content["assets"]) == 3
+        album = await client.call_tool("get_album", {"album_id": lib.albums[0].id})
+        assert album.structured_content is not None and album.structured_content["name"] == lib.albums[0].name
+        config = await client.read_resource("footage://archive/configuration")
+        assert "mediaTypes" in config.contents[0].text  # type: ignore[union-attr]
+
+
+async def test_dns_rebinding_is_refused(http_bridge: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with httpx.AsyncClient() as raw:
+        evil_host = await raw.post(http_bridge, json=body, headers={**headers, "Host": "evil.example:80"})
+        evil_origin = await raw.post(http_bridge, json=body, headers={**headers, "Origin": "http://evil.example"})
+    assert evil_host.status_code == 421 and evil_origin.status_code == 403
+
+
+def test_a_non_loopback_bind_needs_allow_remote() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FOOTAGE_API_TOKEN": "tok-123456"},
+    )
+    assert result.returncode == 2
+    assert "refusing to serve HTTP on non-loopback 0.0.0.0 without --allow-remote" in result.stderr
