@@ -160,14 +160,8 @@ class FootageApi:
         url = route.expand(self.base_url, {v: object_id for v in route.path_variables})
         try:
             body, _ = await self.rest.get_json(url)
-        except NotFound:
-            raise NotFound(f"{kind} '{object_id}' not found — {lister} shows valid ids", 404) from None
-        except Forbidden:
-            raise Forbidden(
-                f"the token's user has no permission to see {kind} '{object_id}' (403); ask the library's owner "
-                "to share it, or use another id",
-                403,
-            ) from None
+        except (NotFound, Forbidden) as exc:
+            raise _about(exc, kind, object_id, lister) from None
         if isinstance(body, dict) and isinstance(body.get("_embedded"), dict) and not body.get("id"):
             inner = body["_embedded"].get(kind)
             if isinstance(inner, dict):
@@ -271,14 +265,8 @@ class FootageApi:
                 cursor,
                 scope=f"albumAssets:{album_id}",
             )
-        except NotFound:
-            raise NotFound(f"album '{album_id}' not found — list_albums shows valid ids", 404) from None
-        except Forbidden:
-            raise Forbidden(
-                f"the token's user has no permission to see album '{album_id}' (403); ask the library's owner "
-                "to share it, or use another id",
-                403,
-            ) from None
+        except (NotFound, Forbidden) as exc:
+            raise _about(exc, "album", album_id, "list_albums") from None
         return self._asset_list(page)
 
     async def search_assets(
@@ -426,6 +414,17 @@ class FootageApi:
         if not self.rest.is_under_base(url):
             raise InvalidArgument(f"path must stay under the API base URL, {example}")
         return url
+
+
+def _about(exc: NotFound | Forbidden, kind: str, object_id: str, lister: str) -> NotFound | Forbidden:
+    """A 404 or 403 restated for one album or asset: which id, and what to do next."""
+    if isinstance(exc, NotFound):
+        return NotFound(f"{kind} '{object_id}' not found — {lister} shows valid ids", 404)
+    return Forbidden(
+        f"the token's user has no permission to see {kind} '{object_id}' (403); ask the library's owner "
+        "to share it, or use another id",
+        403,
+    )
 
 
 def _note_unreadable(page: ListPage, parsed: int) -> None:

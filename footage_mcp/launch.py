@@ -81,11 +81,19 @@ def _await_ready(proc: subprocess.Popen[str]) -> str:
     return found[0]
 
 
+def child_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any FOOTAGE_* setting, plus ``overrides``: what a child
+    bridge, sandbox or CLI run should see (nothing leaks in from the caller's own configuration)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    env.update(overrides or {})
+    return env
+
+
 def bridge_parameters(base_url: str, token: str | None, env: Mapping[str, str] | None = None) -> StdioServerParameters:
     """How an MCP host would start the bridge: ``python -m footage_mcp`` on stdio."""
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
-    child_env.update({"FOOTAGE_BASE_URL": base_url, "PYTHONUTF8": "1"})
+    settings = {"FOOTAGE_BASE_URL": base_url, "PYTHONUTF8": "1"}
     if token is not None:
-        child_env["FOOTAGE_API_TOKEN"] = token
-    child_env.update(env or {})
-    return StdioServerParameters(command=sys.executable, args=["-m", "footage_mcp", "serve"], env=child_env)
+        settings["FOOTAGE_API_TOKEN"] = token
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "footage_mcp", "serve"], env=child_env({**settings, **(env or {})})
+    )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
-from footage_mcp.launch import RunningSandbox
+from footage_mcp.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 
@@ -16,9 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
     return subprocess.run(
-        [sys.executable, "-m", "footage_mcp", *args], capture_output=True, text=True, env={**clean, **env}, timeout=120
+        [sys.executable, "-m", "footage_mcp", *args], capture_output=True, text=True, env=child_env(env), timeout=120
     )
 
 

@@ -13,18 +13,17 @@ import pytest
 
 from footage_mcp import __version__
 from footage_mcp.config import Settings
-from footage_mcp.launch import RunningSandbox
+from footage_mcp.launch import RunningSandbox, child_env
 from tests.conftest import INITIALIZE
 
 
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
     return subprocess.run(
         [sys.executable, "-m", "footage_mcp", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env={**clean, **(env or {})},
+        env=child_env(env),
         timeout=60,
     )
 
@@ -69,8 +68,7 @@ def test_version() -> None:
 def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
     """The API is unreachable (port 9): initialize and tools/list still answer, stdout is pure JSON-RPC,
     and no REST request is attempted before a tool needs one."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
-    env.update(
+    env = child_env(
         {"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok", "FOOTAGE_LOG_LEVEL": "DEBUG"}
     )
     proc = subprocess.Popen(

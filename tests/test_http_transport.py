@@ -14,7 +14,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from footage_mcp.launch import RunningSandbox
+from footage_mcp.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
 from tests.conftest import INTERFACE_TOOLS
 
@@ -30,8 +30,7 @@ def free_port() -> int:
 @pytest.fixture
 def http_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
-    env.update({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
+    env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
     proc = subprocess.Popen(
         [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port)],
         stdout=subprocess.PIPE,
