@@ -8,11 +8,19 @@ never invented. These models are the MCP output schemas: change them deliberatel
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 MediaType = Literal["image", "video", "audio", "document"]
+
+
+JsonBody = Annotated[
+    Any,
+    WithJsonSchema({"anyOf": [{"type": t} for t in ("object", "array", "string", "number", "boolean", "null")]}),
+]
+"""Any JSON value, spelled as one branch per JSON type: a schema with no type at all is an "accepts
+anything" node that portability linters (MCP Inspector --strict) flag."""
 
 
 class _Model(BaseModel):
@@ -140,6 +148,6 @@ class ApiResponse(_Model):
     """The JSON body of a GET under the base URL."""
 
     path: str = Field(description="The path requested, relative to the base URL.")
-    body: Any = Field(default=None, description="The JSON body, trimmed to the output budget.")
+    body: JsonBody = Field(default=None, description="The JSON body, trimmed to the output budget.")
     truncated: bool = Field(default=False, description="True when the body was trimmed to fit the output budget.")
     note: str | None = Field(default=None, description="What was cut, if anything.")

@@ -10,7 +10,8 @@ declarations, clients that do not resolve ``$ref``). :func:`portable_input` and
 * ``title`` and ``default`` removed (defaults are stated in the descriptions);
 * ``anyOf [X, {"type": "null"}]`` collapsed to ``X`` — an optional parameter is simply not
   required; in outputs a value that may really be null (``next_cursor``) becomes
-  ``{"type": [X, "null"]}``;
+  ``{"anyOf": [{"type": X}, {"type": "null"}]}`` (one ``type`` per branch: a ``type`` array is
+  what single-type dialects such as Gemini's reject, and what MCP Inspector --strict flags);
 * ``maxLength``/``minLength`` removed from inputs (the server still enforces them);
 * descriptions removed from outputs (see :data:`DROP_OUTPUT`).
 
@@ -75,7 +76,8 @@ def _rewrite(node: Any, defs: Mapping[str, Any], drop: frozenset[str], *, output
 def _property(name: str, sub: Any, defs: Mapping[str, Any], drop: frozenset[str], *, output: bool, depth: int) -> Any:
     rewritten = _rewrite(sub, defs, drop, output=output, depth=depth)
     if output and name in NULLABLE_OUTPUT_FIELDS and isinstance(rewritten.get("type"), str):
-        rewritten["type"] = [rewritten["type"], "null"]
+        kind = rewritten.pop("type")
+        rewritten["anyOf"] = [{"type": kind}, {"type": "null"}]
     return rewritten
 
 

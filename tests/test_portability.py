@@ -11,6 +11,10 @@ Sources of the rules (the subset that can be checked statically):
 * Gemini function declarations (an OpenAPI 3.0 subset): a single ``type`` string per node (no type
   arrays, no ``"null"``), no ``additionalProperties``, ``$ref``, ``oneOf``, ``allOf``, ``const`` or
   ``default``; objects declare ``properties``.
+* MCP Inspector's ``--strict`` portability report (inspector 2.12, clients/cli lintNode): a ``type``
+  array is less portable than ``anyOf`` branches with one ``type`` each, and a node with no
+  validation keyword at all accepts anything (the object spelling of ``true``). Both apply to inputs
+  and outputs; tests/test_inspector.py runs the Inspector itself.
 Output schemas are not function parameters, so the model-API rules apply to inputs; outputs get the
 host rules (what MCP clients use to validate ``structuredContent``).
 """
@@ -89,6 +93,13 @@ def nodes(schema: Any, path: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
         yield from nodes(schema["additionalProperties"], f"{path}{{*}}")
 
 
+CONSTRAINING_KEYWORDS = {
+    "type", "enum", "const", "anyOf", "oneOf", "allOf", "not", "items", "properties", "required",
+    "additionalProperties", "pattern", "format", "minimum", "maximum", "minItems", "maxItems", "$ref",
+}  # fmt: skip
+"""A subset of the Inspector's list: a node with none of these accepts any value."""
+
+
 def host_violations(schema: dict[str, Any], *, output: bool) -> list[str]:
     problems = []
     text = json.dumps(schema)
@@ -98,13 +109,18 @@ def host_violations(schema: dict[str, Any], *, output: bool) -> list[str]:
         problems.append("root is not type object")
     for path, node in nodes(schema):
         is_array = node.get("type") == "array" or (isinstance(node.get("type"), list) and "array" in node["type"])
-        if is_array and not isinstance(node.get("items"), dict):
+        if is_array and not output and not isinstance(node.get("items"), dict):
+            # function-calling APIs need items on parameters; an output array of any JSON is valid
             problems.append(f"{path}: array without items")
         required = node.get("required", [])
         if required and not set(required) <= set(node.get("properties", {})):
             problems.append(f"{path}: required names a missing property")
         if not output and path != "$" and "type" not in node and "enum" not in node and "anyOf" not in node:
             problems.append(f"{path}: input node without a type")
+        if isinstance(node.get("type"), list):
+            problems.append(f"{path}: type is an array (use anyOf branches with one type each)")
+        if not set(node) & CONSTRAINING_KEYWORDS:
+            problems.append(f"{path}: no validation keyword (accepts any value)")
     return problems
 
 
@@ -185,6 +201,8 @@ async def test_the_tools_list_stays_within_its_token_budget() -> None:
     [
         ({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}, "$defs": {"A": {"type": "string"}}}, "host"),
         ({"type": "object", "properties": {"a": {"type": "array"}}}, "host"),
+        ({"type": "object", "properties": {"a": {"type": ["string", "null"]}}}, "host"),
+        ({"type": "object", "properties": {"a": {"description": "anything"}}}, "host"),
         (
             {"type": "object", "properties": {"a": {"type": "object", "additionalProperties": {"type": "string"}}}},
             "openai",
