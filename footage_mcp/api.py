@@ -21,7 +21,7 @@ from footage_mcp.client import RestClient, decode_json
 from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
-from footage_mcp.paging import CursorCodec, CursorState
+from footage_mcp.paging import CursorCodec, CursorState, cursor_key
 from footage_mcp.shapes import (
     RawPage,
     parse_album,
@@ -102,7 +102,7 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
-        self._cursors = CursorCodec()
+        self._cursors = CursorCodec(cursor_key(rest.settings.token, rest.base_url))
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None
         self._root_error: FootageError | None = None

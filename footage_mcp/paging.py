@@ -3,9 +3,13 @@
 A cursor wraps where the next page comes from: the absolute URL the API gave (or the
 bridge built from an API cursor or page number), how many items of that page were already
 handed out, and the list it belongs to. It is urlsafe base64 of compact JSON plus a
-signature (HMAC-SHA256 with a per-process secret key), so a truncated, edited or forged cursor is
-refused. It is validated again on use: it
-must lead to the base origin and under the base path, and belong to the same list.
+signature (HMAC-SHA256, key from :func:`cursor_key`), so a truncated, edited or forged cursor is
+refused. It is validated again on use: it must lead to the base origin and under the base path,
+and belong to the same list.
+
+The key is derived from the API token and the base URL, not made per process: MCP hosts restart
+servers, and a client such as the Inspector CLI starts one per call, so a cursor must still work in
+the next process of the same configuration. A new token (or base URL) invalidates old cursors.
 """
 
 from __future__ import annotations
@@ -45,11 +49,21 @@ class CursorState:
     scope: str
 
 
-class CursorCodec:
-    """Encodes and checks cursors, signed with a key made when the server starts.
+def cursor_key(token: str | None, base_url: str) -> bytes:
+    """The signing key for cursors of ``base_url`` under ``token``: HMAC-SHA256(token, label + base).
 
-    A cursor from another server process (or forged) fails the signature check; the model is
-    told to start the listing again.
+    HMAC is one-way, so neither the key nor a signature reveals the token. Without a token only
+    public routes can be paged, and the key is derived from the base URL alone (the on-use checks
+    still keep a cursor under the base URL)."""
+    return hmac.new((token or "").encode(), b"footage-mcp cursor v1\0" + base_url.encode(), hashlib.sha256).digest()
+
+
+class CursorCodec:
+    """Encodes and checks cursors, signed with ``key`` (default: a random one, for tests).
+
+    A forged cursor, or one signed under another token or base URL, fails the signature check; the
+    model is told to start the listing again. Long cursor states live in this process's memory
+    (:data:`INLINE_CURSOR_CHARS`): those expire with the process.
     """
 
     def __init__(self, key: bytes | None = None) -> None:

@@ -4,17 +4,18 @@ server in-process (mcp SDK client, legacy mode) over httpx.MockTransport."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
 import pytest
-from mcp import Client
-from mcp.types import CallToolResult
+from mcp import Client, MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult
 
 from footage_mcp.client import RestClient
 from footage_mcp.config import Settings
 from footage_mcp.errors import InvalidArgument
-from footage_mcp.paging import CursorCodec, CursorState
+from footage_mcp.paging import CursorCodec, CursorState, cursor_key
 from footage_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -152,8 +153,11 @@ async def test_a_cursor_carries_its_own_filters_so_bad_new_ones_are_ignored() ->
     first = await call("search_assets", {"query": "x"})
     cursor = first.structured_content["next_cursor"]  # type: ignore[index]
     assert cursor
-    # a cursor is only valid in the server process that made it (signed with a per-process key)
-    assert "cursor is not valid" in text(await call("search_assets", {"cursor": cursor, "created_after": "bogus"}))
+    # call() starts a new server each time: a cursor outlives the process that made it (same token
+    # and base URL), and the next page follows the cursor's filters, not the bogus new one
+    follow = await call("search_assets", {"cursor": cursor, "created_after": "bogus"})
+    assert not follow.is_error and follow.structured_content is not None
+    assert seen[-1] == "/api/asset/albums?page=1"  # the next link the first page gave, nothing added
 
 
 async def test_a_token_echoed_by_the_api_never_reaches_the_model() -> None:
@@ -182,6 +186,28 @@ async def test_forged_cursors_leading_off_the_base_are_refused_before_any_reques
     with pytest.raises(InvalidArgument, match="would leave the API base URL"):
         await rest.get(f"{BASE}/../../internal/admin/users")
     assert len(seen) == before
-    other_process = CursorCodec().encode(CursorState(f"{BASE}/albums?page=1", 0, "albums"))
-    result = await call("list_albums", {"cursor": other_process})
-    assert "cursor is not valid for list_albums" in text(result)
+    for key in (b"random" * 6, cursor_key("another-token", BASE), cursor_key(TOKEN, BASE + "/v2")):
+        forged = CursorCodec(key).encode(CursorState(f"{BASE}/albums?page=1", 0, "albums"))
+        assert "cursor is not valid for list_albums" in text(await call("list_albums", {"cursor": forged}))
+    genuine = CursorCodec(cursor_key(TOKEN, BASE)).encode(CursorState(f"{BASE}/albums?page=1", 0, "albums"))
+    assert not (await call("list_albums", {"cursor": genuine})).is_error
+
+
+@pytest.mark.parametrize(
+    ("prompt", "args", "message"),
+    [
+        ("find_footage", {}, "prompt find_footage: missing argument 'brief'"),
+        ("summarize_album", {"albumid": "x"}, "prompt summarize_album: missing argument 'album_id'"),
+        ("no_such_prompt", {}, "unknown prompt 'no_such_prompt': the prompts are find_footage, summarize_album"),
+    ],
+)
+async def test_bad_prompt_requests_get_a_clean_invalid_params_error(
+    prompt: str, args: dict[str, str], message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = build_server(Settings(base_url=BASE, api_token=TOKEN), transport=httpx.MockTransport(handler))
+    async with Client(server, mode="legacy") as client:
+        with pytest.raises(MCPError) as raised:
+            await client.get_prompt(prompt, args)
+        assert (raised.value.code, raised.value.message) == (INVALID_PARAMS, message)
+        assert (await client.get_prompt("find_footage", {"brief": "rain"})).messages  # still serving
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # no traceback in the log
