@@ -1,8 +1,9 @@
-"""Streamable HTTP transport (`footage-mcp serve --transport http`): the SDK's HTTP client against the
-bridge on loopback, DNS-rebinding protection, and the refusal of a non-loopback bind."""
+"""Streamable HTTP transport (`footage-mcp serve --transport http`): the SDK's HTTP client and the MCP
+Inspector CLI against the bridge on loopback, DNS-rebinding protection, and the refusal of a non-loopback bind."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from mcp import Client
 from footage_mcp.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
 from tests.conftest import INTERFACE_TOOLS
+from tests.node_tools import node_bin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -87,3 +89,24 @@ def test_a_non_loopback_bind_needs_allow_remote() -> None:
     )
     assert result.returncode == 2
     assert "refusing to serve HTTP on non-loopback 0.0.0.0 without --allow-remote" in result.stderr
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_the_inspector_cli_over_streamable_http(http_bridge: str, era: str) -> None:
+    """The same bridge, reached by the MCP Inspector CLI (tests/clients) over Streamable HTTP."""
+
+    def inspector(*args: str) -> dict[str, object]:
+        command = [node_bin("mcp-inspector"), "--cli", "--transport", "http", "--server-url", http_bridge]
+        done = subprocess.run(
+            [*command, "--protocol-era", era, *args], capture_output=True, text=True, timeout=120, env=child_env()
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    assert (
+        inspector("--method", "initialize")["protocolVersion"] == {"legacy": "2025-11-25", "modern": "2026-07-28"}[era]
+    )
+    tools = inspector("--method", "tools/list")["tools"]
+    assert {t["name"] for t in tools} == INTERFACE_TOOLS  # type: ignore[index]
+    hits = inspector("--method", "tools/call", "--tool-name", "search_assets", "--tool-arg", "query=France")
+    assert hits["structuredContent"]["total"] == 81  # type: ignore[index]
