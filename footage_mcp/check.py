@@ -1,87 +1,463 @@
 """``footage-mcp check``: configuration and connectivity, one line per check, never the token.
 
-Checks, in order: routes file readable (only when ``FOOTAGE_ROUTES`` is set); token present;
-base URL reachable (any HTTP answer); discovery root read (JSON with links); token accepted (one
-album requested). Exit status 0 only when all pass.
+Each line is ``STATUS  name  detail`` with STATUS ``PASS``, ``WARN`` (works, but worth knowing) or
+``FAIL`` (says what is wrong and how to fix it). The exit status is 0 when nothing FAILs. Checks, in
+order (some only when they apply):
+
+=================  ==========================================================================
+settings           a bad FOOTAGE_* value other than the token and the base URL (then no network
+                   checks run)
+routes file        the FOOTAGE_ROUTES file (only when set)
+token present      FOOTAGE_API_TOKEN (or FOOTAGE_API_KEY) is set; says how to set it if not
+token format       no quotes, ``Bearer ``/``apiKey=`` prefix, line break, space, non-ASCII
+                   character, placeholder or unexpanded ``${...}``; surrounding whitespace is a WARN
+base URL           https, not the website or the hosted MCP endpoint, ends in ``/api/asset``
+proxy              which proxy (from which variable, credentials masked) requests go through, or
+                   why none; a proxy httpx cannot use (only when a proxy is configured)
+CA certificates    the SSL_CERT_FILE / SSL_CERT_DIR bundle loads (only when set)
+connection         the base URL answers; else why not: DNS, refused, timeout, the proxy, TLS
+                   certificate (with the fix for a proxy that inspects HTTPS)
+discovery root     ``GET {base}/`` is JSON with links (not an HTML page, not a 404)
+token accepted     one album requested with the token
+=================  ==========================================================================
+
+The token is read here, not through :class:`~footage_mcp.config.Settings`, so that a mangled one is
+a FAIL line instead of the start-up error ``serve`` gives. It is never printed: every line is also
+scrubbed of it (and of the forms it was pasted in) before it is written.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import socket
+import ssl
 import sys
+from dataclasses import dataclass
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import anyio
+import httpx
 
 from footage_mcp.api import FootageApi
-from footage_mcp.client import RestClient, decode_json
-from footage_mcp.config import TOKEN_HELP, Settings
+from footage_mcp.client import Fetched, RestClient, decode_json
+from footage_mcp.config import (
+    DEFAULT_BASE_URL,
+    TOKEN_PLACEHOLDER,
+    TOKEN_VARIABLES,
+    Settings,
+    TokenIssue,
+    diagnose_token,
+    is_loopback_host,
+    load_settings,
+    token_from_env,
+    validate_base_url,
+)
 from footage_mcp.discovery import parse_root_links
-from footage_mcp.errors import ConfigError, FootageError, TransportError
+from footage_mcp.errors import ApiError, BadResponse, ConfigError, FootageError, NotFound, TransportError
+from footage_mcp.logs import configure_logging
+from footage_mcp.netenv import (
+    ProxyRoute,
+    ca_bundle,
+    ignored_ca_variables,
+    mask_url,
+    proxy_route,
+)
+
+API_HOST = "app.footage.one"
+HOSTS = "claude-desktop|claude-code|cursor|vscode"
+REDACTED = "[redacted]"
+
+TOKEN_FIX = (
+    "get one at https://app.footage.one/account (section 'API Key') and put it in the MCP host's configuration "
+    f"(`footage-mcp config {HOSTS}` prints a snippet with its place); in a shell: export FOOTAGE_API_TOKEN=…"
+)
 
 
-async def run_checks(settings: Settings, out: TextIO) -> bool:
-    """Run every check, print a line for each, return True when all passed."""
-    results: list[bool] = []
+@dataclass
+class Report:
+    """Writes the check lines, scrubbed of ``secrets``, and remembers whether one failed."""
 
-    def line(ok: bool, name: str, detail: str) -> None:
-        results.append(ok)
-        print(f"{'PASS' if ok else 'FAIL'}  {name:<16} {detail}", file=out, flush=True)
+    out: TextIO
+    secrets: list[str]
+    failed: bool = False
+
+    def line(self, status: str, name: str, detail: str) -> None:
+        if status == "FAIL":
+            self.failed = True
+        for secret in self.secrets:
+            detail = detail.replace(secret, REDACTED)
+        print(f"{status:<4}  {name:<16} {detail}", file=self.out, flush=True)
+
+
+def _secret_forms(raw: str) -> list[str]:
+    """The token as set, and the forms it may hide in when it was pasted with quotes, a prefix or a
+    line break (only forms of 8 characters or more, so that words like 'Bearer' stay readable)."""
+    core = raw.strip()
+    forms = {raw, core} if len(core) >= 4 else set()
+    derived = {core.strip("'\"\u201c\u201d\u2018\u2019\u00ab\u00bb`"), *core.split()}
+    for sep in ("=", ":"):
+        if sep in core:
+            derived.add(core.split(sep, 1)[1].strip())
+    forms.update(form for form in derived if len(form) >= 8)
+    forms.discard(TOKEN_PLACEHOLDER)
+    return sorted(forms, key=len, reverse=True)
+
+
+def _display(url: str) -> str:
+    """``url`` for a message: no credentials, query or fragment."""
+    try:
+        parts = urlsplit(url.strip())
+        return mask_url(url.strip()) + parts.path if parts.scheme and parts.hostname else "FOOTAGE_BASE_URL"
+    except ValueError:
+        return "FOOTAGE_BASE_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class BaseUrlVerdict:
+    status: str
+    detail: str
+    usable: bool
+    """False when the network checks cannot mean anything with this URL (they are skipped)."""
+
+
+def check_base_url(raw: str) -> BaseUrlVerdict:
+    """The static check of ``FOOTAGE_BASE_URL`` (``raw``, empty for the default): no network."""
+    if not raw.strip():
+        return BaseUrlVerdict("PASS", f"{DEFAULT_BASE_URL} (the default)", True)
+    fix = f"set FOOTAGE_BASE_URL={DEFAULT_BASE_URL}, or unset it (that is the default)"
+    try:
+        url = validate_base_url(raw)
+    except ConfigError as exc:
+        try:
+            parts = urlsplit(raw.strip())
+            host = parts.hostname or ""
+        except ValueError:
+            return BaseUrlVerdict("FAIL", exc.message, False)
+        if parts.scheme == "http" and host and not is_loopback_host(host):
+            target = DEFAULT_BASE_URL if host == API_HOST else f"https://{host}{parts.path}"
+            return BaseUrlVerdict(
+                "FAIL",
+                f"{_display(raw)} uses plain http, which would send the token unencrypted: use {target} "
+                "(plain http only for a loopback sandbox)",
+                False,
+            )
+        return BaseUrlVerdict("FAIL", exc.message, False)
+    parts = urlsplit(url)
+    host, path = (parts.hostname or "").lower(), parts.path.rstrip("/")
+    shown = _display(url)
+    if host == "mcp.footage.one":
+        return BaseUrlVerdict(
+            "FAIL", f"{shown} is Footage's hosted MCP endpoint (OAuth only), not the REST API: {fix}", False
+        )
+    if host in ("footage.one", "www.footage.one"):
+        return BaseUrlVerdict("FAIL", f"{shown} is the Footage website, not the REST API: {fix}", False)
+    if host == API_HOST and path != "/api/asset":
+        return BaseUrlVerdict("FAIL", f"{shown} is not the REST API's base, which is under /api/asset: {fix}", False)
+    if host != API_HOST and difflib.SequenceMatcher(None, host, API_HOST).ratio() >= 0.8:
+        return BaseUrlVerdict("WARN", f"{shown}: is {host} a typo? The Footage REST API is {DEFAULT_BASE_URL}", True)
+    if not path.endswith("/api/asset"):
+        return BaseUrlVerdict(
+            "WARN",
+            f"{shown} does not end in /api/asset, the REST API's base path; if the discovery root fails below, add it",
+            True,
+        )
+    return BaseUrlVerdict("PASS", shown + (" (the default)" if url == DEFAULT_BASE_URL else ""), True)
+
+
+def _proxy_line(route: ProxyRoute, url: str, report: Report) -> None:
+    """The proxy line, when a proxy is configured at all."""
+    if not (route.problem or route.proxy or route.configured):
+        return
+    parts = urlsplit(url)
+    host = parts.hostname or "the API"
+    if route.problem:
+        report.line("FAIL", "proxy", route.problem)
+    elif route.proxy is not None:
+        proxy = route.proxy
+        if is_loopback_host(host):
+            report.line(
+                "WARN",
+                "proxy",
+                f"requests to {host} go through the proxy {proxy.url} (from {proxy.variable}), which does not "
+                "reach this computer's loopback: set NO_PROXY=localhost,127.0.0.1,::1",
+            )
+        else:
+            report.line("PASS", "proxy", f"requests to {host} go through the proxy {proxy.url} (from {proxy.variable})")
+    else:
+        names = ", ".join(sorted({p.variable for p in route.configured})) or "a proxy variable"
+        if route.bypass:
+            report.line("PASS", "proxy", f"{names} set, but {route.bypass} excludes {host}: direct connection")
+        elif parts.scheme == "https" and all(p.variable.lower() == "http_proxy" for p in route.configured):
+            report.line(
+                "WARN",
+                "proxy",
+                f"{names} is set, but it applies to http:// URLs only: {host} is reached directly "
+                "(set HTTPS_PROXY too if your network needs a proxy)",
+            )
+        else:
+            report.line("PASS", "proxy", f"{names} set, but not for {parts.scheme}:// URLs: direct connection")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes. The client raises its errors ``from None``, which hides the httpx
+    exception from tracebacks but keeps it as ``__context__``: the details are there."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 12:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _tls_failure(error: ssl.SSLError, host: str, route: ProxyRoute) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        code, why = error.verify_code, str(error.verify_message or error.reason or "verification failed")
+        if code in (9, 10):
+            return (
+                f"TLS: the certificate of {host} {why.removeprefix('certificate ')} — check this computer's date "
+                "and time; if they are right, the server (or a proxy) presents an outdated certificate"
+            )
+        if code in (62, 64):
+            return (
+                f"TLS: the certificate presented for {host} is for another name ({why.rstrip('.')}) — check the "
+                "host in FOOTAGE_BASE_URL; a proxy that inspects HTTPS can also cause this"
+            )
+        via = f" (requests go through {route.proxy.url} from {route.proxy.variable})" if route.proxy else ""
+        hint = (
+            f"TLS: the certificate of {host} is not trusted ({why}) — usually a corporate proxy or antivirus "
+            f"that inspects HTTPS{via}: get its root CA as a PEM file and set SSL_CERT_FILE=/path/to/ca.pem "
+            "in the MCP server's environment"
+        )
+        bundle = os.environ.get("SSL_CERT_FILE")
+        if bundle:
+            hint += f" (SSL_CERT_FILE={bundle} does not contain that CA)"
+        ignored = ignored_ca_variables()
+        if ignored:
+            verb = "is" if len(ignored) == 1 else "are"
+            hint += f"; {' and '.join(ignored)} {verb} set, but the bridge reads SSL_CERT_FILE"
+        return hint
+    reason = error.reason or type(error).__name__
+    if reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"):
+        return (
+            f"TLS handshake with {host} failed ({reason}): the port does not speak https (a local sandbox "
+            "uses http://), or a proxy is in the way"
+        )
+    return f"TLS handshake with {host} failed ({reason}); check FOOTAGE_BASE_URL and the proxy settings"
+
+
+def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute, timeout: float) -> str:
+    """One line saying why no HTTP answer came from ``url``, told apart by cause, with the fix."""
+    parts = urlsplit(url)
+    host = parts.hostname or "the API host"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    chain = _chain(exc)
+    tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
+    if tls is not None:
+        return _tls_failure(tls, host, route)
+    proxy_error = next((c for c in chain if isinstance(c, httpx.ProxyError)), None)
+    proxy = route.proxy
+    if proxy_error is not None and proxy is not None:
+        answer = str(proxy_error).strip() or "an error"
+        code = answer.split()[0]
+        hint = {
+            "407": f"the proxy wants credentials: put them in {proxy.variable} as http://user:password@host:port",
+            "403": f"the proxy blocks {host}: ask your network administrator to allow it",
+        }.get(code, f"the proxy cannot reach {host}: check the host in FOOTAGE_BASE_URL and the proxy")
+        return f"the proxy {proxy.url} (from {proxy.variable}) refused the connection to {host} ({answer}) — {hint}"
+    dns = any(isinstance(c, socket.gaierror) for c in chain) or "resolve" in exc.message
+    refused = any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in exc.message
+    timed_out = any(isinstance(c, TimeoutError | httpx.TimeoutException) for c in chain)
+    if proxy is not None and not timed_out and any(isinstance(c, httpx.ConnectError | OSError) for c in chain):
+        what = f"cannot connect to the proxy {proxy.address}"
+        if dns:
+            what = f"cannot resolve the proxy's host name {proxy.host}"
+        why = ": connection refused" if refused else ""
+        return (
+            f"{what} (from {proxy.variable}: {proxy.url}){why} — fix {proxy.variable}, or unset it (or add {host} "
+            "to NO_PROXY) if this network needs no proxy"
+        )
+    if timed_out:
+        through = f" through the proxy {proxy.url}" if proxy else ""
+        advice = (
+            "the proxy may be overloaded, or block the request"
+            if proxy
+            else "a firewall may drop the traffic, or this network needs a proxy (set HTTPS_PROXY)"
+        )
+        return f"no answer from {host}{through} within {timeout:g} s (FOOTAGE_TIMEOUT) — {advice}"
+    if dns:
+        guess = (
+            f" (did you mean {API_HOST}?)"
+            if host != API_HOST and difflib.SequenceMatcher(None, host, API_HOST).ratio() >= 0.8
+            else ""
+        )
+        return (
+            f"cannot resolve the host name {host} (DNS lookup failed) — check its spelling in FOOTAGE_BASE_URL"
+            f"{guess}; if other sites work, this network may need a proxy (HTTPS_PROXY)"
+        )
+    if refused:
+        sandbox = " (is the sandbox running?)" if is_loopback_host(host) else ""
+        return (
+            f"{host}:{port} refused the connection: nothing listens there{sandbox} — check the host and port "
+            "in FOOTAGE_BASE_URL"
+        )
+    return exc.message
+
+
+def _root_problem(exc: FootageError, url: str) -> str:
+    """The discovery root line for a root that answered, but not with JSON links."""
+    if isinstance(exc, BadResponse) and "HTML" in exc.message:
+        return (
+            f"{url} answered with an HTML page (a website, not the REST API): FOOTAGE_BASE_URL must be the "
+            f"API's base, {DEFAULT_BASE_URL}"
+        )
+    if isinstance(exc, NotFound):
+        return f"{url} answered 404: there is no API root there — FOOTAGE_BASE_URL should end in /api/asset"
+    return f"{exc.message} — check that FOOTAGE_BASE_URL ends in /api/asset"
+
+
+def _token_lines(var: str | None, raw: str, issue: TokenIssue | None, report: Report) -> None:
+    if var is None:
+        report.line("FAIL", "token present", f"no token: FOOTAGE_API_TOKEN is not set — {TOKEN_FIX}")
+        return
+    if not raw.strip():
+        report.line("FAIL", "token present", f"{var} is set but blank — {TOKEN_FIX}")
+        return
+    others = [name for name in TOKEN_VARIABLES if name != var and os.environ.get(name, "").strip()]
+    if others and os.environ[others[0]].strip() != raw.strip():
+        report.line(
+            "WARN",
+            "token present",
+            f"{var} is set ({len(raw.strip())} characters); {others[0]} is set too and differs: {var} is used",
+        )
+    else:
+        report.line("PASS", "token present", f"{var} is set ({len(raw.strip())} characters)")
+    if issue is None:
+        report.line("PASS", "token format", "one line, no quotes, spaces, prefix or placeholder")
+    else:
+        report.line("WARN" if issue.harmless else "FAIL", "token format", f"{var} {issue.message}")
+
+
+async def run_checks(out: TextIO) -> bool:
+    """Run every check on this process's environment, print a line for each, return True when none failed."""
+    var, raw = token_from_env()
+    issue = diagnose_token(raw) if raw else None
+    report = Report(out, _secret_forms(raw) if raw else [])
+    token = raw.strip() if raw.strip() and (issue is None or issue.harmless) else None
+    base_raw = os.environ.get("FOOTAGE_BASE_URL", "")
+    verdict = check_base_url(base_raw)
+    settings: Settings | None = None
+    try:
+        base_url = validate_base_url(base_raw) if base_raw.strip() and verdict.usable else DEFAULT_BASE_URL
+        settings = load_settings(api_token=token, base_url=base_url)
+    except ConfigError as exc:
+        report.line("FAIL", "settings", exc.message)
+    configure_logging(settings.log_level if settings is not None else "WARNING", [*report.secrets])
 
     overrides: dict[str, str] = {}
-    if settings.routes is not None:
+    if settings is not None and settings.routes is not None:
         try:
             overrides = settings.route_overrides()
-            line(True, "routes file", f"{settings.routes}: {len(overrides)} routes ({', '.join(overrides)})")
+            report.line("PASS", "routes file", f"{settings.routes}: {len(overrides)} routes ({', '.join(overrides)})")
         except ConfigError as exc:
-            line(False, "routes file", exc.message)
+            report.line("FAIL", "routes file", exc.message)
 
-    token = settings.token
-    source = "FOOTAGE_API_TOKEN" if os.environ.get("FOOTAGE_API_TOKEN", "").strip() else "FOOTAGE_API_KEY"
-    if token:
-        line(True, "token present", f"{source} is set ({len(token)} characters)")
-    else:
-        line(False, "token present", f"no token: {TOKEN_HELP}")
+    _token_lines(var, raw, issue, report)
+    report.line(verdict.status, "base URL", verdict.detail)
 
+    target = settings.base_url if settings is not None else DEFAULT_BASE_URL
+    route = proxy_route(target)
+    _proxy_line(route, target, report)
+    bundle = ca_bundle()
+    if bundle is not None:
+        if bundle.problem:
+            report.line("FAIL", "CA certificates", bundle.problem)
+        elif bundle.certificates == 0:
+            report.line("FAIL", "CA certificates", f"{bundle.variable}={bundle.path} holds no CA certificate")
+        else:
+            plural = "" if bundle.certificates == 1 else "s"
+            count = f" ({bundle.certificates} CA certificate{plural})" if bundle.certificates is not None else ""
+            detail = f"{bundle.variable}={bundle.path}{count} replaces the built-in bundle"
+            report.line("PASS", "CA certificates", detail)
+
+    blocker = (
+        "the settings are not usable"
+        if settings is None
+        else "fix FOOTAGE_BASE_URL first"
+        if not verdict.usable
+        else "fix the proxy settings first"
+        if route.problem
+        else "fix the CA certificates first"
+        if bundle is not None and bundle.problem and bundle.variable == "SSL_CERT_FILE"
+        else None
+    )
+    if settings is None or blocker is not None:
+        for name in ("connection", "discovery root", "token accepted"):
+            report.line("FAIL", name, f"skipped: {blocker}")
+        return not report.failed
+    await _network_checks(settings, token, var, overrides, route, report)
+    return not report.failed
+
+
+async def _network_checks(
+    settings: Settings,
+    token: str | None,
+    var: str | None,
+    overrides: dict[str, str],
+    route: ProxyRoute,
+    report: Report,
+) -> None:
+    root = settings.base_url + "/"
+    via = f" (through the proxy {route.proxy.url})" if route.proxy else ""
     async with RestClient(settings) as rest:
         reachable = False
+        fetched: Fetched | None = None
         try:
-            fetched = await rest.get(settings.base_url + "/")
-            line(True, "base URL", f"{settings.base_url} answered {fetched.status}")
+            fetched = await rest.get(root)
+            report.line("PASS", "connection", f"{root} answered {fetched.status}{via}")
             reachable = True
-            links = parse_root_links(decode_json(fetched))
-            names = ", ".join(link.name for link in links) or "none"
-            line(
-                bool(links),
-                "discovery root",
-                f"{len(links)} links ({names})"
-                if links
-                else "the root answered without links; the default routes will be used",
-            )
         except TransportError as exc:
-            line(False, "base URL", exc.message)
-            line(False, "discovery root", "skipped: the base URL is unreachable")
+            report.line("FAIL", "connection", describe_transport_failure(exc, root, route, settings.timeout))
+            report.line("FAIL", "discovery root", "skipped: the API is unreachable")
         except FootageError as exc:
             reachable = True
-            line(True, "base URL", f"{settings.base_url} answered")
-            line(False, "discovery root", f"{exc.message} — check that FOOTAGE_BASE_URL ends in /api/asset")
-        if not token:
-            line(False, "token accepted", "skipped: no token")
+            status = f" {exc.status}" if isinstance(exc, ApiError) and exc.status else ""
+            report.line("PASS", "connection", f"{root} answered{status}{via}")
+            report.line("FAIL", "discovery root", _root_problem(exc, root))
+        if fetched is not None:
+            try:
+                links = parse_root_links(decode_json(fetched))
+            except FootageError as exc:
+                report.line("FAIL", "discovery root", _root_problem(exc, root))
+            else:
+                names = ", ".join(link.name for link in links)
+                if links:
+                    report.line("PASS", "discovery root", f"{len(links)} links ({names})")
+                else:
+                    report.line(
+                        "FAIL", "discovery root", "the root answered without links; the default routes will be used"
+                    )
+        if var is None:
+            report.line("FAIL", "token accepted", "skipped: no token")
+        elif token is None:
+            report.line("FAIL", "token accepted", f"skipped: fix {var} first (see token format)")
         elif not reachable:
-            line(False, "token accepted", "skipped: the base URL is unreachable")
+            report.line("FAIL", "token accepted", "skipped: the API is unreachable")
         else:
             try:
                 api = FootageApi(rest, overrides)
                 page = (await api.list_albums(query=None, limit=1, cursor=None)).result
                 total = f"{page.total} albums" if page.total is not None else "albums readable"
-                line(True, "token accepted", f"the API accepted the token ({total})")
+                report.line("PASS", "token accepted", f"the API accepted the token ({total})")
             except FootageError as exc:
-                line(False, "token accepted", exc.message)
-    return all(results)
+                report.line("FAIL", "token accepted", exc.message)
 
 
-def main(settings: Settings, out: TextIO = sys.stdout) -> int:
+def main(out: TextIO = sys.stdout) -> int:
+    """Run the checks; 0 when none failed, else 1."""
+
     async def run() -> bool:
-        return await run_checks(settings, out)
+        return await run_checks(out)
 
     return 0 if anyio.run(run) else 1

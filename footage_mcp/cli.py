@@ -1,7 +1,10 @@
-"""Command line: ``footage-mcp [serve|sandbox|demo|check]`` (interface.md, 'Install and run').
+"""Command line: ``footage-mcp [serve|sandbox|demo|check|config]`` (interface.md, 'Install and run').
 
 ``serve`` (the default) speaks MCP over stdio: nothing but JSON-RPC goes to stdout, logs go
-to stderr. A configuration error prints one line to stderr and exits with status 2.
+to stderr. A configuration error prints one line to stderr and exits with status 2 (this includes
+a proxy or CA bundle setting that would make every request fail). ``check`` reports the same
+problems as FAIL lines instead, with how to fix them. ``config <host>`` prints a configuration
+snippet for an MCP host.
 """
 
 from __future__ import annotations
@@ -39,7 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--token", default=None, help="accepted API token (default: sandbox-token)")
     sandbox.add_argument("--alt-routes", action="store_true", help="serve search/album assets at non-default paths")
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
-    sub.add_parser("check", help="check configuration and connectivity (one line per check)")
+    sub.add_parser(
+        "check",
+        help="check configuration and connectivity (one line per check)",
+        description="Check the configuration (token, base URL, proxy, CA certificates) and the connection, with "
+        "the environment the MCP server would have. One PASS/WARN/FAIL line per check; exit status 0 when "
+        "nothing FAILs. Never prints the token.",
+    )
+    from footage_mcp.hostconfig import add_parser as add_config_parser
+
+    add_config_parser(sub)
     return parser
 
 
@@ -65,15 +77,23 @@ def main(argv: list[str] | None = None) -> int:
             from footage_mcp.demo import main as demo_main
 
             return demo_main()
-        from footage_mcp.config import load_settings
-        from footage_mcp.logs import configure_logging
+        if command == "config":
+            from footage_mcp.hostconfig import main as config_main
 
-        settings = load_settings()
-        configure_logging(settings.log_level, [settings.token])
-        if command == "check":  # reports a bad routes file as a FAIL line itself
+            return config_main(args)
+        if command == "check":  # reads the environment itself: every problem is a FAIL line, not exit 2
             from footage_mcp.check import main as check_main
 
-            return check_main(settings)
+            return check_main()
+        from footage_mcp.config import load_settings
+        from footage_mcp.logs import configure_logging
+        from footage_mcp.netenv import startup_problem
+
+        settings = load_settings()
+        problem = startup_problem(settings.base_url)
+        if problem:
+            raise ConfigError(problem)
+        configure_logging(settings.log_level, [settings.token])
         from footage_mcp.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":

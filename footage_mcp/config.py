@@ -24,6 +24,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -40,6 +45,12 @@ TOKEN_HELP = (
     "generate an API key at https://app.footage.one/account (section 'API Key') "
     "and set FOOTAGE_API_TOKEN in the MCP server's environment"
 )
+
+TOKEN_VARIABLES = ("FOOTAGE_API_TOKEN", "FOOTAGE_API_KEY")
+"""Where the token is read from, in order (the first one set and not empty wins)."""
+
+TOKEN_PLACEHOLDER = "paste-your-footage-api-token-here"
+"""What ``footage-mcp config`` writes where the token goes (the README uses it too)."""
 
 ROUTES_MAX_BYTES = 256 * 1024
 
@@ -108,18 +119,14 @@ class Settings(BaseSettings):
     @field_validator("api_token", mode="before")
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
+        """Surrounding whitespace is dropped, a blank token is none, a mangled one is refused."""
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if isinstance(value, str):
-            value = value.strip()
-            if value and not all(0x21 <= ord(c) <= 0x7E for c in value):
-                raise ValueError(
-                    "FOOTAGE_API_TOKEN contains characters an API token cannot have (spaces, line breaks, "
-                    "typographic quotes or other non-ASCII characters); paste the token alone"
-                )
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                raise ValueError("FOOTAGE_API_TOKEN is wrapped in quotes; set the token without them")
-            return value or None
+            issue = diagnose_token(value)
+            if issue is not None and issue.fatal:
+                raise ValueError(issue.message)
+            return value.strip() or None
         return value
 
     @field_validator("base_url")
@@ -178,19 +185,124 @@ class Settings(BaseSettings):
         return {str(k): str(v) for k, v in data.items()}
 
 
-def load_settings() -> Settings:
-    """Read :class:`Settings` from the environment.
+def load_settings(**overrides: object) -> Settings:
+    """Read :class:`Settings` from the environment; ``overrides`` (field names) replace what the
+    environment says, unvalidated values included (``footage-mcp check`` diagnoses the token and the
+    base URL itself, and loads the rest this way).
 
     Raises:
-        ConfigError: with one line naming the variable and what is expected.
+        ConfigError: with one line naming the variable and what is wrong; never the token.
     """
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "configuration"
-        env = {"api_token": "FOOTAGE_API_TOKEN"}.get(
-            field, field if field.startswith("FOOTAGE_") else "FOOTAGE_" + field.upper()
-        )
         msg = str(err["msg"]).removeprefix("Value error, ")
+        if field in ("api_token", *TOKEN_VARIABLES):  # the error names the first alias, whichever was set
+            raise ConfigError(f"{token_from_env()[0] or TOKEN_VARIABLES[0]} {msg}") from None
+        env = field if field.startswith("FOOTAGE_") else "FOOTAGE_" + field.upper()
         raise ConfigError(msg if msg.startswith(env) else f"{env}: {msg}") from None
+
+
+def token_from_env(environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """``(variable, raw value)`` of the token as :class:`Settings` reads it: the first of
+    :data:`TOKEN_VARIABLES` that is set and not empty; ``(None, "")`` when neither is."""
+    environ = os.environ if environ is None else environ
+    for name in TOKEN_VARIABLES:
+        value = environ.get(name, "")
+        if value:
+            return name, value
+    return None, ""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssue:
+    """Something wrong with a token's text. ``message`` completes a sentence that starts with the
+    variable's name and never contains the token; ``fatal`` issues make the bridge refuse to start
+    (the token cannot be right), the others are reported by ``footage-mcp check`` only."""
+
+    message: str
+    fatal: bool = True
+    harmless: bool = False
+    """The bridge works with the token as it is (surrounding whitespace, which it strips)."""
+
+
+_QUOTES = "'\"\u201c\u201d\u2018\u2019\u00ab\u00bb`"
+_PASTED_PREFIX = re.compile(r"(?i)(?:export\s+)?(?:FOOTAGE_API_TOKEN|FOOTAGE_API_KEY|api[-_]?key|token)\s*[=:]\s*")
+_BEARER = re.compile(r"(?i)bearer(?:\s+|$)")
+_VARIABLE_REFERENCE = re.compile(r"^(?:\$\{[^}]*\}?|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%)$")
+_PLACEHOLDER_WORDS = re.compile(r"(?i)(?:your|paste|insert|replace).{0,24}(?:token|key)|^<.*>$|^x{6,}$|^\.{3}$")
+
+
+def diagnose_token(raw: str) -> TokenIssue | None:
+    """What is wrong with ``raw`` as an API token, the most specific problem first, or None.
+
+    Fatal: quotes around it or at one end (straight or typographic), a ``Bearer `` prefix, a pasted
+    ``apiKey=`` / ``FOOTAGE_API_TOKEN=`` / ``export ...=`` prefix, a line break, a space or tab inside,
+    a non-ASCII or control character. Not fatal (the bridge would send it and the API answer 401):
+    a placeholder or an unexpanded variable reference such as ``${input:...}``; and surrounding
+    whitespace, which the bridge strips. Messages give positions and lengths, never the token.
+    """
+    token = raw.strip()
+    if not token:
+        return TokenIssue("is set but blank (only whitespace)", fatal=False) if raw else None
+    length = f"{len(token)} characters"
+    if token == TOKEN_PLACEHOLDER:
+        return TokenIssue(
+            f"is still the placeholder '{TOKEN_PLACEHOLDER}' from the configuration snippet; "
+            "replace it with your API key from https://app.footage.one/account",
+            fatal=False,
+        )
+    if _VARIABLE_REFERENCE.match(token):
+        form = "${...}" if token.startswith("${") else "%NAME%" if token.startswith("%") else "$NAME"
+        return TokenIssue(
+            f"is an unexpanded variable reference ({form}): this host passes it literally; put the token itself there",
+            fatal=False,
+        )
+    first, last = token[0], token[-1]
+    if first in _QUOTES and last in _QUOTES and len(token) >= 2:
+        kind = "typographic quotes" if first not in "'\"" or last not in "'\"" else "quotes"
+        return TokenIssue(
+            f"is wrapped in {kind} ({first}…{last}); set the token without them "
+            '(in a JSON file the only quotes are JSON\'s own: "FOOTAGE_API_TOKEN": "abc…")'
+        )
+    if first in _QUOTES or last in _QUOTES:
+        end, char = ("starts", first) if first in _QUOTES else ("ends", last)
+        return TokenIssue(f"{end} with a quote ({char}) that is not part of the token; remove it")
+    if _BEARER.match(token):
+        return TokenIssue(
+            "starts with 'Bearer ': the bridge sends the token in the apiKey header itself; set only the token"
+        )
+    prefix = _PASTED_PREFIX.match(token)
+    if prefix and len(token) > prefix.end():
+        pasted = prefix.group(0).strip()
+        return TokenIssue(f"starts with '{pasted}' (pasted with the token); set only the part after it")
+    for index, char in enumerate(token, start=1):
+        where = f"at character {index} of {len(token)}"
+        if char in "\r\n":
+            return TokenIssue(f"contains a line break {where}: the token was pasted across lines; put it on one line")
+        if char in " \t":
+            kind = "a space" if char == " " else "a tab"
+            return TokenIssue(f"contains {kind} {where}; an API token has none, paste it again")
+        if ord(char) > 0x7E:
+            name = unicodedata.name(char, "unnamed")
+            return TokenIssue(
+                f"contains a non-ASCII character {where} (U+{ord(char):04X} {name}); "
+                "paste the token again as plain text"
+            )
+        if ord(char) < 0x21 or ord(char) == 0x7F:
+            return TokenIssue(f"contains a control character {where}; paste the token again as plain text")
+    if _PLACEHOLDER_WORDS.search(token):
+        return TokenIssue(
+            "looks like a placeholder, not a token; replace it with your API key from https://app.footage.one/account",
+            fatal=False,
+        )
+    if token != raw:
+        return TokenIssue(
+            f"has whitespace or a line break around it ({length} without it); the bridge ignores it, "
+            "but remove it from the configuration to be safe",
+            fatal=False,
+            harmless=True,
+        )
+    return None

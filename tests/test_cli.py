@@ -184,18 +184,25 @@ def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: Run
 @pytest.mark.parametrize(
     ("token", "says"),
     [
-        ("\u201ccanary-tok\u201d", "contains characters an API token cannot have"),
-        ("canary\ntok", "contains characters an API token cannot have"),
-        ("canary tok", "contains characters an API token cannot have"),
-        ('"canary-tok"', "is wrapped in quotes"),
+        ("\u201ccanary-tok\u201d", "FOOTAGE_API_TOKEN is wrapped in typographic quotes (\u201c…\u201d)"),
+        ("canary\ntok", "FOOTAGE_API_TOKEN contains a line break at character 7 of 10"),
+        ("canary tok", "FOOTAGE_API_TOKEN contains a space at character 7 of 10"),
+        ('"canary-tok"', 'FOOTAGE_API_TOKEN is wrapped in quotes ("…")'),
+        ("Bearer canary-tok", "FOOTAGE_API_TOKEN starts with 'Bearer '"),
     ],
 )
 def test_a_mangled_token_is_refused_at_start_without_echoing_it(token: str, says: str) -> None:
-    for command in ([], ["check"]):
-        result = run(command, {"FOOTAGE_API_TOKEN": token})
-        assert result.returncode == 2 and result.stdout == ""
-        assert says in result.stderr and "canary" not in result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1
+    """serve: one line naming the problem, status 2; check: the same problem as a FAIL line, status 1."""
+    served = run([], {"FOOTAGE_API_TOKEN": token})
+    assert served.returncode == 2 and served.stdout == ""
+    assert served.stderr.startswith(f"footage-mcp: configuration error: {says}") and "canary" not in served.stderr
+    assert len(served.stderr.strip().splitlines()) == 1
+    checked = run(
+        ["check"],
+        {"FOOTAGE_API_TOKEN": token, "FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_MAX_RETRIES": "0"},
+    )
+    assert checked.returncode == 1 and "canary" not in checked.stdout + checked.stderr
+    assert f"FAIL  token format     {says}" in checked.stdout
 
 
 def test_routes_file_problems_are_one_line(tmp_path: Path) -> None:
