@@ -32,6 +32,8 @@ from footage_mcp import __version__
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
+
+    from footage_mcp.netenv import Proxy
 from footage_mcp.config import TOKEN_HELP, Settings
 from footage_mcp.discovery import same_origin
 from footage_mcp.errors import (
@@ -281,6 +283,16 @@ class RestClient:
         except httpx.ConnectError as exc:
             message, retryable = _describe_connect_error(exc, url)
             raise ConnectFailed(message, retryable) from None
+        except httpx.ProxyError as exc:  # the proxy refused to open a tunnel (CONNECT) to an https API
+            if "407" in str(exc):
+                raise ConnectFailed(_proxy_auth_message(url), False) from None
+            proxy = _proxy_for(url)
+            where = f"the proxy {proxy.address} (from {proxy.variable})" if proxy else "the proxy"
+            raise ConnectFailed(
+                f"{where} would not connect to {urlsplit(url).hostname}; check the proxy, or set NO_PROXY "
+                "for hosts the bridge should reach directly",
+                True,
+            ) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
         except httpx.TransportError as exc:
@@ -315,6 +327,8 @@ class RestClient:
         if status >= 500:  # a server's error text is for its operators, not for the model
             hint = "retrying in a moment may help" if status in (502, 503, 504) else "retrying is unlikely to help"
             return UpstreamFailure(f"the Footage service failed ({status}); {hint}", status)
+        if status == 407:
+            return ApiError(_proxy_auth_message(url), status)
         if 300 <= status < 400:
             return ApiError(f"the Footage API answered with a redirect ({status}) without a target", status)
         if status in (204, 205):
@@ -413,8 +427,25 @@ def _clean(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _proxy_for(url: str) -> Proxy | None:
+    """The proxy httpx sends a request for ``url`` through (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), if any."""
+    from footage_mcp.netenv import proxy_route
+
+    return proxy_route(url).proxy
+
+
+def _proxy_auth_message(url: str) -> str:
+    proxy = _proxy_for(url)
+    where = f"the proxy {proxy.address} (from {proxy.variable})" if proxy else "a proxy between the bridge and the API"
+    return (
+        f"{where} requires authentication (407): put the user and password in the proxy URL "
+        "(http://user:password@host:port), or set NO_PROXY for hosts the bridge should reach directly"
+    )
+
+
 def _describe_connect_error(exc: httpx.TransportError, url: str) -> tuple[str, bool]:
-    """A user-facing message for a failed connection, and whether retrying may help."""
+    """A user-facing message for a failed connection, and whether retrying may help. When the request
+    goes through a proxy, the failed connection is the one to the proxy, and the message says so."""
     host = urlsplit(url).hostname or "the API host"
     chain: list[BaseException] = []
     cause: BaseException | None = exc
@@ -422,6 +453,17 @@ def _describe_connect_error(exc: httpx.TransportError, url: str) -> tuple[str, b
         chain.append(cause)
         cause = cause.__cause__ or cause.__context__
     text = " ".join(str(c) for c in chain).lower()
+    proxy = _proxy_for(url)
+    if proxy is not None and not any(isinstance(c, ssl.SSLError) for c in chain):
+        refused = any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in text
+        what = "connection refused" if refused else "no connection"
+        if any(isinstance(c, socket.gaierror) for c in chain) or "name or service not known" in text:
+            what = "its host name does not resolve"
+        return (
+            f"cannot connect to the proxy {proxy.address} (from {proxy.variable}: {proxy.url}): {what}; check the "
+            "proxy, or set NO_PROXY for hosts the bridge should reach directly",
+            True,
+        )
     if any(isinstance(c, ssl.SSLError) for c in chain) or "certificate" in text or "ssl" in text:
         return (
             f"TLS handshake with {host} failed (certificate or proxy problem); "
