@@ -353,7 +353,10 @@ async def run_checks(out: TextIO) -> bool:
         settings = load_settings(api_token=token, base_url=base_url)
     except ConfigError as exc:
         report.line("FAIL", "settings", exc.message)
-    configure_logging(settings.log_level if settings is not None else "WARNING", [*report.secrets])
+    # The report lines say what the bridge's warnings would (e.g. an unreadable discovery root): only
+    # errors are logged, unless FOOTAGE_LOG_LEVEL asks for more detail (INFO or DEBUG).
+    level = settings.log_level if settings is not None else "ERROR"
+    configure_logging(level if level in ("DEBUG", "INFO") else "ERROR", [*report.secrets])
 
     overrides: dict[str, str] = {}
     if settings is not None and settings.routes is not None:

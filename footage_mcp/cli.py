@@ -28,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or Streamable HTTP"
     )
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (default 127.0.0.1, loopback)")
-    serve.add_argument("--port", type=int, default=8770, help="HTTP: port (default 8770); the endpoint is /mcp")
+    serve.add_argument("--host", default=None, help="HTTP: address to bind (default 127.0.0.1, loopback)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP: port (default 8770); the endpoint is /mcp")
     serve.add_argument(
         "--allow-remote",
         action="store_true",
@@ -55,9 +55,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+HTTP_DEFAULT_HOST = "127.0.0.1"
+HTTP_DEFAULT_PORT = 8770
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     command = args.command or "serve"
+    if args.command == "serve" and args.transport == "stdio":
+        given = [flag for flag, value in (("--host", args.host), ("--port", args.port)) if value is not None]
+        given += ["--allow-remote"] if args.allow_remote else []
+        if given:
+            parser.error(
+                f"{given[0]} applies to --transport http only (stdio is the default); add --transport http, "
+                f"or drop {given[0]}"
+            )
     try:
         if command == "sandbox":
             from footage_mcp.sandbox import serve as serve_sandbox
@@ -97,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         from footage_mcp.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
-            return _serve_http(build_server(settings), args.host, args.port, args.allow_remote)
+            host = args.host if args.host is not None else HTTP_DEFAULT_HOST
+            port = args.port if args.port is not None else HTTP_DEFAULT_PORT
+            return _serve_http(build_server(settings), host, port, args.allow_remote)
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tenacity import RetryCallState
 
     from footage_mcp.netenv import Proxy
-from footage_mcp.config import TOKEN_HELP, Settings
+from footage_mcp.config import TOKEN_HELP, Settings, diagnose_token
 from footage_mcp.discovery import same_origin
 from footage_mcp.errors import (
     ApiError,
@@ -307,6 +307,11 @@ class RestClient:
         if status == 401:
             if not self.has_token:
                 return Unauthorized(f"this call needs a Footage API token (401): {TOKEN_HELP}", status)
+            issue = diagnose_token(self.settings.token or "")
+            if issue is not None and not issue.harmless:  # a placeholder: a new key would revoke the real one
+                return Unauthorized(
+                    f"the Footage API rejected the token (401): FOOTAGE_API_TOKEN {issue.message}", status
+                )
             return Unauthorized(
                 "the Footage API rejected the token (401): generate a new API key at "
                 "app.footage.one/account and set FOOTAGE_API_TOKEN",

@@ -273,6 +273,7 @@ def test_a_url_without_the_api_path_is_a_warning_then_a_404_root(api: RunningSan
         f"FAIL  discovery root   {origin}/ answered 404: there is no API root there — FOOTAGE_BASE_URL should end "
         "in /api/asset"
     )
+    assert result.stderr == ""  # the report is the only output: no log line ("discovery: cannot read ...")
 
 
 def test_a_url_that_serves_a_web_page(api: RunningSandbox) -> None:

@@ -236,3 +236,20 @@ def test_sandbox_on_a_busy_port_says_so_in_one_line(hal_sandbox: RunningSandbox)
     result = run(["sandbox", "--port", port])
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"footage-mcp sandbox: cannot listen on 127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize("option", [["--host", "127.0.0.1"], ["--port", "8800"], ["--allow-remote"]])
+def test_http_only_options_without_the_http_transport_are_refused(option: list[str]) -> None:
+    """``serve --port 8800`` alone would silently serve stdio: say so instead, before reading any setting."""
+    result = subprocess.run(
+        [sys.executable, "-m", "footage_mcp", "serve", *option],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.strip().endswith(
+        f"{option[0]} applies to --transport http only (stdio is the default); add --transport http, or drop {option[0]}"
+    )

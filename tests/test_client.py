@@ -416,3 +416,36 @@ async def test_the_public_configuration_is_cached_briefly() -> None:
     first["archiveName"] = "changed by a caller"
     assert await api.archive_configuration() == {"archiveName": "A"}
     assert calls.count("/api/asset/configuration/archive") == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (
+            "paste-your-footage-api-token-here",
+            "the Footage API rejected the token (401): FOOTAGE_API_TOKEN is still the placeholder "
+            "'paste-your-footage-api-token-here' from the configuration snippet; replace it with your API key from "
+            "https://app.footage.one/account",
+        ),
+        (
+            "${input:footage-api-token}",
+            "the Footage API rejected the token (401): FOOTAGE_API_TOKEN is an unexpanded variable reference "
+            "(${...}): this host passes it literally; put the token itself there",
+        ),
+        (
+            "<your-token>",
+            "the Footage API rejected the token (401): FOOTAGE_API_TOKEN looks like a placeholder, not a token; "
+            "replace it with your API key from https://app.footage.one/account",
+        ),
+    ],
+)
+async def test_a_401_for_a_placeholder_token_says_so_instead_of_asking_for_a_new_key(token: str, message: str) -> None:
+    """Generating a new key revokes the old one: a user who forgot to paste their key must not be told to."""
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        return root() if req.url.path == "/api/asset/" else httpx.Response(401, json={})
+
+    api = FootageApi(RestClient(Settings(base_url=BASE, api_token=token), transport=httpx.MockTransport(handler)))
+    with pytest.raises(Unauthorized) as info:
+        await api.get_album("x")
+    assert str(info.value) == message
