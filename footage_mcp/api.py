@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import httpx
 
-from footage_mcp.client import RestClient, decode_json
+from footage_mcp.client import RestClient, decode_json, is_dot_segment
 from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
@@ -102,7 +102,7 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
-        self._cursors = CursorCodec(cursor_key(rest.settings.token, rest.base_url))
+        self._cursors = CursorCodec(lambda: cursor_key(rest.settings.token, rest.base_url))  # made on first use
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None
         self._root_error: FootageError | None = None
@@ -347,7 +347,12 @@ class FootageApi:
             return CursorState(url, consumed, scope)
         target: str | None = None
         if raw.next_url is not None:
-            target = str(httpx.URL(url).join(raw.next_url))
+            try:  # the API's link is outside data: a bad port or bracket must not lose this page
+                target = str(httpx.URL(url).join(raw.next_url))
+                _ = urlsplit(target).port
+            except (httpx.InvalidURL, ValueError):
+                notes.append("the API's next-page link is not a valid URL, so the listing ends here")
+                return None
             if not self.rest.is_under_base(target):
                 notes.append("the API's next-page link leads outside the base URL, so the listing ends here")
                 return None
@@ -407,9 +412,12 @@ class FootageApi:
             raise InvalidArgument(f"path must be relative to the API base URL, {example}")
         if "?" in text or "#" in text:
             raise InvalidArgument(f"path must not contain '?' or '#'; pass query parameters in 'query', {example}")
-        segments = [unquote(seg) for seg in text.split("/")]
-        if any(seg in (".", "..") or "/" in seg or "\\" in seg for seg in segments):
-            raise InvalidArgument(f"path must not contain '.' or '..' segments or encoded slashes, {example}")
+        segments = text.split("/")
+        if any(is_dot_segment(seg) or "/" in unquote(seg) or "\\" in unquote(seg) for seg in segments):
+            raise InvalidArgument(
+                f"path must not contain '.' or '..' segments (in any encoding, or with ';' parameters) or encoded "
+                f"slashes, {example}"
+            )
         url = self.base_url + "/" + text.lstrip("/")
         if not self.rest.is_under_base(url):
             raise InvalidArgument(f"path must stay under the API base URL, {example}")

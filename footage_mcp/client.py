@@ -142,13 +142,20 @@ class RestClient:
     def relative_path(self, url: str) -> str | None:
         """The path of ``url`` below the base path (no leading slash), or None when outside it.
 
-        A path with a ``.`` or ``..`` segment (also percent-encoded) counts as outside: such a path
-        could be resolved to anywhere on the origin by a client or a proxy.
+        Outside too: a URL that does not parse (bad port, unclosed bracket), one with user info, and a
+        path with a dot segment in any spelling (see :func:`is_dot_segment`): such a path could be
+        resolved to anywhere on the origin by the server, a framework or a proxy.
         """
-        if not same_origin(url, self.base_url):
+        try:
+            parts = urlsplit(url)
+            if parts.username is not None or parts.password is not None:
+                return None
+            if not same_origin(url, self.base_url):
+                return None
+        except ValueError:
             return None
-        path = urlsplit(url).path
-        if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+        path = parts.path
+        if any(is_dot_segment(segment) for segment in path.split("/")):
             return None
         if path == self._base_path or path == self._base_path + "/":
             return ""
@@ -446,6 +453,26 @@ def _proxy_auth_message(url: str) -> str:
         f"{where} requires authentication (407): put the user and password in the proxy URL "
         "(http://user:password@host:port), or set NO_PROXY for hosts the bridge should reach directly"
     )
+
+
+MAX_DECODES = 3
+"""How many extra rounds of percent-decoding :func:`is_dot_segment` looks through (``%25252e``)."""
+
+
+def is_dot_segment(segment: str) -> bool:
+    """True when a path segment is ``.`` or ``..`` in any spelling a server or proxy may resolve:
+    percent-encoded (also double or triple: ``%252e%252e``), with matrix parameters (``..;``,
+    ``..;x=1``, which Tomcat and Spring read as ``..``), or between backslashes (``..%5c``, a
+    separator on some servers)."""
+    current = segment
+    for _ in range(MAX_DECODES + 1):
+        if any(piece.split(";", 1)[0] in (".", "..") for piece in current.split("\\")):
+            return True
+        decoded = unquote(current)
+        if decoded == current:
+            return False
+        current = decoded
+    return True  # still encoded after several rounds: nothing a real path needs
 
 
 def _describe_connect_error(exc: httpx.TransportError, url: str) -> tuple[str, bool]:

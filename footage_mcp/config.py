@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -67,15 +68,45 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+MAX_BASE_URL_CHARS = 2048
+_UNEXPANDED = re.compile(r"^(?:\$\{[^}]*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%)$")
+"""``${name}``, ``$NAME`` or ``%NAME%``: a variable reference the host did not expand."""
+
+
+def _bad_character(text: str) -> str | None:
+    """What kind of whitespace or control character ``text`` contains (urlsplit silently drops some)."""
+    for char in text:
+        if char in "\r\n":
+            return "a line break"
+        if char == "\t":
+            return "a tab"
+        if char == " " or (char.isspace() and ord(char) > 0x7F):
+            return "a space"
+        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0:
+            return "a control character"
+    return None
+
+
 def validate_base_url(url: str) -> str:
-    """Return the base URL without a trailing slash, or raise :class:`ConfigError`."""
+    """Return the base URL without a trailing slash, or raise :class:`ConfigError`.
+
+    Accepted: an ``https`` URL (``http`` only on a loopback host) without credentials, query or
+    fragment, at most :data:`MAX_BASE_URL_CHARS` characters, with no whitespace or control character
+    inside, a port from 1 to 65535 and a host name httpx accepts (IDNA)."""
     text = url.strip()
+    if len(text) > MAX_BASE_URL_CHARS:
+        raise ConfigError(f"FOOTAGE_BASE_URL is too long ({len(text)} characters; at most {MAX_BASE_URL_CHARS})")
+    bad = _bad_character(text)
+    if bad is not None:
+        raise ConfigError(f"FOOTAGE_BASE_URL contains {bad}; set it to a plain URL such as {DEFAULT_BASE_URL}")
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
-        _ = parts.port  # raises ValueError on a bad port
+        port = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
         raise ConfigError(f"FOOTAGE_BASE_URL is not a valid URL: {exc}") from None
+    if port == 0:
+        raise ConfigError("FOOTAGE_BASE_URL: port 0 is not a port to connect to; give the API's port, or none")
     if parts.scheme not in {"https", "http"} or not host:
         raise ConfigError("FOOTAGE_BASE_URL must be an https:// URL such as " + DEFAULT_BASE_URL)
     if parts.scheme == "http" and not is_loopback_host(host):
@@ -86,6 +117,12 @@ def validate_base_url(url: str) -> str:
         raise ConfigError("FOOTAGE_BASE_URL must not contain credentials; put the token in FOOTAGE_API_TOKEN")
     if parts.query or parts.fragment or "?" in text or "#" in text:
         raise ConfigError("FOOTAGE_BASE_URL must not contain a query or fragment (use e.g. " + DEFAULT_BASE_URL + ")")
+    try:  # what the client will build its requests from: its host rules (IDNA) decide
+        httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        raise ConfigError(
+            f"FOOTAGE_BASE_URL is not a valid URL: its host name is not a valid host name (use e.g. {DEFAULT_BASE_URL})"
+        ) from None
     return text.rstrip("/")
 
 
@@ -127,6 +164,15 @@ class Settings(BaseSettings):
             if issue is not None and issue.fatal:
                 raise ValueError(issue.message)
             return value.strip() or None
+        return value
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _unexpanded_base_url_is_unset(cls, value: object) -> object:
+        """An unexpanded ``${...}`` (an MCP Bundle's unfilled optional field, modelcontextprotocol/mcpb#250)
+        means the default."""
+        if isinstance(value, str) and _UNEXPANDED.match(value.strip()):
+            return DEFAULT_BASE_URL
         return value
 
     @field_validator("base_url")

@@ -20,6 +20,7 @@ import hmac
 import json
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from footage_mcp.errors import InvalidCursor
@@ -37,7 +38,7 @@ _BAD = (
 )
 
 
-_EXPIRED = "the cursor has expired (too many listings since); call {what} again without cursor"
+_EXPIRED = "the cursor has expired (the server restarted, or too many listings since); call {what} again without cursor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +50,44 @@ class CursorState:
     scope: str
 
 
-def cursor_key(token: str | None, base_url: str) -> bytes:
-    """The signing key for cursors of ``base_url`` under ``token``: HMAC-SHA256(token, label + base).
+CURSOR_KEY_ITERATIONS = 100_000
+"""PBKDF2 rounds for :func:`cursor_key` (about 25 ms, once per process, on the first listing)."""
 
-    HMAC is one-way, so neither the key nor a signature reveals the token. Without a token only
-    public routes can be paged, and the key is derived from the base URL alone (the on-use checks
-    still keep a cursor under the base URL)."""
-    return hmac.new((token or "").encode(), b"footage-mcp cursor v1\0" + base_url.encode(), hashlib.sha256).digest()
+
+def cursor_key(token: str | None, base_url: str) -> bytes:
+    """The signing key for cursors of ``base_url`` under ``token``: PBKDF2-HMAC-SHA256 of the token,
+    salted with a label and the base URL.
+
+    Neither the key nor a signature reveals the token, and the stretching makes a cursor (which the
+    model sees and transcripts keep) a slow test of guessed tokens. Without a token only public
+    routes can be paged, and the key is derived from the base URL alone (the on-use checks still keep
+    a cursor under the base URL)."""
+    salt = b"footage-mcp cursor v1\0" + base_url.encode()
+    return hashlib.pbkdf2_hmac("sha256", (token or "").encode(), salt, CURSOR_KEY_ITERATIONS)
 
 
 class CursorCodec:
-    """Encodes and checks cursors, signed with ``key`` (default: a random one, for tests).
+    """Encodes and checks cursors, signed with ``key``: bytes, a function that makes them (called once,
+    on first use), or None for a random key (tests).
 
     A forged cursor, or one signed under another token or base URL, fails the signature check; the
     model is told to start the listing again. Long cursor states live in this process's memory
     (:data:`INLINE_CURSOR_CHARS`): those expire with the process.
     """
 
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key if key is not None else secrets.token_bytes(32)
+    def __init__(self, key: bytes | Callable[[], bytes] | None = None) -> None:
+        self._key_source = key
+        self._key_bytes: bytes | None = None
         self._stash: OrderedDict[str, tuple[str, int, str]] = OrderedDict()
+
+    @property
+    def _key(self) -> bytes:
+        if self._key_bytes is None:
+            source = self._key_source
+            self._key_bytes = (
+                source() if callable(source) else source if source is not None else secrets.token_bytes(32)
+            )
+        return self._key_bytes
 
     def _mac(self, payload: bytes) -> str:
         return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()[:9]).decode()

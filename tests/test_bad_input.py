@@ -175,9 +175,41 @@ async def test_deeply_nested_bodies_are_trimmed_not_crashed() -> None:
 
 def test_urls_with_dot_segments_never_get_the_token() -> None:
     rest = RestClient(Settings(base_url=BASE, api_token=TOKEN))
-    for url in (f"{BASE}/../../internal/admin", f"{BASE}/%2e%2e/x", f"{BASE}/a/./b", "https://api.test/other"):
-        assert not rest.is_under_base(url)
+    for url in (
+        f"{BASE}/../../internal/admin",
+        f"{BASE}/%2e%2e/x",
+        f"{BASE}/a/./b",
+        "https://api.test/other",
+        # matrix parameters: Tomcat/Spring read "..;" (and "..;x=1") as ".."
+        f"{BASE}/albums/..;/..;/x",
+        f"{BASE}/albums/..;x=1/y",
+        f"{BASE}/albums/.;/y",
+        # double (and triple) percent-encoding, decoded again by a proxy or framework
+        f"{BASE}/albums/%252e%252e/x",
+        f"{BASE}/albums/%25252e%25252e/x",
+        f"{BASE}/albums/%2e%2e%3b/x",
+        # a backslash is a separator on some servers
+        f"{BASE}/albums/..%5cx",
+        f"{BASE}/albums/%5c..%5c/x",
+        # user info on the base origin, and URLs that do not parse
+        "https://user:pw@api.test/api/asset/albums",
+        "https://api.test:99999/api/asset/albums",
+        "https://[::1/api/asset/albums",
+        "https://api.test:x/api/asset/albums",
+    ):
+        assert not rest.is_under_base(url), url
+        assert rest.relative_path(url) is None, url
     assert rest.is_under_base(f"{BASE}/albums/a%2Fb")
+    assert rest.relative_path(f"{BASE}/albums/x;v=1") == "albums/x;v=1"  # a plain segment may carry ';'
+    assert rest.relative_path(f"{BASE}/albums/..x") == "albums/..x"  # not a dot segment
+
+
+@pytest.mark.parametrize("path", ["albums/..;/..;/x", "albums/%252e%252e/admin", "albums/..%5c..%5cx"])
+async def test_api_get_refuses_encoded_and_matrix_traversal_before_any_request(path: str) -> None:
+    before = len(seen)
+    result = await call("api_get", {"path": path})
+    assert result.is_error and "must not contain '.' or '..' segments (in any encoding" in text(result), text(result)
+    assert len(seen) == before
 
 
 async def test_forged_cursors_leading_off_the_base_are_refused_before_any_request() -> None:
@@ -199,6 +231,21 @@ async def test_forged_cursors_leading_off_the_base_are_refused_before_any_reques
         ("find_footage", {}, "prompt find_footage: missing argument 'brief'"),
         ("summarize_album", {"albumid": "x"}, "prompt summarize_album: missing argument 'album_id'"),
         ("no_such_prompt", {}, "unknown prompt 'no_such_prompt': the prompts are find_footage, summarize_album"),
+        (
+            "find_footage",
+            {"brief": "ok", "extra": "x"},
+            "prompt find_footage: unknown argument 'extra'; it takes brief",
+        ),
+        (
+            "summarize_album",
+            {"album_id": "a" * 4001},
+            "prompt summarize_album: argument 'album_id' is too long (4001 characters; at most 4000)",
+        ),
+        (
+            "x" * 300,
+            {},
+            "unknown prompt 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…': the prompts are find_footage, summarize_album",
+        ),
     ],
 )
 async def test_bad_prompt_requests_get_a_clean_invalid_params_error(

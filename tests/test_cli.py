@@ -35,7 +35,14 @@ def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> 
         ("https://user:pw@app.footage.one/api/asset", "must not contain credentials"),
         ("https://app.footage.one/api/asset?x=1", "must not contain a query"),
         ("ftp://app.footage.one/api/asset", "must be an https:// URL"),
-        ("not a url", "must be an https:// URL"),
+        ("notaurl", "must be an https:// URL"),
+        ("https://\uff41\uff50\uff50.footage.one/api/asset", "its host name is not a valid host name"),
+        ("https://ex ample.com/api/asset", "contains a space"),
+        ("https://example.com/api/asset\nx", "contains a line break"),
+        ("https://example.com/api\tasset", "contains a tab"),
+        ("https://example.com/api/asset\x7f", "contains a control character"),
+        ("http://127.0.0.1:0/api/asset", "port 0 is not a port to connect to"),
+        ("https://example.com/" + "a" * 5000, "is too long (5020 characters; at most 2048)"),
     ],
 )
 def test_bad_base_url_is_refused_with_one_line_and_status_2(url: str, says: str) -> None:
@@ -45,6 +52,13 @@ def test_bad_base_url_is_refused_with_one_line_and_status_2(url: str, says: str)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and lines[0].startswith("footage-mcp: configuration error:")
     assert "secret-tok" not in result.stderr and "pw" not in result.stderr
+
+
+@pytest.mark.parametrize("reference", ["${user_config.base_url}", "${FOOTAGE_BASE_URL}", "$FOOTAGE_BASE_URL"])
+def test_an_unexpanded_base_url_reference_means_unset(reference: str) -> None:
+    """An MCP Bundle host passes ``${user_config.base_url}`` literally when the optional field is left
+    empty (modelcontextprotocol/mcpb#250): that is "not set", not a fatal error."""
+    assert Settings(base_url=reference).base_url == "https://app.footage.one/api/asset"
 
 
 def test_loopback_http_is_allowed_and_trailing_slash_dropped() -> None:
@@ -251,5 +265,6 @@ def test_http_only_options_without_the_http_transport_are_refused(option: list[s
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.strip().endswith(
-        f"{option[0]} applies to --transport http only (stdio is the default); add --transport http, or drop {option[0]}"
+        f"{option[0]} applies to --transport http only (stdio is the default); "
+        f"add --transport http, or drop {option[0]}"
     )

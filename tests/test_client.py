@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import ssl
@@ -30,7 +31,14 @@ from footage_mcp.errors import (
     Unauthorized,
     UpstreamFailure,
 )
-from footage_mcp.paging import INLINE_CURSOR_CHARS, STASH_SIZE, CursorCodec, CursorState
+from footage_mcp.paging import (
+    CURSOR_KEY_ITERATIONS,
+    INLINE_CURSOR_CHARS,
+    STASH_SIZE,
+    CursorCodec,
+    CursorState,
+    cursor_key,
+)
 
 BASE = "https://api.test/api/asset"
 TOKEN = "tok-123456"
@@ -449,3 +457,61 @@ async def test_a_401_for_a_placeholder_token_says_so_instead_of_asking_for_a_new
     with pytest.raises(Unauthorized) as info:
         await api.get_album("x")
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://api.test:99999/api/asset/albums?page=2",
+        "https://[::1/api/asset/albums?page=2",
+        "/api/asset/albums?page=2\n",
+        "https://api.test:port/api/asset/albums",
+    ],
+)
+async def test_a_malformed_next_link_ends_the_listing_with_a_note_and_keeps_the_page(link: str) -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.url.path == "/api/asset/":
+            return root()
+        return httpx.Response(200, json={"items": [{"id": "a", "name": "A"}], "next": link})
+
+    page = (await make_api(handler).list_albums(query=None, limit=5, cursor=None)).result
+    assert [album.id for album in page.albums] == ["a"]
+    assert page.next_cursor is None
+    assert page.note == "the API's next-page link is not a valid URL, so the listing ends here"
+
+
+def test_cursors_outlive_the_process_that_made_them_except_stashed_ones() -> None:
+    """Two codecs with the same key are two server processes of one configuration."""
+    key = cursor_key(TOKEN, BASE)
+    made, restarted = CursorCodec(key), CursorCodec(key)
+    short = made.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
+    assert restarted.decode(short, "albums", "list_albums").url == BASE + "/albums?page=1"
+    stashed = made.encode(CursorState(BASE + "/search/assets?q=" + "x" * 600, 0, "search"))
+    with pytest.raises(InvalidCursor) as info:
+        restarted.decode(stashed, "search", "search_assets")
+    assert str(info.value) == (
+        "the cursor has expired (the server restarted, or too many listings since); "
+        "call search_assets again without cursor"
+    )
+
+
+def test_the_cursor_key_is_stretched_and_made_once_on_first_use() -> None:
+    """The key is PBKDF2 of the token (a cursor the model sees must not be a fast offline test of
+    guessed tokens), derived lazily so a server that never lists pays nothing."""
+    assert cursor_key(TOKEN, BASE) == hashlib.pbkdf2_hmac(
+        "sha256", TOKEN.encode(), b"footage-mcp cursor v1\0" + BASE.encode(), CURSOR_KEY_ITERATIONS
+    )
+    assert CURSOR_KEY_ITERATIONS >= 100_000
+    assert len({cursor_key(TOKEN, BASE), cursor_key(TOKEN + "x", BASE), cursor_key(TOKEN, BASE + "/v2")}) == 3
+    calls: list[int] = []
+
+    def factory() -> bytes:
+        calls.append(1)
+        return cursor_key(TOKEN, BASE)
+
+    codec = CursorCodec(factory)
+    assert calls == []
+    cursor = codec.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
+    codec.decode(cursor, "albums", "list_albums")
+    assert calls == [1]
+    assert CursorCodec(cursor_key(TOKEN, BASE)).decode(cursor, "albums", "list_albums").url.endswith("page=1")
