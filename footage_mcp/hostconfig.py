@@ -8,7 +8,9 @@ claude-desktop  ``claude_desktop_config.json``: ``{"mcpServers": {name: {command
                 (modelcontextprotocol.io, "Connect to local MCP servers")
 claude-code     a ``claude mcp add <name> --transport stdio --scope user --env K=V -- <command>``
                 line (code.claude.com/docs/en/mcp). The name comes first: ``--env`` takes several
-                values and would swallow a name after it (anthropics/claude-code#23365, #62332)
+                values and would swallow a name after it (anthropics/claude-code#23365, #62332).
+                Quoted for a POSIX shell (``shlex.join``), on Windows for PowerShell
+                (:func:`powershell_quote`; the default shell of Windows Terminal and VS Code)
 cursor          ``~/.cursor/mcp.json`` or ``.cursor/mcp.json``: ``{"mcpServers": {...}}`` as above
                 (cursor.com/docs/mcp)
 vscode          ``.vscode/mcp.json`` or the user ``mcp.json``: ``{"inputs": [promptString, password],
@@ -24,7 +26,9 @@ scripts directory; else this Python with ``-m footage_mcp``). An installation in
 absolute path, with ``--from`` when the package came from a directory or a VCS URL (PEP 610).
 
 The token is never written, even when set: a placeholder (:data:`~footage_mcp.config.TOKEN_PLACEHOLDER`)
-stands in its place. ``FOOTAGE_BASE_URL`` is included when set to something else than the default.
+stands in its place. ``FOOTAGE_BASE_URL`` is included when set to something else than the default and
+valid (:func:`~footage_mcp.config.validate_base_url`, and no whitespace or control character); an invalid
+one is left out, with one line on stderr saying so.
 (``footage_mcp.config``, ``importlib.metadata`` and ``urllib`` are imported lazily: the CLI builds
 this parser for every command, ``serve`` included, and together they take well over 100 ms to import.)
 """
@@ -36,7 +40,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +50,9 @@ HOSTS = ("claude-desktop", "claude-code", "cursor", "vscode")
 SCOPES = ("user", "local", "project")
 INPUT_ID = "footage-api-token"
 """The VS Code input the token is asked through."""
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+"""A server name; use with ``fullmatch`` (this module's patterns have no ``^...$``: ``$`` also matches before a
+trailing newline)."""
 SCRIPT = "footage-mcp"
 PACKAGE = "footage-mcp"
 
@@ -62,7 +68,8 @@ class Launch:
     or ``uvx``."""
 
 
-_CACHE_BUCKET = re.compile(r"^(?:archive|environments|builds)-v\d+$")
+_CACHE_BUCKET = re.compile(r"(?:archive|environments|builds)-v[0-9]+")
+"""A bucket of uv's cache (with ``fullmatch``; ``[0-9]``, as ``\\d`` takes any Unicode digit)."""
 
 
 def _in_cache(prefix: str, environ: Mapping[str, str] | None = None) -> bool:
@@ -75,7 +82,7 @@ def _in_cache(prefix: str, environ: Mapping[str, str] | None = None) -> bool:
     if cache_dir and path.is_relative_to(os.path.abspath(cache_dir)):
         return True
     return any(
-        _CACHE_BUCKET.match(parent.name) and (parent.parent / "CACHEDIR.TAG").is_file() for parent in path.parents
+        _CACHE_BUCKET.fullmatch(parent.name) and (parent.parent / "CACHEDIR.TAG").is_file() for parent in path.parents
     )
 
 
@@ -168,30 +175,70 @@ def launch_command(*, uvx: bool = False) -> Launch:
     return Launch(command, (*prefix, *uvx_source(), SCRIPT), "uvx")
 
 
-def server_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The ``env`` block: the token placeholder (never the real token), and ``FOOTAGE_BASE_URL`` when
-    it is set to another URL than the default.
+def server_env(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], bool]:
+    """The ``env`` block, and whether ``FOOTAGE_BASE_URL`` was left out because it is invalid.
 
-    Raises:
-        ConfigError: FOOTAGE_BASE_URL is set but not valid.
+    The block holds the token placeholder (never the real token), and ``FOOTAGE_BASE_URL`` when it is set
+    to another URL than the default that :func:`~footage_mcp.config.validate_base_url` accepts and that
+    holds no whitespace or control character (which would end up in the snippet: a quoted newline in the
+    claude-code line).
     """
     from footage_mcp.config import DEFAULT_BASE_URL, TOKEN_PLACEHOLDER, validate_base_url  # lazy: pydantic
 
     environ = os.environ if environ is None else environ
     env = {"FOOTAGE_API_TOKEN": TOKEN_PLACEHOLDER}
     raw = environ.get("FOOTAGE_BASE_URL", "")
-    if raw.strip():
+    if not raw.strip():
+        return env, False
+    try:
         base = validate_base_url(raw)
-        if base != DEFAULT_BASE_URL:
-            env["FOOTAGE_BASE_URL"] = base
-    return env
+    except ConfigError:
+        return env, True
+    if not base.isprintable() or any(ch.isspace() for ch in base):
+        return env, True
+    if base != DEFAULT_BASE_URL:
+        env["FOOTAGE_BASE_URL"] = base
+    return env, False
 
 
-def render(host: str, name: str, launch: Launch, env: Mapping[str, str], scope: str = "user") -> str:
-    """The snippet for ``host``: JSON for the three JSON hosts, a shell line for claude-code."""
+_POWERSHELL_BARE = re.compile(r"[A-Za-z_/\\][A-Za-z0-9_\-./:=@\\]*|--?[A-Za-z][A-Za-z0-9-]*")
+"""An argument PowerShell passes on as written (with ``fullmatch``). The first character is a letter, ``_``,
+``/`` or ``\\`` (a digit or ``.`` can read as a number or a range, ``@`` splats, ``#`` starts a comment, ``=``
+an operator), or the argument is a plain ``-x``/``--xx`` option (Windows PowerShell splits a bare ``-a.b``
+or ``-a:b`` in two, and a bare ``--`` ends a .ps1 command's parameters: npm's ``claude.ps1`` shim would
+swallow it). Everything else ($ ` ; & | ( ) { } , < > [ ] * ? ~ % ! + ' " spaces, control and non-ASCII
+characters, typographic quotes and dashes included) is quoted."""
+
+_POWERSHELL_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+"""What ends a PowerShell single-quoted string: ' and the typographic single quotes ‘ ’ ‚ ‛."""
+
+
+def powershell_quote(arg: str) -> str:
+    """``arg`` as one PowerShell argument: as is when it is plainly safe, else in single quotes, inside
+    which nothing is special (no ``$`` variable, no backtick escape) but a single quote, which is doubled
+    (each of ' ‘ ’ ‚ ‛, as PowerShell takes them all for one)."""
+    if _POWERSHELL_BARE.fullmatch(arg):
+        return arg
+    return "'" + "".join(ch + ch if ch in _POWERSHELL_SINGLE_QUOTES else ch for ch in arg) + "'"
+
+
+def powershell_join(parts: Iterable[str]) -> str:
+    """A PowerShell command line for ``parts`` (the command, ``parts[0]``, must be a bare word: a quoted
+    command would need the call operator ``&``)."""
+    return " ".join(powershell_quote(part) for part in parts)
+
+
+def _is_windows(platform: str | None) -> bool:
+    return (sys.platform if platform is None else platform).startswith("win")
+
+
+def render(
+    host: str, name: str, launch: Launch, env: Mapping[str, str], scope: str = "user", platform: str | None = None
+) -> str:
+    """The snippet for ``host``: JSON for the three JSON hosts, a shell line for claude-code (for PowerShell
+    when ``platform``, by default this one, is Windows; else for a POSIX shell)."""
     if host == "claude-code":
         import shlex
-        import subprocess
 
         parts = ["claude", "mcp", "add", name, "--transport", "stdio", "--scope", scope]
         for key, value in env.items():
@@ -199,7 +246,7 @@ def render(host: str, name: str, launch: Launch, env: Mapping[str, str], scope: 
                 value = "${FOOTAGE_API_TOKEN}"  # .mcp.json is shared: Claude Code fills it in at start
             parts += ["--env", f"{key}={value}"]
         parts += ["--", launch.command, *launch.args]
-        return subprocess.list2cmdline(parts) if os.name == "nt" else shlex.join(parts)
+        return powershell_join(parts) if _is_windows(platform) else shlex.join(parts)
     if host == "vscode":
         server: dict[str, object] = {"type": "stdio", "command": launch.command, "args": list(launch.args)}
         server["env"] = {**env, "FOOTAGE_API_TOKEN": "${input:" + INPUT_ID + "}"}
@@ -258,11 +305,13 @@ def where(host: str, scope: str = "user", platform: str | None = None, environ: 
             "Claude Code fills in from each user's environment)",
         }[scope]
         token = (
-            "export FOOTAGE_API_TOKEN before starting claude"
+            ("set FOOTAGE_API_TOKEN in your environment" if windows else "export FOOTAGE_API_TOKEN")
+            + " before starting claude"
             if scope == "project"
             else "put your token in place of the placeholder"
         )
-        return f"run this in a terminal ({token}); Claude Code stores the server {stored}"
+        shell = "PowerShell (the line is quoted for PowerShell, not cmd.exe; " if windows else "a terminal ("
+        return f"run this in {shell}{token}); Claude Code stores the server {stored}"
     if host == "cursor":
         return (
             f"merge this into {join(home, '.cursor', 'mcp.json')} (all projects) or .cursor{sep}mcp.json in a "
@@ -295,7 +344,8 @@ starts it.
 The token is never written, even when FOOTAGE_API_TOKEN is set: the snippet holds the
 placeholder "paste-your-footage-api-token-here" to replace with your token (VS Code asks for it
 instead, through an input; claude-code --scope project refers to ${FOOTAGE_API_TOKEN}).
-FOOTAGE_BASE_URL is included when it is set to a non-default URL.
+FOOTAGE_BASE_URL is included when it is set to a valid non-default URL (an invalid one is left
+out, with a line on stderr). On Windows the claude-code line is for PowerShell.
 """
 
 
@@ -320,9 +370,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
-def main(args: argparse.Namespace) -> int:
-    """Print the snippet for ``args.host``; 2 on a bad option or FOOTAGE_BASE_URL."""
-    if not NAME.match(args.name):
+def main(args: argparse.Namespace, platform: str | None = None) -> int:
+    """Print the snippet for ``args.host`` (for ``platform``, by default this one); 2 on a bad option."""
+    if not NAME.fullmatch(args.name):
         print(
             "footage-mcp config: --name must start with a letter and hold only letters, digits, '-' and '_' "
             "(at most 64)",
@@ -333,12 +383,14 @@ def main(args: argparse.Namespace) -> int:
         print("footage-mcp config: --scope applies to claude-code only", file=sys.stderr)
         return 2
     scope = args.scope or "user"
-    try:
-        env = server_env()
-    except ConfigError as exc:
-        print(f"footage-mcp: configuration error: {exc.message}", file=sys.stderr)
-        return 2
+    env, left_out = server_env()
     launch = launch_command(uvx=args.uvx)
-    print(render(args.host, args.name, launch, env, scope))
-    print(f"footage-mcp: {where(args.host, scope)}", file=sys.stderr)
+    print(render(args.host, args.name, launch, env, scope, platform))
+    if left_out:
+        print(
+            "footage-mcp: FOOTAGE_BASE_URL is invalid and was left out of the snippet (run `footage-mcp check` to "
+            "see why)",
+            file=sys.stderr,
+        )
+    print(f"footage-mcp: {where(args.host, scope, platform)}", file=sys.stderr)
     return 0
