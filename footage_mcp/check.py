@@ -13,26 +13,34 @@ token format       no quotes, ``Bearer ``/``apiKey=`` prefix, line break, space,
                    character, placeholder or unexpanded ``${...}``; surrounding whitespace is a WARN
 base URL           https, not the website or the hosted MCP endpoint, ends in ``/api/asset``
 proxy              which proxy (from which variable, credentials masked) requests go through, or
-                   why none; a proxy httpx cannot use (only when a proxy is configured)
-CA certificates    the SSL_CERT_FILE / SSL_CERT_DIR bundle loads (only when set)
-connection         the base URL answers; else why not: DNS, refused, timeout, the proxy, TLS
-                   certificate (with the fix for a proxy that inspects HTTPS)
+                   why none (``NO_PROXY``); a proxy URL httpx cannot use (only when a proxy
+                   variable is set)
+CA certificates    the SSL_CERT_FILE bundle loads as PEM, the SSL_CERT_DIR directory holds
+                   certificates (only when set)
+connection         the base URL answers; else why not: DNS, refused, timeout, the proxy (by its
+                   status code only), TLS certificate (with the fix for a proxy that inspects HTTPS)
 discovery root     ``GET {base}/`` is JSON with links (not an HTML page, not a 404)
 token accepted     one album requested with the token
 =================  ==========================================================================
 
 The token is read here, not through :class:`~footage_mcp.config.Settings`, so that a mangled one is
-a FAIL line instead of the start-up error ``serve`` gives. It is never printed: every line is also
-scrubbed of it (and of the forms it was pasted in) before it is written.
+a FAIL line instead of the start-up error ``serve`` gives. It is never printed. The lines are built
+from check's own text, which cannot contain the token, and from text that comes from outside (the
+environment's URLs and paths, error messages, what the API answers): every outside part goes through
+:func:`outside`, which scrubs the token (and the forms it was pasted in) from it. Check's own text is
+never scrubbed, so a token that happens to be a word ('characters', 'Bearer') cannot garble it.
 """
 
 from __future__ import annotations
 
 import difflib
+import http
 import os
+import re
 import socket
 import ssl
 import sys
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -74,26 +82,36 @@ TOKEN_FIX = (
     f"(`footage-mcp config {HOSTS}` prints a snippet with its place); in a shell: export FOOTAGE_API_TOKEN=…"
 )
 
+_SECRETS: ContextVar[tuple[str, ...]] = ContextVar("footage_check_secrets", default=())
+"""The token's forms while :func:`run_checks` runs, for :func:`outside`."""
+
+
+def outside(text: str) -> str:
+    """``text`` that comes from outside check (a URL or path from the environment, an error message,
+    what a server answered) with the token, and the forms it was pasted in, replaced by ``[redacted]``."""
+    for secret in _SECRETS.get():
+        text = text.replace(secret, REDACTED)
+    return text
+
 
 @dataclass
 class Report:
-    """Writes the check lines, scrubbed of ``secrets``, and remembers whether one failed."""
+    """Writes the check lines and remembers whether one failed. A line's outside parts are scrubbed
+    where the line is built (:func:`outside`), not here."""
 
     out: TextIO
-    secrets: list[str]
     failed: bool = False
 
     def line(self, status: str, name: str, detail: str) -> None:
         if status == "FAIL":
             self.failed = True
-        for secret in self.secrets:
-            detail = detail.replace(secret, REDACTED)
         print(f"{status:<4}  {name:<16} {detail}", file=self.out, flush=True)
 
 
 def _secret_forms(raw: str) -> list[str]:
     """The token as set, and the forms it may hide in when it was pasted with quotes, a prefix or a
-    line break (only forms of 8 characters or more, so that words like 'Bearer' stay readable)."""
+    line break (only forms of 8 characters or more, so that words like 'Bearer' stay readable).
+    Known non-secrets (the configuration snippet's placeholder, the variables' names) are left out."""
     core = raw.strip()
     forms = {raw, core} if len(core) >= 4 else set()
     derived = {core.strip("'\"\u201c\u201d\u2018\u2019\u00ab\u00bb`"), *core.split()}
@@ -101,17 +119,40 @@ def _secret_forms(raw: str) -> list[str]:
         if sep in core:
             derived.add(core.split(sep, 1)[1].strip())
     forms.update(form for form in derived if len(form) >= 8)
-    forms.discard(TOKEN_PLACEHOLDER)
+    forms -= {TOKEN_PLACEHOLDER, *TOKEN_VARIABLES}
     return sorted(forms, key=len, reverse=True)
 
 
 def _display(url: str) -> str:
-    """``url`` for a message: no credentials, query or fragment."""
+    """``url`` for a message: no credentials, query or fragment (outside text, scrubbed)."""
     try:
         parts = urlsplit(url.strip())
-        return mask_url(url.strip()) + parts.path if parts.scheme and parts.hostname else "FOOTAGE_BASE_URL"
+        return outside(mask_url(url.strip()) + parts.path) if parts.scheme and parts.hostname else "FOOTAGE_BASE_URL"
     except ValueError:
         return "FOOTAGE_BASE_URL"
+
+
+def _https_url(raw: str) -> str | None:
+    """``raw`` (a plain-http URL) with https, its host (bracketed when IPv6), port and path, and no
+    credentials; None when it does not parse."""
+    try:
+        parts = urlsplit(raw.strip())
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}{f':{port}' if port is not None else ''}{parts.path}"
+
+
+def _valid(url: str) -> bool:
+    try:
+        validate_base_url(url)
+    except ConfigError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +175,16 @@ def check_base_url(raw: str) -> BaseUrlVerdict:
             parts = urlsplit(raw.strip())
             host = parts.hostname or ""
         except ValueError:
-            return BaseUrlVerdict("FAIL", exc.message, False)
-        if parts.scheme == "http" and host and not is_loopback_host(host):
-            target = DEFAULT_BASE_URL if host == API_HOST else f"https://{host}{parts.path}"
+            return BaseUrlVerdict("FAIL", outside(exc.message), False)
+        target = DEFAULT_BASE_URL if host == API_HOST else _https_url(raw)
+        if parts.scheme == "http" and target is not None and not is_loopback_host(host) and _valid(target):
             return BaseUrlVerdict(
                 "FAIL",
-                f"{_display(raw)} uses plain http, which would send the token unencrypted: use {target} "
+                f"{_display(raw)} uses plain http, which would send the token unencrypted: use {outside(target)} "
                 "(plain http only for a loopback sandbox)",
                 False,
             )
-        return BaseUrlVerdict("FAIL", exc.message, False)
+        return BaseUrlVerdict("FAIL", outside(exc.message), False)
     parts = urlsplit(url)
     host, path = (parts.hostname or "").lower(), parts.path.rstrip("/")
     shown = _display(url)
@@ -156,7 +197,9 @@ def check_base_url(raw: str) -> BaseUrlVerdict:
     if host == API_HOST and path != "/api/asset":
         return BaseUrlVerdict("FAIL", f"{shown} is not the REST API's base, which is under /api/asset: {fix}", False)
     if host != API_HOST and difflib.SequenceMatcher(None, host, API_HOST).ratio() >= 0.8:
-        return BaseUrlVerdict("WARN", f"{shown}: is {host} a typo? The Footage REST API is {DEFAULT_BASE_URL}", True)
+        return BaseUrlVerdict(
+            "WARN", f"{shown}: is {outside(host)} a typo? The Footage REST API is {DEFAULT_BASE_URL}", True
+        )
     if not path.endswith("/api/asset"):
         return BaseUrlVerdict(
             "WARN",
@@ -166,28 +209,36 @@ def check_base_url(raw: str) -> BaseUrlVerdict:
     return BaseUrlVerdict("PASS", shown + (" (the default)" if url == DEFAULT_BASE_URL else ""), True)
 
 
+def _names(variables: tuple[str, ...] | list[str]) -> str:
+    return " and ".join(variables) if len(variables) <= 2 else ", ".join(variables[:-1]) + " and " + variables[-1]
+
+
 def _proxy_line(route: ProxyRoute, url: str, report: Report) -> None:
-    """The proxy line, when a proxy is configured at all."""
-    if not (route.problem or route.proxy or route.configured):
+    """The proxy line, when a proxy variable is set at all."""
+    if not (route.problem or route.proxy or route.configured or route.bypass):
         return
     parts = urlsplit(url)
-    host = parts.hostname or "the API"
+    host = outside(parts.hostname or "the API")
     if route.problem:
         report.line("FAIL", "proxy", route.problem)
     elif route.proxy is not None:
         proxy = route.proxy
-        if is_loopback_host(host):
+        via = f"the proxy {outside(proxy.url)} (from {proxy.variable})"
+        if is_loopback_host(parts.hostname or ""):
             report.line(
                 "WARN",
                 "proxy",
-                f"requests to {host} go through the proxy {proxy.url} (from {proxy.variable}), which does not "
-                "reach this computer's loopback: set NO_PROXY=localhost,127.0.0.1,::1",
+                f"requests to {host} go through {via}, which does not reach this computer's loopback: "
+                "set NO_PROXY=localhost,127.0.0.1,::1",
             )
         else:
-            report.line("PASS", "proxy", f"requests to {host} go through the proxy {proxy.url} (from {proxy.variable})")
+            report.line("PASS", "proxy", f"requests to {host} go through {via}")
     else:
-        names = ", ".join(sorted({p.variable for p in route.configured})) or "a proxy variable"
-        if route.bypass:
+        set_names = route.variables or tuple(sorted({p.variable for p in route.configured}))
+        names = _names(set_names) or "a proxy variable"
+        if route.bypass and route.everything_off:
+            report.line("PASS", "proxy", f"{names} set, but {route.bypass}=* turns every proxy off: direct connection")
+        elif route.bypass:
             report.line("PASS", "proxy", f"{names} set, but {route.bypass} excludes {host}: direct connection")
         elif parts.scheme == "https" and all(p.variable.lower() == "http_proxy" for p in route.configured):
             report.line(
@@ -198,6 +249,27 @@ def _proxy_line(route: ProxyRoute, url: str, report: Report) -> None:
             )
         else:
             report.line("PASS", "proxy", f"{names} set, but not for {parts.scheme}:// URLs: direct connection")
+
+
+def _proxy_advice(route: ProxyRoute, host: str, scheme: str) -> str:
+    """What to say about proxies when a direct connection to ``host`` failed: never to set a proxy
+    variable that is set already."""
+    if route.bypass is not None and route.variables:
+        names = _names(route.variables)
+        verb, them = ("is", "it") if len(route.variables) == 1 else ("are", "them")
+        if route.everything_off:
+            return (
+                f"{names} {verb} set, but {route.bypass}=* turns {them} off: remove the * from {route.bypass} "
+                "if this network needs the proxy"
+            )
+        return (
+            f"{names} {verb} set, but {route.bypass} excludes {host}: remove it from {route.bypass} if this "
+            "network needs the proxy"
+        )
+    if route.configured:
+        names = _names(sorted({p.variable for p in route.configured}))
+        return f"{names} does not apply to {scheme}:// URLs: set HTTPS_PROXY if this network needs a proxy"
+    return "this network may need a proxy (HTTPS_PROXY)"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -213,7 +285,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def _tls_failure(error: ssl.SSLError, host: str, route: ProxyRoute) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
-        code, why = error.verify_code, str(error.verify_message or error.reason or "verification failed")
+        code, why = error.verify_code, outside(str(error.verify_message or error.reason or "verification failed"))
         if code in (9, 10):
             return (
                 f"TLS: the certificate of {host} {why.removeprefix('certificate ')} — check this computer's date "
@@ -224,7 +296,7 @@ def _tls_failure(error: ssl.SSLError, host: str, route: ProxyRoute) -> str:
                 f"TLS: the certificate presented for {host} is for another name ({why.rstrip('.')}) — check the "
                 "host in FOOTAGE_BASE_URL; a proxy that inspects HTTPS can also cause this"
             )
-        via = f" (requests go through {route.proxy.url} from {route.proxy.variable})" if route.proxy else ""
+        via = f" (requests go through {outside(route.proxy.url)} from {route.proxy.variable})" if route.proxy else ""
         hint = (
             f"TLS: the certificate of {host} is not trusted ({why}) — usually a corporate proxy or antivirus "
             f"that inspects HTTPS{via}: get its root CA as a PEM file and set SSL_CERT_FILE=/path/to/ca.pem "
@@ -232,13 +304,13 @@ def _tls_failure(error: ssl.SSLError, host: str, route: ProxyRoute) -> str:
         )
         bundle = os.environ.get("SSL_CERT_FILE")
         if bundle:
-            hint += f" (SSL_CERT_FILE={bundle} does not contain that CA)"
+            hint += f" (SSL_CERT_FILE={outside(bundle)} does not contain that CA)"
         ignored = ignored_ca_variables()
         if ignored:
             verb = "is" if len(ignored) == 1 else "are"
             hint += f"; {' and '.join(ignored)} {verb} set, but the bridge reads SSL_CERT_FILE"
         return hint
-    reason = error.reason or type(error).__name__
+    reason = outside(error.reason or type(error).__name__)
     if reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"):
         return (
             f"TLS handshake with {host} failed ({reason}): the port does not speak https (a local sandbox "
@@ -247,10 +319,44 @@ def _tls_failure(error: ssl.SSLError, host: str, route: ProxyRoute) -> str:
     return f"TLS handshake with {host} failed ({reason}); check FOOTAGE_BASE_URL and the proxy settings"
 
 
+_STATUS_CODE = re.compile(r"\s*([1-5][0-9][0-9])(?![0-9])")
+
+
+def _status_text(code: int | None) -> str:
+    """A status code with its standard reason phrase (never the one a proxy sent: it may echo anything)."""
+    if code is None:
+        return "no HTTP status"
+    try:
+        return f"{code} {http.HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
+
+
+def _proxy_refusal(code: int | None, host: str, route: ProxyRoute) -> str:
+    """One line for a proxy that answered ``code`` instead of connecting to ``host`` (``route.proxy`` set)."""
+    proxy = route.proxy
+    assert proxy is not None
+    if code == 407 and proxy.has_credentials:
+        hint = (
+            f"the proxy rejected the user name and password in {proxy.variable}: check them (special characters "
+            "in them must be percent-encoded, e.g. @ as %40)"
+        )
+    elif code == 407:
+        hint = f"the proxy wants credentials: put them in {proxy.variable} as http://user:password@host:port"
+    elif code == 403:
+        hint = f"the proxy blocks {host}: ask your network administrator to allow it"
+    else:
+        hint = f"the proxy cannot reach {host}: check the host in FOOTAGE_BASE_URL and the proxy"
+    return (
+        f"the proxy {outside(proxy.url)} (from {proxy.variable}) refused the connection to {host} "
+        f"({_status_text(code)}) — {hint}"
+    )
+
+
 def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute, timeout: float) -> str:
     """One line saying why no HTTP answer came from ``url``, told apart by cause, with the fix."""
     parts = urlsplit(url)
-    host = parts.hostname or "the API host"
+    host = outside(parts.hostname or "the API host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     chain = _chain(exc)
     tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
@@ -259,65 +365,63 @@ def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute,
     proxy_error = next((c for c in chain if isinstance(c, httpx.ProxyError)), None)
     proxy = route.proxy
     if proxy_error is not None and proxy is not None:
-        answer = str(proxy_error).strip() or "an error"
-        code = answer.split()[0]
-        hint = {
-            "407": f"the proxy wants credentials: put them in {proxy.variable} as http://user:password@host:port",
-            "403": f"the proxy blocks {host}: ask your network administrator to allow it",
-        }.get(code, f"the proxy cannot reach {host}: check the host in FOOTAGE_BASE_URL and the proxy")
-        return f"the proxy {proxy.url} (from {proxy.variable}) refused the connection to {host} ({answer}) — {hint}"
+        status = _STATUS_CODE.match(str(proxy_error))  # "407 <the proxy's reason phrase>": only the code is read
+        return _proxy_refusal(int(status.group(1)) if status else None, host, route)
     dns = any(isinstance(c, socket.gaierror) for c in chain) or "resolve" in exc.message
     refused = any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in exc.message
     timed_out = any(isinstance(c, TimeoutError | httpx.TimeoutException) for c in chain)
     if proxy is not None and not timed_out and any(isinstance(c, httpx.ConnectError | OSError) for c in chain):
-        what = f"cannot connect to the proxy {proxy.address}"
+        what = f"cannot connect to the proxy {outside(proxy.address)}"
         if dns:
-            what = f"cannot resolve the proxy's host name {proxy.host}"
+            what = f"cannot resolve the proxy's host name {outside(proxy.host)}"
         why = ": connection refused" if refused else ""
         return (
-            f"{what} (from {proxy.variable}: {proxy.url}){why} — fix {proxy.variable}, or unset it (or add {host} "
-            "to NO_PROXY) if this network needs no proxy"
+            f"{what} (from {proxy.variable}: {outside(proxy.url)}){why} — fix {proxy.variable}, or unset it (or add "
+            f"{host} to NO_PROXY) if this network needs no proxy"
         )
     if timed_out:
-        through = f" through the proxy {proxy.url}" if proxy else ""
+        through = f" through the proxy {outside(proxy.url)}" if proxy else ""
         advice = (
             "the proxy may be overloaded, or block the request"
             if proxy
-            else "a firewall may drop the traffic, or this network needs a proxy (set HTTPS_PROXY)"
+            else f"a firewall may drop the traffic, or {_proxy_advice(route, host, parts.scheme)}"
         )
         return f"no answer from {host}{through} within {timeout:g} s (FOOTAGE_TIMEOUT) — {advice}"
     if dns:
         guess = (
             f" (did you mean {API_HOST}?)"
-            if host != API_HOST and difflib.SequenceMatcher(None, host, API_HOST).ratio() >= 0.8
+            if parts.hostname != API_HOST
+            and difflib.SequenceMatcher(None, parts.hostname or "", API_HOST).ratio() >= 0.8
             else ""
         )
         return (
             f"cannot resolve the host name {host} (DNS lookup failed) — check its spelling in FOOTAGE_BASE_URL"
-            f"{guess}; if other sites work, this network may need a proxy (HTTPS_PROXY)"
+            f"{guess}; if other sites work, {_proxy_advice(route, host, parts.scheme)}"
         )
     if refused:
-        sandbox = " (is the sandbox running?)" if is_loopback_host(host) else ""
+        sandbox = " (is the sandbox running?)" if is_loopback_host(parts.hostname or "") else ""
         return (
             f"{host}:{port} refused the connection: nothing listens there{sandbox} — check the host and port "
             "in FOOTAGE_BASE_URL"
         )
-    return exc.message
+    return outside(exc.message)
 
 
 def _root_problem(exc: FootageError, url: str) -> str:
     """The discovery root line for a root that answered, but not with JSON links."""
+    shown = outside(url)
     if isinstance(exc, BadResponse) and "HTML" in exc.message:
         return (
-            f"{url} answered with an HTML page (a website, not the REST API): FOOTAGE_BASE_URL must be the "
+            f"{shown} answered with an HTML page (a website, not the REST API): FOOTAGE_BASE_URL must be the "
             f"API's base, {DEFAULT_BASE_URL}"
         )
     if isinstance(exc, NotFound):
-        return f"{url} answered 404: there is no API root there — FOOTAGE_BASE_URL should end in /api/asset"
-    return f"{exc.message} — check that FOOTAGE_BASE_URL ends in /api/asset"
+        return f"{shown} answered 404: there is no API root there — FOOTAGE_BASE_URL should end in /api/asset"
+    return f"{outside(exc.message)} — check that FOOTAGE_BASE_URL ends in /api/asset"
 
 
 def _token_lines(var: str | None, raw: str, issue: TokenIssue | None, report: Report) -> None:
+    """The token lines: check's own text and :class:`TokenIssue` messages, which never hold the token."""
     if var is None:
         report.line("FAIL", "token present", f"no token: FOOTAGE_API_TOKEN is not set — {TOKEN_FIX}")
         return
@@ -342,8 +446,17 @@ def _token_lines(var: str | None, raw: str, issue: TokenIssue | None, report: Re
 async def run_checks(out: TextIO) -> bool:
     """Run every check on this process's environment, print a line for each, return True when none failed."""
     var, raw = token_from_env()
+    secrets = _secret_forms(raw) if raw else []
+    reset = _SECRETS.set(tuple(secrets))
+    try:
+        return await _run_checks(out, var, raw, secrets)
+    finally:
+        _SECRETS.reset(reset)
+
+
+async def _run_checks(out: TextIO, var: str | None, raw: str, secrets: list[str]) -> bool:
     issue = diagnose_token(raw) if raw else None
-    report = Report(out, _secret_forms(raw) if raw else [])
+    report = Report(out)
     token = raw.strip() if raw.strip() and (issue is None or issue.harmless) else None
     base_raw = os.environ.get("FOOTAGE_BASE_URL", "")
     verdict = check_base_url(base_raw)
@@ -352,36 +465,37 @@ async def run_checks(out: TextIO) -> bool:
         base_url = validate_base_url(base_raw) if base_raw.strip() and verdict.usable else DEFAULT_BASE_URL
         settings = load_settings(api_token=token, base_url=base_url)
     except ConfigError as exc:
-        report.line("FAIL", "settings", exc.message)
+        report.line("FAIL", "settings", outside(exc.message))
     # The report lines say what the bridge's warnings would (e.g. an unreadable discovery root): only
     # errors are logged, unless FOOTAGE_LOG_LEVEL asks for more detail (INFO or DEBUG).
     level = settings.log_level if settings is not None else "ERROR"
-    configure_logging(level if level in ("DEBUG", "INFO") else "ERROR", [*report.secrets])
+    configure_logging(level if level in ("DEBUG", "INFO") else "ERROR", [*secrets])
 
     overrides: dict[str, str] = {}
     if settings is not None and settings.routes is not None:
         try:
             overrides = settings.route_overrides()
-            report.line("PASS", "routes file", f"{settings.routes}: {len(overrides)} routes ({', '.join(overrides)})")
+            names = outside(", ".join(overrides))
+            report.line("PASS", "routes file", f"{outside(str(settings.routes))}: {len(overrides)} routes ({names})")
         except ConfigError as exc:
-            report.line("FAIL", "routes file", exc.message)
+            report.line("FAIL", "routes file", outside(exc.message))
 
     _token_lines(var, raw, issue, report)
     report.line(verdict.status, "base URL", verdict.detail)
 
     target = settings.base_url if settings is not None else DEFAULT_BASE_URL
-    route = proxy_route(target)
+    route = proxy_route(target, shown=outside)
     _proxy_line(route, target, report)
-    bundle = ca_bundle()
+    bundle = ca_bundle(shown=outside)
     if bundle is not None:
         if bundle.problem:
             report.line("FAIL", "CA certificates", bundle.problem)
         elif bundle.certificates == 0:
-            report.line("FAIL", "CA certificates", f"{bundle.variable}={bundle.path} holds no CA certificate")
+            report.line("FAIL", "CA certificates", f"{bundle.variable}={outside(bundle.path)} holds no CA certificate")
         else:
             plural = "" if bundle.certificates == 1 else "s"
             count = f" ({bundle.certificates} CA certificate{plural})" if bundle.certificates is not None else ""
-            detail = f"{bundle.variable}={bundle.path}{count} replaces the built-in bundle"
+            detail = f"{bundle.variable}={outside(bundle.path)}{count} replaces the built-in bundle"
             report.line("PASS", "CA certificates", detail)
 
     blocker = (
@@ -392,7 +506,7 @@ async def run_checks(out: TextIO) -> bool:
         else "fix the proxy settings first"
         if route.problem
         else "fix the CA certificates first"
-        if bundle is not None and bundle.problem and bundle.variable == "SSL_CERT_FILE"
+        if bundle is not None and bundle.problem
         else None
     )
     if settings is None or blocker is not None:
@@ -412,29 +526,44 @@ async def _network_checks(
     report: Report,
 ) -> None:
     root = settings.base_url + "/"
-    via = f" (through the proxy {route.proxy.url})" if route.proxy else ""
+    shown = outside(root)
+    host = outside(urlsplit(root).hostname or "the API host")
+    via = f" (through the proxy {outside(route.proxy.url)})" if route.proxy else ""
     async with RestClient(settings) as rest:
         reachable = False
         fetched: Fetched | None = None
         try:
             fetched = await rest.get(root)
-            report.line("PASS", "connection", f"{root} answered {fetched.status}{via}")
+            report.line("PASS", "connection", f"{shown} answered {fetched.status}{via}")
             reachable = True
         except TransportError as exc:
             report.line("FAIL", "connection", describe_transport_failure(exc, root, route, settings.timeout))
+        except ApiError as exc:  # an answer, from the API, or (407) from the proxy in front of it
+            if exc.status == 407 and route.proxy is not None:
+                report.line("FAIL", "connection", _proxy_refusal(407, host, route))
+            else:
+                reachable = True
+                status = f" {exc.status}" if exc.status else ""
+                report.line("PASS", "connection", f"{shown} answered{status}{via}")
+                report.line("FAIL", "discovery root", _root_problem(exc, root))
+        except FootageError as exc:  # refused by the bridge itself: nothing was sent
+            report.line("FAIL", "connection", f"no request was sent to {shown}: {outside(exc.message)}")
+        except Exception as exc:  # a failure the client does not translate: a line, not a traceback
+            report.line(
+                "FAIL",
+                "connection",
+                f"the request to {shown} failed before any answer ({type(exc).__name__}) — check FOOTAGE_BASE_URL "
+                "and the proxy and CA settings",
+            )
+        if not reachable:
             report.line("FAIL", "discovery root", "skipped: the API is unreachable")
-        except FootageError as exc:
-            reachable = True
-            status = f" {exc.status}" if isinstance(exc, ApiError) and exc.status else ""
-            report.line("PASS", "connection", f"{root} answered{status}{via}")
-            report.line("FAIL", "discovery root", _root_problem(exc, root))
         if fetched is not None:
             try:
                 links = parse_root_links(decode_json(fetched))
             except FootageError as exc:
                 report.line("FAIL", "discovery root", _root_problem(exc, root))
             else:
-                names = ", ".join(link.name for link in links)
+                names = outside(", ".join(link.name for link in links))
                 if links:
                     report.line("PASS", "discovery root", f"{len(links)} links ({names})")
                 else:
@@ -454,7 +583,7 @@ async def _network_checks(
                 total = f"{page.total} albums" if page.total is not None else "albums readable"
                 report.line("PASS", "token accepted", f"the API accepted the token ({total})")
             except FootageError as exc:
-                report.line("FAIL", "token accepted", exc.message)
+                report.line("FAIL", "token accepted", outside(exc.message))
 
 
 def main(out: TextIO = sys.stdout) -> int:

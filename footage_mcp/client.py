@@ -291,7 +291,7 @@ class RestClient:
             message, retryable = _describe_connect_error(exc, url)
             raise ConnectFailed(message, retryable) from None
         except httpx.ProxyError as exc:  # the proxy refused to open a tunnel (CONNECT) to an https API
-            if "407" in str(exc):
+            if re.match(r"\s*407\b", str(exc)):  # the status code, never the proxy's own reason text
                 raise ConnectFailed(_proxy_auth_message(url), False) from None
             proxy = _proxy_for(url)
             where = f"the proxy {proxy.address} (from {proxy.variable})" if proxy else "the proxy"
@@ -447,7 +447,14 @@ def _proxy_for(url: str) -> Proxy | None:
 
 
 def _proxy_auth_message(url: str) -> str:
+    """The message for a 407: the proxy wants credentials, or rejected the ones in its URL."""
     proxy = _proxy_for(url)
+    if proxy is not None and proxy.has_credentials:
+        return (
+            f"the proxy {proxy.address} (from {proxy.variable}) rejected the user name and password in "
+            f"{proxy.variable} (407): check them (special characters in them must be percent-encoded, e.g. @ as "
+            "%40), or set NO_PROXY for hosts the bridge should reach directly"
+        )
     where = f"the proxy {proxy.address} (from {proxy.variable})" if proxy else "a proxy between the bridge and the API"
     return (
         f"{where} requires authentication (407): put the user and password in the proxy URL "

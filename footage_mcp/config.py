@@ -117,8 +117,8 @@ def validate_base_url(url: str) -> str:
         raise ConfigError("FOOTAGE_BASE_URL must not contain credentials; put the token in FOOTAGE_API_TOKEN")
     if parts.query or parts.fragment or "?" in text or "#" in text:
         raise ConfigError("FOOTAGE_BASE_URL must not contain a query or fragment (use e.g. " + DEFAULT_BASE_URL + ")")
-    try:  # what the client will build its requests from: its host rules (IDNA) decide
-        httpx.URL(text)
+    try:  # what the client will build its requests from: its host rules (IDNA) decide, on reading .host
+        _ = httpx.URL(text).host
     except (httpx.InvalidURL, ValueError, UnicodeError):
         raise ConfigError(
             f"FOOTAGE_BASE_URL is not a valid URL: its host name is not a valid host name (use e.g. {DEFAULT_BASE_URL})"
@@ -298,6 +298,11 @@ def diagnose_token(raw: str) -> TokenIssue | None:
         return TokenIssue(
             f"is still the placeholder '{TOKEN_PLACEHOLDER}' from the configuration snippet; "
             "replace it with your API key from https://app.footage.one/account",
+            fatal=False,
+        )
+    if token.upper() in TOKEN_VARIABLES:
+        return TokenIssue(
+            "is the variable's own name, not a token; replace it with your API key from https://app.footage.one/account",
             fatal=False,
         )
     if _VARIABLE_REFERENCE.match(token):

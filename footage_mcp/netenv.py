@@ -6,26 +6,38 @@ The client builds its ``httpx.AsyncClient`` with the defaults (``trust_env=True`
   variable wins over its upper-case twin), read through :func:`urllib.request.getproxies`, which on
   macOS and Windows falls back to the system proxy settings. ``HTTP_PROXY`` applies to ``http://``
   URLs only. ``NO_PROXY=*`` turns every proxy off. A ``socks5://`` proxy needs the ``socksio``
-  package; another scheme is refused. A proxy variable httpx cannot use makes building the client
-  fail, so every request fails, whichever URL it is for.
-- **CA certificates** come from ``SSL_CERT_FILE`` (a PEM bundle), else ``SSL_CERT_DIR``, else
-  certifi's bundle. ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE`` are *not* read. A missing
-  ``SSL_CERT_FILE`` makes building the client fail.
+  package; another scheme is refused. httpx builds a transport for every proxy variable when the
+  client is built: one it cannot parse makes building the client fail, and one with a port outside
+  1-65535 makes every request through it fail, so every request fails, whichever URL it is for.
+- **CA certificates** come from ``SSL_CERT_FILE`` (a PEM bundle), else ``SSL_CERT_DIR`` (a directory
+  of certificates under OpenSSL's hashed names, ``5ad8a5d6.0``), else certifi's bundle.
+  ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE`` are *not* read. An ``SSL_CERT_FILE`` that does not
+  load as PEM makes building the client fail; an ``SSL_CERT_DIR`` without certificates makes every
+  https request fail.
 
-This module reads the same settings with httpx's own rules (:func:`httpx._utils.get_environment_proxies`
-and ``URLPattern``: httpx is pinned below 1.0), so ``footage-mcp check`` can say which proxy a
-request goes through, and the server can refuse at start what would make every request fail.
-Proxy URLs are only ever shown with their credentials masked.
+This module reads the same settings with httpx's own rules (:func:`httpx._utils.get_environment_proxies`,
+``URLPattern`` and :class:`httpx.Proxy`: httpx is pinned below 1.0), so ``footage-mcp check`` can say
+which proxy a request goes through, and the server can refuse at start what would make every request
+fail (:func:`startup_problem`). Proxy URLs are only ever shown with their credentials masked, and
+messages never quote what a proxy URL holds where the credentials may be.
+
+Messages take ``shown``, applied to every part that comes from the environment (a path, a proxy URL),
+so that ``check`` can scrub the token from those parts only.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import ssl
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+from urllib.request import getproxies
+
+import httpx
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 """Proxy URL schemes httpx accepts (SOCKS only with ``socksio`` installed)."""
@@ -33,7 +45,20 @@ PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 CA_VARIABLES_IGNORED = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 """CA bundle variables other tools read and httpx does not."""
 
+SYSTEM_SETTINGS = "the system proxy settings"
+"""The origin of a proxy that no environment variable set (macOS, Windows)."""
+
 _MOUNT_VARIABLE = {"http://": "http_proxy", "https://": "https_proxy", "all://": "all_proxy"}
+_UNENCODED = "a '/', '?' or '#' in its user name or password is not percent-encoded: write them as %2F, %3F and %23"
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----")
+_HASHED_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
+"""A certificate's name in an OpenSSL CA directory (``openssl rehash``): subject hash, dot, index."""
+_READ_LIMIT = 1024 * 1024
+_UNREADABLE = "(an unreadable URL)"
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +68,17 @@ class Proxy:
     variable: str
     """``HTTPS_PROXY``, ``https_proxy``, ``ALL_PROXY`` …, or ``the system proxy settings``."""
     url: str
-    """The proxy URL with any ``user:password@`` replaced by ``***@``."""
+    """The proxy URL reduced to scheme, host and port, with any ``user:password@`` shown as ``***@``."""
     scheme: str
     host: str
     port: int | None
+    has_credentials: bool = False
+    """The URL carries a user name or password (httpx sends them to the proxy, Basic authentication)."""
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}" if self.port is not None else self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port is not None else host
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +92,11 @@ class ProxyRoute:
     bypass: str | None
     """``NO_PROXY`` (or ``no_proxy``) when it is what makes this request go direct."""
     problem: str | None
-    """Why httpx cannot be built with these proxy settings (then every request fails), or None."""
+    """Why httpx cannot use these proxy settings (then every request fails), or None."""
+    variables: tuple[str, ...] = ()
+    """The proxy variables that are set (as named in the environment), whether httpx uses them or not."""
+    everything_off: bool = False
+    """``NO_PROXY`` holds ``*``: httpx ignores every proxy variable."""
 
 
 def mask_url(url: str) -> str:
@@ -74,11 +106,18 @@ def mask_url(url: str) -> str:
         host = parts.hostname or ""
         port = parts.port
     except ValueError:
-        return "(an unreadable URL)"
+        return _UNREADABLE
     if ":" in host:
         host = f"[{host}]"
     userinfo = "***@" if parts.username is not None or parts.password is not None else ""
     return f"{parts.scheme}://{userinfo}{host}{f':{port}' if port is not None else ''}"
+
+
+def _masked(url: httpx.URL) -> str:
+    """``url`` as httpx reads it, reduced to scheme, host and port, credentials shown as ``***@``."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{'***@' if url.userinfo else ''}{host}{port}"
 
 
 def _variable_for(mount: str, proxy_url: str, environ: Mapping[str, str]) -> str:
@@ -91,61 +130,132 @@ def _variable_for(mount: str, proxy_url: str, environ: Mapping[str, str]) -> str
     for name in (lower, lower.upper()):
         if environ.get(name):
             return name
-    return "the system proxy settings"
+    return SYSTEM_SETTINGS
 
 
-def _proxy(mount: str, proxy_url: str, environ: Mapping[str, str]) -> Proxy:
+def _text_problem(value: str) -> str | None:
+    """A character that makes ``value`` no URL at all for httpx, or None."""
+    for char in value:
+        if char in "\r\n":
+            return "it contains a line break"
+        if char == "\t":
+            return "it contains a tab"
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            return "it contains a control character"
+    return "it starts with a space" if value[:1].isspace() else None
+
+
+def _unusable(value: str) -> tuple[str, str | None] | None:
+    """Why httpx cannot use the proxy URL ``value`` (its scheme aside), and the URL with its
+    credentials masked when it could be read; None when httpx can. The reason never quotes the URL:
+    a mistyped one may put the password where a host or a port belongs."""
+    text = _text_problem(value)
+    if text is not None:
+        return text, None
+    rest = value.partition("://")[2]
+    authority = re.match(r"[^/?#]*", rest)
+    assert authority is not None  # the pattern matches the empty string
+    if "@" in rest[authority.end() :]:  # the user info ended early, at a / ? or # in the password
+        return _UNENCODED, None
+    host_port = authority.group(0).rpartition("@")[2]
+    if host_port.startswith("[") and "]" not in host_port:
+        return "its IPv6 address has no closing ']'", None
     try:
-        parts = urlsplit(proxy_url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        host, port = "", None
-    return Proxy(_variable_for(mount, proxy_url, environ), mask_url(proxy_url), parts.scheme.lower(), host, port)
+        url = httpx.URL(value)  # what httpx.Proxy reads, before it moves the credentials out of the URL
+        httpx.Proxy(url)
+        host, port = url.host, url.port  # the host is decoded (IDNA) on access
+    except httpx.InvalidURL as exc:
+        message = str(exc)
+        if message.startswith("Invalid port"):
+            return "its port is not a number", None
+        if message.startswith("Invalid IPv6"):
+            return "its host is not a valid IPv6 address", None
+        if message.startswith("Invalid IPv4"):
+            return "its host is not a valid IPv4 address", None
+        if message.startswith("Invalid IDNA"):
+            return "its host name is not a valid international domain name", None
+        if "too long" in message:
+            return "it is too long", None
+        return "httpx cannot read it", None
+    except UnicodeError:  # idna.IDNAError
+        return "its host name is not a valid international domain name", None
+    except Exception as exc:  # whatever else httpx raises here would fail every request the same way
+        return f"httpx cannot read it ({type(exc).__name__})", None
+    if not host:
+        return "it has no host name", _masked(url)
+    if port is not None and not 1 <= port <= 65535:
+        return f"its port {port} is not between 1 and 65535", _masked(url)
+    return None
 
 
-def proxy_route(url: str) -> ProxyRoute:
-    """Which proxy (if any) httpx uses for ``url`` with this process's settings."""
-    import httpx
+def _read_proxy(
+    mount: str, value: str, environ: Mapping[str, str], shown: Callable[[str], str]
+) -> tuple[Proxy, str | None]:
+    """The proxy httpx sets up for ``mount`` from ``value``, and why it cannot be used (or None)."""
+    variable = _variable_for(mount, value, environ)
+    subject = variable if variable != SYSTEM_SETTINGS else f"the proxy in {SYSTEM_SETTINGS}"
+    scheme = value.partition("://")[0].lower()
+    unusable = _unusable(value)
+    if unusable is None:
+        url = httpx.URL(value)
+        proxy = Proxy(variable, _masked(url), url.scheme, url.host, url.port, bool(url.username or url.password))
+    else:  # no part of it is shown: a mistyped URL may hold the password anywhere
+        proxy = Proxy(variable, _UNREADABLE, scheme, "", None)
+    if scheme not in PROXY_SCHEMES and _text_problem(value) is None:
+        masked = "not a URL"  # what stands before :// may be anything, the password included
+        if re.fullmatch(r"[a-z][a-z0-9+.-]{0,15}", scheme):
+            masked = mask_url(value)
+            if masked == _UNREADABLE or not masked.startswith(f"{scheme}://"):
+                masked = f"a {scheme}:// URL"
+        return proxy, (
+            f"{subject} is {shown(masked)}: httpx accepts only http://, https:// or socks5:// proxies; "
+            "fix or unset it for the MCP server"
+        )
+    if unusable is not None:
+        why, readable = unusable
+        where = f": {shown(readable)}" if readable is not None else ""
+        return proxy, f"{subject} is not a valid proxy URL ({why}{where}); fix it or unset it for the MCP server"
+    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        return proxy, (
+            f"{subject} is a SOCKS proxy ({shown(proxy.url)}), which the bridge cannot use "
+            "(the socksio package is not installed); unset it for the MCP server, or use an http:// proxy"
+        )
+    return proxy, None
+
+
+def proxy_route(url: str, *, shown: Callable[[str], str] = _as_is) -> ProxyRoute:
+    """Which proxy (if any) httpx uses for ``url`` with this process's settings, and whether httpx
+    can use every proxy it is given (it sets them all up, whichever URL a request is for)."""
     from httpx._utils import URLPattern, get_environment_proxies
 
     environ = os.environ
+    info = getproxies()
+    variables = tuple(
+        _variable_for(f"{scheme}://", info[scheme], environ) for scheme in ("http", "https", "all") if info.get(scheme)
+    )
+    no_proxy = info.get("no", "")
+    everything_off = "*" in (host.strip() for host in no_proxy.split(","))
     mounts = get_environment_proxies()
-    configured = tuple(_proxy(mount, value, environ) for mount, value in mounts.items() if value)
     problem = None
-    for each in configured:
-        if each.scheme not in PROXY_SCHEMES:
-            problem = (
-                f"{each.variable} is {each.url}: httpx accepts only http://, https:// or socks5:// proxies; "
-                "fix or unset it for the MCP server"
-            )
-            break
-        if each.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
-            problem = (
-                f"{each.variable} is a SOCKS proxy ({each.url}), which the bridge cannot use "
-                "(the socksio package is not installed); unset it for the MCP server, or use an http:// proxy"
-            )
-            break
+    read: dict[str, Proxy] = {}
+    for mount, value in mounts.items():
+        if value:
+            read[mount], why = _read_proxy(mount, value, environ, shown)
+            problem = problem or why
     target = httpx.URL(url)
-    chosen: tuple[str, str | None] | None = None
+    chosen: str | None = None
     would_use: str | None = None
-    for mount, value in sorted(mounts.items(), key=lambda item: URLPattern(item[0])):
+    for mount in sorted(mounts, key=URLPattern):
         if URLPattern(mount).matches(target):
             if chosen is None:
-                chosen = (mount, value)
-            if value and would_use is None:
+                chosen = mount
+            if mounts[mount] and would_use is None:
                 would_use = mount
-    proxy = _proxy(chosen[0], chosen[1], environ) if chosen and chosen[1] else None
+    proxy = read.get(chosen) if chosen is not None else None
     bypass = None
-    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
-    if proxy is None and no_proxy:
-        everything_off = "*" in (host.strip() for host in no_proxy.split(","))
-        if (would_use is not None or everything_off) and _any_proxy_variable(environ):
-            bypass = "no_proxy" if environ.get("no_proxy") else "NO_PROXY"
-    return ProxyRoute(proxy, configured, bypass, problem)
-
-
-def _any_proxy_variable(environ: Mapping[str, str]) -> bool:
-    return any(environ.get(name) or environ.get(name.upper()) for name in _MOUNT_VARIABLE.values())
+    if proxy is None and no_proxy and variables and (would_use is not None or everything_off):
+        bypass = "no_proxy" if "no_proxy" in environ else "NO_PROXY"
+    return ProxyRoute(proxy, tuple(read.values()), bypass, problem, variables, everything_off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,49 +266,129 @@ class CaBundle:
     """``SSL_CERT_FILE`` or ``SSL_CERT_DIR``."""
     path: str
     problem: str | None
-    """Why it cannot be used, or None."""
+    """Why it cannot be used (then every request, or every https request, fails), or None."""
     certificates: int | None = None
-    """How many CA certificates it holds (a file; None for a directory, loaded lazily)."""
+    """How many CA certificates it holds (a file; None for a directory, which OpenSSL reads lazily)."""
 
 
-def ca_bundle(environ: Mapping[str, str] | None = None, *, load: bool = True) -> CaBundle | None:
+def _kind(mode: int) -> str:
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _stat(path: str, what: str) -> os.stat_result | str:
+    """``path``'s status, or why there is none (``what`` is ``file`` or ``directory``)."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return f"is a symbolic link to a {what} that does not exist" if os.path.islink(path) else "does not exist"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+
+
+def _cafile_problem(path: str) -> tuple[str | None, int | None]:
+    """Why ``path`` does not load as a PEM bundle (or None), and how many CA certificates it holds.
+    Loads it the way httpx does (one :func:`ssl.create_default_context`); a device, pipe or socket is
+    never opened (reading a pipe would block)."""
+    info = _stat(path, "file")
+    if isinstance(info, str):
+        return info, None
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory (SSL_CERT_DIR takes directories)", None
+    if not stat.S_ISREG(info.st_mode):
+        return f"is {_kind(info.st_mode)}, not a file", None
+    if info.st_size == 0:
+        return "is empty", None
+    try:
+        context = ssl.create_default_context(cafile=path)
+    except ssl.SSLError:
+        return _not_pem(path), None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})", None
+    return None, context.cert_store_stats().get("x509_ca", 0)
+
+
+def _not_pem(path: str) -> str:
+    """What is in ``path``, which OpenSSL could not load as PEM certificates."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_READ_LIMIT)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if _PEM_CERTIFICATE.search(data):
+        return "holds a truncated or damaged PEM certificate"
+    try:
+        data.decode("utf-8")
+        binary = data[:1] == b"\x30" or b"\x00" in data
+    except UnicodeDecodeError:
+        binary = True
+    if binary:
+        return "is binary, not PEM text (a DER certificate converts with openssl x509 -inform der)"
+    return "holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)"
+
+
+def _capath_problem(path: str) -> tuple[str, str] | None:
+    """Why OpenSSL finds no certificate in the directory ``path``, and the fix; None when it holds some."""
+    fix = "fix the path or unset it"
+    info = _stat(path, "directory")
+    if isinstance(info, str):
+        return info, fix
+    if not stat.S_ISDIR(info.st_mode):
+        if stat.S_ISREG(info.st_mode):
+            return "is a file, not a directory (SSL_CERT_FILE takes a PEM file)", fix
+        return f"is {_kind(info.st_mode)}, not a directory", fix
+    empty = True
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if _HASHED_NAME.fullmatch(entry.name):
+                    return None
+                empty = False
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})", fix
+    if empty:
+        return "is empty", fix
+    return (
+        "holds no certificate under the hashed names OpenSSL looks up (such as 5ad8a5d6.0)",
+        "run openssl rehash on it, or point SSL_CERT_FILE at a PEM bundle instead",
+    )
+
+
+def ca_bundle(environ: Mapping[str, str] | None = None, *, shown: Callable[[str], str] = _as_is) -> CaBundle | None:
     """The ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override httpx uses, or None when it uses certifi.
 
-    With ``load`` the file is parsed the way httpx does it (so a file that is not PEM is reported);
-    without, only its existence is checked (cheap enough for the server's start).
+    A file is loaded the way httpx does it (so a file that is not PEM is reported, and its CA
+    certificates counted); a directory is checked for certificates under OpenSSL's hashed names.
     """
     environ = os.environ if environ is None else environ
     cafile = environ.get("SSL_CERT_FILE", "")
     if cafile:
-        if not os.path.isfile(cafile):
-            what = "is a directory (SSL_CERT_DIR takes directories)" if os.path.isdir(cafile) else "does not exist"
+        what, count = _cafile_problem(cafile)
+        if what is not None:
             return CaBundle(
                 "SSL_CERT_FILE",
                 cafile,
-                f"SSL_CERT_FILE={cafile} {what}: the bridge cannot make any request; "
+                f"SSL_CERT_FILE={shown(cafile)} {what}: the bridge cannot make any request; "
                 "point it at a PEM bundle or unset it",
             )
-        if not load:
-            return CaBundle("SSL_CERT_FILE", cafile, None)
-        try:
-            context = ssl.create_default_context(cafile=cafile)
-        except (OSError, ssl.SSLError) as exc:
-            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
-            return CaBundle(
-                "SSL_CERT_FILE",
-                cafile,
-                f"SSL_CERT_FILE={cafile} cannot be read as a PEM CA bundle ({reason}); "
-                "point it at a PEM file or unset it",
-            )
-        return CaBundle("SSL_CERT_FILE", cafile, None, context.cert_store_stats().get("x509_ca", 0))
+        return CaBundle("SSL_CERT_FILE", cafile, None, count)
     capath = environ.get("SSL_CERT_DIR", "")
     if capath:
-        if not os.path.isdir(capath):
+        found = _capath_problem(capath)
+        if found is not None:
+            what, fix = found
             return CaBundle(
                 "SSL_CERT_DIR",
                 capath,
-                f"SSL_CERT_DIR={capath} is not a directory: no CA certificate is trusted, so every https "
-                "request fails; fix the path or unset it",
+                f"SSL_CERT_DIR={shown(capath)} {what}: no CA certificate is trusted, so every https request fails; "
+                f"{fix}",
             )
         return CaBundle("SSL_CERT_DIR", capath, None)
     return None
@@ -214,10 +404,12 @@ def ignored_ca_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def startup_problem(url: str) -> str | None:
-    """A setting that would make every request of the server fail (a proxy httpx cannot use, a
-    missing ``SSL_CERT_FILE``), as one line; None when there is none. Cheap: reads no file."""
+    """A setting that would make every request of the server fail, as one line; None when there is
+    none: a proxy variable httpx cannot use, an ``SSL_CERT_FILE`` that does not load as PEM, an
+    ``SSL_CERT_DIR`` without certificates. Loads the CA bundle once (milliseconds; httpx loads it
+    again when the client is built)."""
     route = proxy_route(url)
     if route.problem:
         return route.problem
-    bundle = ca_bundle(load=False)
-    return bundle.problem if bundle and bundle.problem and bundle.variable == "SSL_CERT_FILE" else None
+    bundle = ca_bundle()
+    return bundle.problem if bundle is not None else None

@@ -10,23 +10,29 @@ certificates made here with ``cryptography``).
 from __future__ import annotations
 
 import datetime
+import io
 import ipaddress
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import certifi
 import httpx
 import pytest
 import uvicorn
 
-from footage_mcp.check import describe_transport_failure
-from footage_mcp.errors import TransportError
+from footage_mcp import check as check_module
+from footage_mcp.check import check_base_url, describe_transport_failure, run_checks
+from footage_mcp.client import RestClient
+from footage_mcp.errors import InvalidArgument, TransportError
 from footage_mcp.launch import RunningSandbox, child_env, sandbox_process
 from footage_mcp.netenv import ProxyRoute
 from footage_mcp.sandbox.app import create_app
@@ -224,6 +230,75 @@ def test_serve_refuses_a_mangled_token_with_one_line_naming_the_problem() -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (
+            "characters",
+            {
+                "token present": "PASS  token present    FOOTAGE_API_TOKEN is set (10 characters)",
+                "token format": "PASS  token format     one line, no quotes, spaces, prefix or placeholder",
+            },
+        ),
+        ("connection", {"token present": "PASS  token present    FOOTAGE_API_TOKEN is set (10 characters)"}),
+        ("answered", {"token present": "PASS  token present    FOOTAGE_API_TOKEN is set (8 characters)"}),
+        (
+            "Bearer",
+            {
+                "token present": "PASS  token present    FOOTAGE_API_TOKEN is set (6 characters)",
+                "token format": "FAIL  token format     FOOTAGE_API_TOKEN starts with 'Bearer ': the bridge sends the "
+                "token in the apiKey header itself; set only the token",
+            },
+        ),
+        (
+            '"FOOTAGE_API_TOKEN": "tok-1234567890"',
+            {
+                "token present": "PASS  token present    FOOTAGE_API_TOKEN is set (37 characters)",
+                "token format": 'FAIL  token format     FOOTAGE_API_TOKEN is wrapped in quotes ("…"); set the token '
+                'without them (in a JSON file the only quotes are JSON\'s own: "FOOTAGE_API_TOKEN": "abc…")',
+            },
+        ),
+        ("FOOTAGE_API_TOKEN", {"token present": "PASS  token present    FOOTAGE_API_TOKEN is set (17 characters)"}),
+    ],
+    ids=["characters", "connection", "answered", "Bearer", "json-line", "variable-name"],
+)
+def test_a_token_that_is_a_common_word_does_not_garble_the_report(
+    api: RunningSandbox, token: str, expected: dict[str, str]
+) -> None:
+    """check's own text is never redacted: the token cannot be in it (only in what comes from outside)."""
+    result = check({"FOOTAGE_BASE_URL": api.base_url, "FOOTAGE_API_TOKEN": token})
+    for name, line in expected.items():
+        assert result.line(name) == line
+    if not result.line("connection").startswith("FAIL  connection       skipped"):
+        assert result.line("connection") == f"PASS  connection       {api.base_url}/ answered 200"
+    assert result.line("base URL") == f"PASS  base URL         {api.base_url}"
+    assert "[redacted]" not in result.stdout
+
+
+def test_a_token_equal_to_the_variable_name_is_a_placeholder(api: RunningSandbox) -> None:
+    result = check({"FOOTAGE_BASE_URL": api.base_url, "FOOTAGE_API_TOKEN": "FOOTAGE_API_TOKEN"})
+    assert result.line("token format") == (
+        "FAIL  token format     FOOTAGE_API_TOKEN is the variable's own name, not a token; replace it with your API "
+        "key from https://app.footage.one/account"
+    )
+
+
+def test_the_token_is_still_redacted_where_it_comes_from_outside(api: RunningSandbox) -> None:
+    """A token pasted into FOOTAGE_BASE_URL too: the URL is outside text, and is scrubbed."""
+    url = f"{api.base_url}/{CANARY}"
+    result = check({"FOOTAGE_BASE_URL": url, "FOOTAGE_API_TOKEN": CANARY})
+    assert result.line("token present") == "PASS  token present    FOOTAGE_API_TOKEN is set (21 characters)"
+    assert result.line("base URL") == (
+        f"WARN  base URL         {api.base_url}/[redacted] does not end in /api/asset, the REST API's base path; if "
+        "the discovery root fails below, add it"
+    )
+    assert result.line("connection") == f"PASS  connection       {api.base_url}/[redacted]/ answered 404"
+    assert result.line("discovery root") == (
+        f"FAIL  discovery root   {api.base_url}/[redacted]/ answered 404: there is no API root there — "
+        "FOOTAGE_BASE_URL should end in /api/asset"
+    )
+
+
 # ---------------------------------------------------------------- the base URL
 
 
@@ -259,6 +334,48 @@ def test_a_wrong_footage_url_is_caught_without_any_request(url: str, says: str) 
     assert result.line("base URL") == f"FAIL  base URL         {says}"
     for name in ("connection", "discovery root", "token accepted"):
         assert result.line(name) == f"FAIL  {name:<16} skipped: fix FOOTAGE_BASE_URL first"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "target"),
+    [
+        (
+            "http://[2001:db8::1]:8765/api/asset",
+            "http://[2001:db8::1]:8765/api/asset",
+            "https://[2001:db8::1]:8765/api/asset",
+        ),
+        (
+            "http://[::ffff:10.0.0.1]:8765/api/asset",
+            "http://[::ffff:10.0.0.1]:8765/api/asset",
+            "https://[::ffff:10.0.0.1]:8765/api/asset",
+        ),
+        ("http://[2001:db8::1]/api/asset", "http://[2001:db8::1]/api/asset", "https://[2001:db8::1]/api/asset"),
+        (
+            "http://example.com:8080/api/asset",
+            "http://example.com:8080/api/asset",
+            "https://example.com:8080/api/asset",
+        ),
+        ("HTTP://Example.COM/api/asset/", "http://example.com/api/asset/", "https://example.com/api/asset/"),
+        ("http://user:pw@example.com/api/asset", "http://***@example.com/api/asset", "https://example.com/api/asset"),
+    ],
+    ids=["ipv6-port", "ipv4-mapped", "ipv6", "port", "upper-case", "credentials"],
+)
+def test_the_https_url_suggested_for_plain_http_keeps_brackets_and_port(url: str, shown: str, target: str) -> None:
+    verdict = check_base_url(url)
+    assert (verdict.status, verdict.usable) == ("FAIL", False)
+    assert verdict.detail == (
+        f"{shown} uses plain http, which would send the token unencrypted: use {target} (plain http only for a "
+        "loopback sandbox)"
+    )
+
+
+def test_the_https_url_suggested_for_an_ipv6_host() -> None:
+    result = check({"FOOTAGE_BASE_URL": "http://[2001:db8::1]:8765/api/asset", "FOOTAGE_API_TOKEN": CANARY})
+    assert result.status == 1
+    assert result.line("base URL") == (
+        "FAIL  base URL         http://[2001:db8::1]:8765/api/asset uses plain http, which would send the token "
+        "unencrypted: use https://[2001:db8::1]:8765/api/asset (plain http only for a loopback sandbox)"
+    )
 
 
 def test_a_url_without_the_api_path_is_a_warning_then_a_404_root(api: RunningSandbox) -> None:
@@ -401,6 +518,240 @@ def test_a_socks_proxy_the_bridge_cannot_use() -> None:
     assert "socks-secret" not in result.stdout + served.stderr
 
 
+PROXY_PASSWORD = "proxy-s3cret"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (f"http://u:{PROXY_PASSWORD}@[::1:9", "its IPv6 address has no closing ']'"),
+        (
+            f"http://u:{PROXY_PASSWORD}@127.0.0.1:99999",
+            "its port 99999 is not between 1 and 65535: http://***@127.0.0.1:99999",
+        ),
+        (
+            f"http://user:a/{PROXY_PASSWORD}@127.0.0.1:9",
+            "a '/', '?' or '#' in its user name or password is not percent-encoded: write them as %2F, %3F and %23",
+        ),
+        (
+            f"http://user:a#{PROXY_PASSWORD}@127.0.0.1:9",
+            "a '/', '?' or '#' in its user name or password is not percent-encoded: write them as %2F, %3F and %23",
+        ),
+        ("http://127.0.0.1:port", "its port is not a number"),
+        (f"http://user:{PROXY_PASSWORD}\n@127.0.0.1:9", "it contains a line break"),
+    ],
+    ids=["unclosed-ipv6", "port-out-of-range", "slash-in-password", "hash-in-password", "port-text", "line-break"],
+)
+def test_a_proxy_url_httpx_cannot_use_fails_check_and_stops_serve(value: str, why: str) -> None:
+    """It used to crash both (UnboundLocalError), or PASS and then crash, or even say the API answered."""
+    env = {"FOOTAGE_API_TOKEN": CANARY, "HTTPS_PROXY": value}
+    says = f"HTTPS_PROXY is not a valid proxy URL ({why}); fix it or unset it for the MCP server"
+    result = check(env)
+    assert result.status == 1
+    assert result.line("proxy") == f"FAIL  proxy            {says}"
+    for name in ("connection", "discovery root", "token accepted"):
+        assert result.line(name) == f"FAIL  {name:<16} skipped: fix the proxy settings first"
+    assert result.stderr == ""
+    served = check(env, command="serve")
+    assert (served.status, served.stdout, served.stderr) == (2, "", f"footage-mcp: configuration error: {says}\n")
+    assert PROXY_PASSWORD not in result.stdout + served.stderr
+
+
+def test_no_proxy_star_is_named_and_the_advice_is_not_to_set_a_proxy_already_set() -> None:
+    port = closed_port()
+    result = check(
+        {
+            "FOOTAGE_BASE_URL": "https://app.footage.invalid/api/asset",
+            "FOOTAGE_API_TOKEN": CANARY,
+            "HTTPS_PROXY": f"http://127.0.0.1:{port}",
+            "NO_PROXY": "*",
+        }
+    )
+    assert result.status == 1
+    assert result.line("proxy") == (
+        "PASS  proxy            HTTPS_PROXY set, but NO_PROXY=* turns every proxy off: direct connection"
+    )
+    assert result.line("connection") == (
+        "FAIL  connection       cannot resolve the host name app.footage.invalid (DNS lookup failed) — check its "
+        "spelling in FOOTAGE_BASE_URL; if other sites work, HTTPS_PROXY is set, but NO_PROXY=* turns it off: remove "
+        "the * from NO_PROXY if this network needs the proxy"
+    )
+
+
+def test_no_proxy_naming_the_host_is_named_in_the_advice() -> None:
+    result = check(
+        {
+            "FOOTAGE_BASE_URL": "https://app.footage.invalid/api/asset",
+            "FOOTAGE_API_TOKEN": CANARY,
+            "HTTPS_PROXY": f"http://127.0.0.1:{closed_port()}",
+            "NO_PROXY": "footage.invalid",
+        }
+    )
+    assert result.line("proxy") == (
+        "PASS  proxy            HTTPS_PROXY set, but NO_PROXY excludes app.footage.invalid: direct connection"
+    )
+    assert result.line("connection") == (
+        "FAIL  connection       cannot resolve the host name app.footage.invalid (DNS lookup failed) — check its "
+        "spelling in FOOTAGE_BASE_URL; if other sites work, HTTPS_PROXY is set, but NO_PROXY excludes "
+        "app.footage.invalid: remove it from NO_PROXY if this network needs the proxy"
+    )
+
+
+def test_a_timeout_with_every_proxy_off_names_no_proxy() -> None:
+    error = TransportError("the Footage API did not answer within 30 s")
+    error.__context__ = httpx.ConnectTimeout("timed out")
+    route = ProxyRoute(None, (), "no_proxy", None, ("HTTPS_PROXY", "http_proxy"), everything_off=True)
+    assert describe_transport_failure(error, f"{DEFAULT}/", route, 30) == (
+        "no answer from app.footage.one within 30 s (FOOTAGE_TIMEOUT) — a firewall may drop the traffic, or "
+        "HTTPS_PROXY and http_proxy are set, but no_proxy=* turns them off: remove the * from no_proxy if this "
+        "network needs the proxy"
+    )
+    direct = ProxyRoute(None, (), None, None)
+    assert describe_transport_failure(error, f"{DEFAULT}/", direct, 30) == (
+        "no answer from app.footage.one within 30 s (FOOTAGE_TIMEOUT) — a firewall may drop the traffic, or this "
+        "network may need a proxy (HTTPS_PROXY)"
+    )
+
+
+class _RefusingProxy(BaseHTTPRequestHandler):
+    """Refuses every request (CONNECT or GET) with the server's ``status``, and echoes the client's
+    Proxy-Authorization header (the credentials, base64) in its reason phrase, as a hostile proxy could."""
+
+    def _refuse(self) -> None:
+        status = self.server.status  # type: ignore[attr-defined]
+        self.send_response(status, f"Echo Proxy-Authorization: {self.headers.get('Proxy-Authorization', 'none')}")
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    do_CONNECT = do_GET = _refuse
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def refusing_proxy(status: int) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingProxy)
+    server.status = status  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(30)
+
+
+BASIC = "YWxpY2U6cHJveHktczNjcmV0"
+"""base64 of alice:proxy-s3cret, what the proxy echoes."""
+
+
+@pytest.mark.parametrize(
+    ("status", "credentials", "says"),
+    [
+        (
+            407,
+            True,
+            "(407 Proxy Authentication Required) — the proxy rejected the user name and password in HTTPS_PROXY: "
+            "check them (special characters in them must be percent-encoded, e.g. @ as %40)",
+        ),
+        (
+            407,
+            False,
+            "(407 Proxy Authentication Required) — the proxy wants credentials: put them in HTTPS_PROXY as "
+            "http://user:password@host:port",
+        ),
+        (
+            403,
+            True,
+            "(403 Forbidden) — the proxy blocks app.footage.one: ask your network administrator to allow it",
+        ),
+        (
+            499,
+            True,
+            "(499) — the proxy cannot reach app.footage.one: check the host in FOOTAGE_BASE_URL and the proxy",
+        ),
+    ],
+    ids=["407-with-credentials", "407-without-credentials", "403", "unknown-status"],
+)
+def test_a_proxy_refusing_the_tunnel_is_quoted_by_status_only(status: int, credentials: bool, says: str) -> None:
+    with refusing_proxy(status) as port:
+        auth = f"alice:{PROXY_PASSWORD}@" if credentials else ""
+        result = check({"FOOTAGE_API_TOKEN": CANARY, "HTTPS_PROXY": f"http://{auth}127.0.0.1:{port}"})
+    shown = f"http://{'***@' if credentials else ''}127.0.0.1:{port}"
+    assert result.status == 1
+    assert result.line("connection") == (
+        f"FAIL  connection       the proxy {shown} (from HTTPS_PROXY) refused the connection to app.footage.one {says}"
+    )
+    assert result.line("token accepted") == "FAIL  token accepted   skipped: the API is unreachable"
+    output = result.stdout + result.stderr
+    assert "Echo" not in output and BASIC not in output and PROXY_PASSWORD not in output
+
+
+def test_a_plain_http_proxy_answering_407_is_not_the_api_answering() -> None:
+    with refusing_proxy(407) as port:
+        api_port = closed_port()
+        result = check(
+            {
+                "FOOTAGE_BASE_URL": f"http://127.0.0.1:{api_port}/api/asset",
+                "FOOTAGE_API_TOKEN": CANARY,
+                "HTTP_PROXY": f"http://alice:{PROXY_PASSWORD}@127.0.0.1:{port}",
+            }
+        )
+    assert result.status == 1
+    assert result.line("connection") == (
+        f"FAIL  connection       the proxy http://***@127.0.0.1:{port} (from HTTP_PROXY) refused the connection to "
+        "127.0.0.1 (407 Proxy Authentication Required) — the proxy rejected the user name and password in "
+        "HTTP_PROXY: check them (special characters in them must be percent-encoded, e.g. @ as %40)"
+    )
+    assert result.line("discovery root") == "FAIL  discovery root   skipped: the API is unreachable"
+    output = result.stdout + result.stderr
+    assert "Echo" not in output and BASIC not in output and PROXY_PASSWORD not in output
+
+
+@pytest.mark.parametrize(
+    ("raised", "says"),
+    [
+        (
+            InvalidArgument("the request URL is too long or invalid; shorten the arguments"),
+            "no request was sent to {root}: the request URL is too long or invalid; shorten the arguments",
+        ),
+        (
+            RuntimeError(f"port must be 0-65535 {CANARY}"),
+            "the request to {root} failed before any answer (RuntimeError) — check FOOTAGE_BASE_URL and the proxy "
+            "and CA settings",
+        ),
+    ],
+    ids=["footage-error", "unexpected-exception"],
+)
+async def test_an_error_before_anything_was_sent_is_not_an_answer(
+    monkeypatch: pytest.MonkeyPatch, raised: Exception, says: str
+) -> None:
+    """In-process (the failure is injected): only an answer from the server counts as one."""
+    base = f"http://127.0.0.1:{closed_port()}/api/asset"
+    for name in NETWORK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("FOOTAGE_BASE_URL", base)
+    monkeypatch.setenv("FOOTAGE_API_TOKEN", CANARY)
+    monkeypatch.delenv("FOOTAGE_API_KEY", raising=False)
+    monkeypatch.setattr(check_module, "configure_logging", lambda *args: None)
+
+    async def fail(self: RestClient, url: str, **kwargs: Any) -> Any:
+        raise raised
+
+    monkeypatch.setattr(RestClient, "get", fail)
+    out = io.StringIO()
+    assert await run_checks(out) is False
+    lines = Checked(1, out.getvalue(), "")
+    assert lines.line("connection") == f"FAIL  connection       {says.format(root=base + '/')}"
+    assert lines.line("discovery root") == "FAIL  discovery root   skipped: the API is unreachable"
+    assert lines.line("token accepted") == "FAIL  token accepted   skipped: the API is unreachable"
+    assert CANARY not in out.getvalue()
+
+
 # ---------------------------------------------------------------- CA certificates and TLS
 
 
@@ -423,9 +774,94 @@ def test_a_ca_bundle_that_is_not_pem(tmp_path: Path) -> None:
     bundle.write_text("not a certificate\n")
     result = check({"FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_FILE": str(bundle)})
     assert result.status == 1
-    assert result.line("CA certificates").startswith(
-        f"FAIL  CA certificates  SSL_CERT_FILE={bundle} cannot be read as a PEM CA bundle ("
+    assert result.line("CA certificates") == (
+        f"FAIL  CA certificates  SSL_CERT_FILE={bundle} holds no PEM certificate (no -----BEGIN CERTIFICATE----- "
+        "line): the bridge cannot make any request; point it at a PEM bundle or unset it"
     )
+
+
+def _certifi_pem() -> str:
+    text = Path(certifi.where()).read_text()
+    start = text.index("-----BEGIN CERTIFICATE-----")
+    return text[start : text.index("-----END CERTIFICATE-----", start) + len("-----END CERTIFICATE-----\n")]
+
+
+CA_FILE_MISTAKES = [
+    ("empty", b"", "is empty"),
+    ("not-pem", b"not a pem\n", "holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)"),
+    ("der", "der", "is binary, not PEM text (a DER certificate converts with openssl x509 -inform der)"),
+    ("truncated-pem", "truncated", "holds a truncated or damaged PEM certificate"),
+    ("dev-null", "/dev/null", "is a character device, not a file"),
+    ("directory", "directory", "is a directory (SSL_CERT_DIR takes directories)"),
+]
+
+
+@pytest.mark.parametrize(("content", "what"), [m[1:] for m in CA_FILE_MISTAKES], ids=[m[0] for m in CA_FILE_MISTAKES])
+def test_a_ca_bundle_that_cannot_load_fails_check_and_stops_serve(
+    tmp_path: Path, content: bytes | str, what: str
+) -> None:
+    """httpx cannot even be built with it: serve must refuse to start (it used to start, and then every
+    tool call failed with an internal error and a traceback)."""
+    path = tmp_path / "ca.pem"
+    if content == "/dev/null":
+        path = Path("/dev/null")
+    elif content == "directory":
+        path.mkdir()
+    elif content == "der":
+        path.write_bytes(ssl.PEM_cert_to_DER_cert(_certifi_pem()))
+    elif content == "truncated":
+        path.write_text(_certifi_pem()[:300])
+    else:
+        assert isinstance(content, bytes)
+        path.write_bytes(content)
+    says = f"SSL_CERT_FILE={path} {what}: the bridge cannot make any request; point it at a PEM bundle or unset it"
+    env = {"FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_FILE": str(path)}
+    result = check(env)
+    assert result.status == 1
+    assert result.line("CA certificates") == f"FAIL  CA certificates  {says}"
+    assert result.line("connection") == "FAIL  connection       skipped: fix the CA certificates first"
+    served = check(env, command="serve")
+    assert (served.status, served.stdout, served.stderr) == (2, "", f"footage-mcp: configuration error: {says}\n")
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        (
+            "missing",
+            "does not exist: no CA certificate is trusted, so every https request fails; fix the path or unset it",
+        ),
+        ("empty", "is empty: no CA certificate is trusted, so every https request fails; fix the path or unset it"),
+        (
+            "file",
+            "is a file, not a directory (SSL_CERT_FILE takes a PEM file): no CA certificate is trusted, so every "
+            "https request fails; fix the path or unset it",
+        ),
+        (
+            "not-hashed",
+            "holds no certificate under the hashed names OpenSSL looks up (such as 5ad8a5d6.0): no CA "
+            "certificate is trusted, so every https request fails; run openssl rehash on it, or point SSL_CERT_FILE at "
+            "a PEM bundle instead",
+        ),
+    ],
+)
+def test_a_ca_directory_without_certificates_fails_check_and_stops_serve(tmp_path: Path, kind: str, what: str) -> None:
+    path = tmp_path / "certs"
+    if kind == "empty":
+        path.mkdir()
+    elif kind == "file":
+        path.write_text(_certifi_pem())
+    elif kind == "not-hashed":
+        path.mkdir()
+        (path / "corporate-ca.pem").write_text(_certifi_pem())
+    says = f"SSL_CERT_DIR={path} {what}"
+    env = {"FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_DIR": str(path)}
+    result = check(env)
+    assert result.status == 1
+    assert result.line("CA certificates") == f"FAIL  CA certificates  {says}"
+    assert result.line("connection") == "FAIL  connection       skipped: fix the CA certificates first"
+    served = check(env, command="serve")
+    assert (served.status, served.stdout, served.stderr) == (2, "", f"footage-mcp: configuration error: {says}\n")
 
 
 @dataclass(frozen=True)

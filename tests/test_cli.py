@@ -42,6 +42,7 @@ def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> 
         ("https://example.com/api\tasset", "contains a tab"),
         ("https://example.com/api/asset\x7f", "contains a control character"),
         ("http://127.0.0.1:0/api/asset", "port 0 is not a port to connect to"),
+        ("https://xn--zz/api/asset", "its host name is not a valid host name"),
         ("https://example.com/" + "a" * 5000, "is too long (5020 characters; at most 2048)"),
     ],
 )

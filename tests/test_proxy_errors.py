@@ -88,3 +88,16 @@ async def test_without_a_proxy_the_refusal_names_the_api(no_proxy_env: pytest.Mo
     port = closed_port()
     error = await fetch_error(f"http://127.0.0.1:{port}/api/asset")
     assert str(error) == "connection to 127.0.0.1 was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
+
+
+async def test_a_407_when_the_proxy_url_has_credentials_says_they_were_rejected(
+    no_proxy_env: pytest.MonkeyPatch, proxy_407: int
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", f"http://alice:pw-SECRET@127.0.0.1:{proxy_407}")
+    error = await fetch_error(f"http://127.0.0.1:{closed_port()}/api/asset")
+    assert str(error) == (
+        f"the proxy 127.0.0.1:{proxy_407} (from HTTP_PROXY) rejected the user name and password in HTTP_PROXY (407): "
+        "check them (special characters in them must be percent-encoded, e.g. @ as %40), or set NO_PROXY for hosts "
+        "the bridge should reach directly"
+    )
+    assert "pw-SECRET" not in str(error) and "alice" not in str(error)

@@ -1,0 +1,354 @@
+"""``footage_mcp.netenv``: proxy URLs and CA certificate settings read as httpx reads them, with the
+exact problem line ``check`` prints and ``serve`` refuses to start with. In-process: the variables
+are set in this process (where httpx and urllib read them) with ``monkeypatch``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import certifi
+import pytest
+
+from footage_mcp.netenv import CaBundle, Proxy, ProxyRoute, ca_bundle, proxy_route, startup_problem
+
+DEFAULT = "https://app.footage.one/api/asset"
+PASSWORD = "s3cr3t-pw"
+"""The proxy password of every test URL: no message may contain it."""
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process without any proxy or CA variable of the machine running the tests."""
+    for name in (*PROXY_VARIABLES, *CA_VARIABLES, "REQUEST_METHOD"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+# ---------------------------------------------------------------- proxy URLs httpx cannot use
+
+TAIL = "; fix it or unset it for the MCP server"
+UNENCODED = "a '/', '?' or '#' in its user name or password is not percent-encoded: write them as %2F, %3F and %23"
+
+BAD_PROXIES = [
+    ("ipv6-without-bracket", f"http://user:{PASSWORD}@[::1:9", "its IPv6 address has no closing ']'"),
+    ("ipv6-invalid", "http://[v1.x]:9", "its host is not a valid IPv6 address"),
+    ("ipv4-invalid", "http://256.1.1.1:9", "its host is not a valid IPv4 address"),
+    ("idna-invalid", "http://xn--zz:9", "its host name is not a valid international domain name"),
+    (
+        "port-too-large",
+        f"http://user:{PASSWORD}@127.0.0.1:99999",
+        "its port 99999 is not between 1 and 65535: http://***@127.0.0.1:99999",
+    ),
+    ("port-zero", "http://127.0.0.1:0", "its port 0 is not between 1 and 65535: http://127.0.0.1:0"),
+    ("port-negative", "http://127.0.0.1:-1", "its port -1 is not between 1 and 65535: http://127.0.0.1:-1"),
+    ("port-not-a-number", "http://127.0.0.1:abc", "its port is not a number"),
+    ("port-not-a-number-ipv6", "http://[::1]:9x", "its port is not a number"),
+    ("slash-in-password", f"http://user:a/{PASSWORD}@127.0.0.1:9", UNENCODED),
+    ("hash-in-password", f"http://user:a#{PASSWORD}@127.0.0.1:9", UNENCODED),
+    ("question-mark-in-password", f"http://user:a?{PASSWORD}@127.0.0.1:9", UNENCODED),
+    ("slash-after-digits-in-password", f"http://user:12345/{PASSWORD}@127.0.0.1:9", UNENCODED),
+    ("line-break", f"http://user:{PASSWORD}\n@127.0.0.1:9", "it contains a line break"),
+    ("tab", f"http://127.0.0.1:9\t{PASSWORD}", "it contains a tab"),
+    ("control-character", f"http://user:{PASSWORD}\x7f@127.0.0.1:9", "it contains a control character"),
+    ("leading-space", " http://127.0.0.1:9", "it starts with a space"),
+    ("no-host", "http://:8080", "it has no host name: http://:8080"),
+    ("no-host-with-credentials", f"http://user:{PASSWORD}@:9", "it has no host name: http://***@:9"),
+    ("no-host-no-port", "http://", "it has no host name: http://"),
+]
+
+
+@pytest.mark.parametrize(("value", "why"), [b[1:] for b in BAD_PROXIES], ids=[b[0] for b in BAD_PROXIES])
+def test_a_proxy_url_httpx_cannot_use_is_a_problem_naming_why(env: pytest.MonkeyPatch, value: str, why: str) -> None:
+    env.setenv("HTTPS_PROXY", value)
+    says = f"HTTPS_PROXY is not a valid proxy URL ({why}){TAIL}"
+    route = proxy_route(DEFAULT)
+    assert route.problem == says
+    assert startup_problem(DEFAULT) == says
+    assert PASSWORD not in says
+
+
+@pytest.mark.parametrize("variable", ["https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+def test_every_proxy_variable_is_checked_and_named_as_set(env: pytest.MonkeyPatch, variable: str) -> None:
+    """httpx builds a transport for every proxy variable, whichever URL a request is for."""
+    env.setenv(variable, f"http://user:{PASSWORD}@127.0.0.1:70000")
+    assert proxy_route(DEFAULT).problem == (
+        f"{variable} is not a valid proxy URL (its port 70000 is not between 1 and 65535: "
+        f"http://***@127.0.0.1:70000){TAIL}"
+    )
+
+
+def test_a_proxy_without_a_scheme_is_read_as_http(env: pytest.MonkeyPatch) -> None:
+    env.setenv("HTTPS_PROXY", f"user:{PASSWORD}@127.0.0.1:123456")
+    assert proxy_route(DEFAULT).problem == (
+        f"HTTPS_PROXY is not a valid proxy URL (its port 123456 is not between 1 and 65535: "
+        f"http://***@127.0.0.1:123456){TAIL}"
+    )
+
+
+def test_a_scheme_httpx_refuses(env: pytest.MonkeyPatch) -> None:
+    env.setenv("HTTPS_PROXY", f"ftp://user:{PASSWORD}@proxy.example:21")
+    assert proxy_route(DEFAULT).problem == (
+        "HTTPS_PROXY is ftp://***@proxy.example:21: httpx accepts only http://, https:// or socks5:// proxies; "
+        "fix or unset it for the MCP server"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (f"ftp://user:{PASSWORD}@[::1:21", "a ftp:// URL"),
+        (f"ftp://user:{PASSWORD}@proxy.example:99999", "a ftp:// URL"),
+        (f"{PASSWORD}!://proxy.example:99999", "not a URL"),
+        ("pac://proxy.example/proxy.pac", "pac://proxy.example"),
+    ],
+    ids=["ftp-unreadable", "ftp-port", "not-a-scheme", "pac"],
+)
+def test_an_unknown_scheme_never_shows_more_than_a_masked_url(env: pytest.MonkeyPatch, value: str, shown: str) -> None:
+    env.setenv("HTTPS_PROXY", value)
+    assert proxy_route(DEFAULT).problem == (
+        f"HTTPS_PROXY is {shown}: httpx accepts only http://, https:// or socks5:// proxies; "
+        "fix or unset it for the MCP server"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            f"http://user:{PASSWORD}@127.0.0.1:3128",
+            Proxy("HTTPS_PROXY", "http://***@127.0.0.1:3128", "http", "127.0.0.1", 3128, has_credentials=True),
+        ),
+        ("127.0.0.1:3128", Proxy("HTTPS_PROXY", "http://127.0.0.1:3128", "http", "127.0.0.1", 3128)),
+        ("http://127.0.0.1:3128 ", Proxy("HTTPS_PROXY", "http://127.0.0.1:3128", "http", "127.0.0.1", 3128)),
+        ("HTTP://[::1]:3128/", Proxy("HTTPS_PROXY", "http://[::1]:3128", "http", "::1", 3128)),
+        (
+            f"http://user:p%40{PASSWORD}@proxy.example",
+            Proxy("HTTPS_PROXY", "http://***@proxy.example", "http", "proxy.example", None, has_credentials=True),
+        ),
+        (
+            f"http://user:p@{PASSWORD}@proxy.example:8080",
+            Proxy("HTTPS_PROXY", "http://***@proxy.example:8080", "http", "proxy.example", 8080, has_credentials=True),
+        ),
+    ],
+    ids=["credentials", "no-scheme", "trailing-space", "ipv6-upper-case-scheme", "encoded-at", "unencoded-at"],
+)
+def test_a_usable_proxy_is_read_as_httpx_reads_it(env: pytest.MonkeyPatch, value: str, expected: Proxy) -> None:
+    env.setenv("HTTPS_PROXY", value)
+    route = proxy_route(DEFAULT)
+    assert route == ProxyRoute(expected, (expected,), None, None, ("HTTPS_PROXY",))
+    assert startup_problem(DEFAULT) is None
+
+
+# ---------------------------------------------------------------- NO_PROXY=*
+
+
+@pytest.mark.parametrize("no_proxy", ["*", "localhost, *", " * "])
+def test_no_proxy_star_turns_every_proxy_off_and_says_so(env: pytest.MonkeyPatch, no_proxy: str) -> None:
+    env.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:99999")  # unusable, but httpx never reads it
+    env.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    env.setenv("NO_PROXY", no_proxy)
+    assert proxy_route(DEFAULT) == ProxyRoute(
+        None, (), "NO_PROXY", None, ("HTTP_PROXY", "HTTPS_PROXY"), everything_off=True
+    )
+    assert startup_problem(DEFAULT) is None
+
+
+def test_lower_case_no_proxy_wins(env: pytest.MonkeyPatch) -> None:
+    env.setenv("https_proxy", "http://127.0.0.1:3128")
+    env.setenv("no_proxy", "*")
+    env.setenv("NO_PROXY", "localhost")
+    assert proxy_route(DEFAULT) == ProxyRoute(None, (), "no_proxy", None, ("https_proxy",), everything_off=True)
+
+
+def test_no_proxy_naming_the_host(env: pytest.MonkeyPatch) -> None:
+    env.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    env.setenv("NO_PROXY", "app.footage.one")
+    proxy = Proxy("HTTPS_PROXY", "http://127.0.0.1:3128", "http", "127.0.0.1", 3128)
+    assert proxy_route(DEFAULT) == ProxyRoute(None, (proxy,), "NO_PROXY", None, ("HTTPS_PROXY",))
+
+
+# ---------------------------------------------------------------- CA certificates
+
+
+def _pem() -> str:
+    """The first certificate of certifi's bundle, as PEM."""
+    text = Path(certifi.where()).read_text()
+    start = text.index("-----BEGIN CERTIFICATE-----")
+    end = text.index("-----END CERTIFICATE-----", start) + len("-----END CERTIFICATE-----\n")
+    return text[start:end]
+
+
+def _der() -> bytes:
+    import ssl
+
+    return ssl.PEM_cert_to_DER_cert(_pem())
+
+
+FILE_TAIL = ": the bridge cannot make any request; point it at a PEM bundle or unset it"
+DIR_TAIL = ": no CA certificate is trusted, so every https request fails"
+
+
+def _make_file(kind: str, tmp: Path) -> str:
+    """An SSL_CERT_FILE value of the kind ``kind``."""
+    path = tmp / "ca.pem"
+    if kind == "missing":
+        return str(path)
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("not a pem\n")
+    elif kind == "private-key-only":
+        path.write_text("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+    elif kind == "der":
+        path.write_bytes(_der())
+    elif kind == "truncated":
+        path.write_text(_pem()[:300])
+    elif kind == "bad-base64":
+        path.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "broken-symlink":
+        path.symlink_to(tmp / "gone.pem")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        path = tmp / "ca.sock"
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()
+    elif kind == "unreadable":
+        path.write_text(_pem())
+        path.chmod(0)
+    return str(path)
+
+
+FILE_PROBLEMS = [
+    ("missing", "does not exist"),
+    ("empty", "is empty"),
+    ("text", "holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)"),
+    ("private-key-only", "holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)"),
+    ("der", "is binary, not PEM text (a DER certificate converts with openssl x509 -inform der)"),
+    ("truncated", "holds a truncated or damaged PEM certificate"),
+    ("bad-base64", "holds a truncated or damaged PEM certificate"),
+    ("directory", "is a directory (SSL_CERT_DIR takes directories)"),
+    ("broken-symlink", "is a symbolic link to a file that does not exist"),
+    ("fifo", "is a named pipe, not a file"),
+    ("socket", "is a socket, not a file"),
+    ("unreadable", "cannot be read (Permission denied)"),
+]
+
+
+@pytest.mark.parametrize(("kind", "what"), FILE_PROBLEMS, ids=[p[0] for p in FILE_PROBLEMS])
+def test_an_unusable_ssl_cert_file_is_a_startup_problem(
+    env: pytest.MonkeyPatch, tmp_path: Path, kind: str, what: str
+) -> None:
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    path = _make_file(kind, tmp_path)
+    says = f"SSL_CERT_FILE={path} {what}{FILE_TAIL}"
+    assert ca_bundle({"SSL_CERT_FILE": path}) == CaBundle("SSL_CERT_FILE", path, says)
+    env.setenv("SSL_CERT_FILE", path)
+    assert startup_problem(DEFAULT) == says
+    assert startup_problem("http://127.0.0.1:8765/api/asset") == says  # httpx cannot even be built
+
+
+def test_dev_null_is_a_device_not_a_missing_file(env: pytest.MonkeyPatch) -> None:
+    says = f"SSL_CERT_FILE=/dev/null is a character device, not a file{FILE_TAIL}"
+    assert ca_bundle({"SSL_CERT_FILE": "/dev/null"}) == CaBundle("SSL_CERT_FILE", "/dev/null", says)
+    env.setenv("SSL_CERT_FILE", "/dev/null")
+    assert startup_problem(DEFAULT) == says
+
+
+def test_a_pem_bundle_loads_and_counts_its_certificates(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "ca.pem"
+    path.write_text("# a comment before the certificate\n" + _pem() + _pem())
+    assert ca_bundle({"SSL_CERT_FILE": str(path)}) == CaBundle("SSL_CERT_FILE", str(path), None, 1)
+    env.setenv("SSL_CERT_FILE", str(path))
+    assert startup_problem(DEFAULT) is None
+
+
+def _make_dir(kind: str, tmp: Path) -> str:
+    path = tmp / "certs"
+    if kind == "missing":
+        return str(path)
+    if kind == "file":
+        path.write_text(_pem())
+        return str(path)
+    if kind == "broken-symlink":
+        path.symlink_to(tmp / "gone")
+        return str(path)
+    path.mkdir()
+    if kind == "not-hashed":
+        (path / "corporate-ca.pem").write_text(_pem())
+        (path / "README").write_text("certificates\n")
+    elif kind == "hashed":
+        (path / "corporate-ca.pem").write_text(_pem())
+        os.symlink("corporate-ca.pem", path / "5ad8a5d6.0")
+    elif kind == "unreadable":
+        path.chmod(0)
+    return str(path)
+
+
+DIR_PROBLEMS = [
+    ("missing", "does not exist", "fix the path or unset it"),
+    ("file", "is a file, not a directory (SSL_CERT_FILE takes a PEM file)", "fix the path or unset it"),
+    ("broken-symlink", "is a symbolic link to a directory that does not exist", "fix the path or unset it"),
+    ("empty", "is empty", "fix the path or unset it"),
+    (
+        "not-hashed",
+        "holds no certificate under the hashed names OpenSSL looks up (such as 5ad8a5d6.0)",
+        "run openssl rehash on it, or point SSL_CERT_FILE at a PEM bundle instead",
+    ),
+    ("unreadable", "cannot be read (Permission denied)", "fix the path or unset it"),
+]
+
+
+@pytest.mark.parametrize(("kind", "what", "fix"), DIR_PROBLEMS, ids=[p[0] for p in DIR_PROBLEMS])
+def test_an_unusable_ssl_cert_dir_is_a_startup_problem(
+    env: pytest.MonkeyPatch, tmp_path: Path, kind: str, what: str, fix: str
+) -> None:
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads any directory")
+    path = _make_dir(kind, tmp_path)
+    says = f"SSL_CERT_DIR={path} {what}{DIR_TAIL}; {fix}"
+    assert ca_bundle({"SSL_CERT_DIR": path}) == CaBundle("SSL_CERT_DIR", path, says)
+    env.setenv("SSL_CERT_DIR", path)
+    assert startup_problem(DEFAULT) == says
+
+
+def test_a_hashed_ssl_cert_dir_is_fine(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = _make_dir("hashed", tmp_path)
+    assert ca_bundle({"SSL_CERT_DIR": path}) == CaBundle("SSL_CERT_DIR", path, None)
+    env.setenv("SSL_CERT_DIR", path)
+    assert startup_problem(DEFAULT) is None
+
+
+def test_ssl_cert_file_wins_over_ssl_cert_dir(tmp_path: Path) -> None:
+    """httpx reads SSL_CERT_DIR only when SSL_CERT_FILE is unset or empty."""
+    good = tmp_path / "ca.pem"
+    good.write_text(_pem())
+    missing = str(tmp_path / "missing")
+    assert ca_bundle({"SSL_CERT_FILE": str(good), "SSL_CERT_DIR": missing}) == CaBundle(
+        "SSL_CERT_FILE", str(good), None, 1
+    )
+    assert ca_bundle({"SSL_CERT_FILE": "", "SSL_CERT_DIR": missing}) == CaBundle(
+        "SSL_CERT_DIR", missing, f"SSL_CERT_DIR={missing} does not exist{DIR_TAIL}; fix the path or unset it"
+    )
+
+
+def test_messages_show_paths_through_the_given_filter(tmp_path: Path) -> None:
+    """``check`` passes its redaction: the path is outside text, the rest is not."""
+    path = str(tmp_path / "token-in-path" / "ca.pem")
+
+    def shown(text: str) -> str:
+        return text.replace("token-in-path", "[redacted]")
+
+    bundle = ca_bundle({"SSL_CERT_FILE": path}, shown=shown)
+    assert bundle is not None and bundle.problem == (
+        f"SSL_CERT_FILE={tmp_path}/[redacted]/ca.pem does not exist{FILE_TAIL}"
+    )
