@@ -73,8 +73,9 @@ _UNEXPANDED = re.compile(r"^(?:\$\{[^}]*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%)$")
 """``${name}``, ``$NAME`` or ``%NAME%``: a variable reference the host did not expand."""
 
 
-def _bad_character(text: str) -> str | None:
-    """What kind of whitespace or control character ``text`` contains (urlsplit silently drops some)."""
+def url_character_problem(text: str) -> str | None:
+    """What whitespace or control character ``text`` (a URL) contains, as "a line break", "a tab",
+    "a space" or "a control character"; None when it has none. urlsplit silently drops some of them."""
     for char in text:
         if char in "\r\n":
             return "a line break"
@@ -96,7 +97,7 @@ def validate_base_url(url: str) -> str:
     text = url.strip()
     if len(text) > MAX_BASE_URL_CHARS:
         raise ConfigError(f"FOOTAGE_BASE_URL is too long ({len(text)} characters; at most {MAX_BASE_URL_CHARS})")
-    bad = _bad_character(text)
+    bad = url_character_problem(text)
     if bad is not None:
         raise ConfigError(f"FOOTAGE_BASE_URL contains {bad}; set it to a plain URL such as {DEFAULT_BASE_URL}")
     try:

@@ -39,6 +39,8 @@ from urllib.request import getproxies
 
 import httpx
 
+from footage_mcp.config import url_character_problem
+
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 """Proxy URL schemes httpx accepts (SOCKS only with ``socksio`` installed)."""
 
@@ -135,14 +137,10 @@ def _variable_for(mount: str, proxy_url: str, environ: Mapping[str, str]) -> str
 
 def _text_problem(value: str) -> str | None:
     """A character that makes ``value`` no URL at all for httpx, or None."""
-    for char in value:
-        if char in "\r\n":
-            return "it contains a line break"
-        if char == "\t":
-            return "it contains a tab"
-        if ord(char) < 0x20 or ord(char) == 0x7F:
-            return "it contains a control character"
-    return "it starts with a space" if value[:1].isspace() else None
+    if value[:1].isspace():
+        return "it starts with a space"
+    found = url_character_problem(value.rstrip(" "))  # httpx ignores trailing spaces
+    return f"it contains {found}" if found is not None else None
 
 
 def _unusable(value: str) -> tuple[str, str | None] | None:

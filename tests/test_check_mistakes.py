@@ -86,6 +86,17 @@ def check(env: dict[str, str], command: str = "check") -> Checked:
     return Checked(result.returncode, result.stdout, result.stderr)
 
 
+def assert_check_fails_and_serve_stops(env: dict[str, str], says: str) -> None:
+    """A CA problem is one FAIL line in check (the network checks skipped) and the one line serve
+    exits 2 with: the two commands agree."""
+    result = check(env)
+    assert result.status == 1
+    assert result.line("CA certificates") == f"FAIL  CA certificates  {says}"
+    assert result.line("connection") == "FAIL  connection       skipped: fix the CA certificates first"
+    served = check(env, command="serve")
+    assert (served.status, served.stdout, served.stderr) == (2, "", f"footage-mcp: configuration error: {says}\n")
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
     with socket.socket() as sock:
@@ -816,12 +827,7 @@ def test_a_ca_bundle_that_cannot_load_fails_check_and_stops_serve(
         path.write_bytes(content)
     says = f"SSL_CERT_FILE={path} {what}: the bridge cannot make any request; point it at a PEM bundle or unset it"
     env = {"FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_FILE": str(path)}
-    result = check(env)
-    assert result.status == 1
-    assert result.line("CA certificates") == f"FAIL  CA certificates  {says}"
-    assert result.line("connection") == "FAIL  connection       skipped: fix the CA certificates first"
-    served = check(env, command="serve")
-    assert (served.status, served.stdout, served.stderr) == (2, "", f"footage-mcp: configuration error: {says}\n")
+    assert_check_fails_and_serve_stops(env, says)
 
 
 @pytest.mark.parametrize(
@@ -856,12 +862,7 @@ def test_a_ca_directory_without_certificates_fails_check_and_stops_serve(tmp_pat
         (path / "corporate-ca.pem").write_text(_certifi_pem())
     says = f"SSL_CERT_DIR={path} {what}"
     env = {"FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_DIR": str(path)}
-    result = check(env)
-    assert result.status == 1
-    assert result.line("CA certificates") == f"FAIL  CA certificates  {says}"
-    assert result.line("connection") == "FAIL  connection       skipped: fix the CA certificates first"
-    served = check(env, command="serve")
-    assert (served.status, served.stdout, served.stderr) == (2, "", f"footage-mcp: configuration error: {says}\n")
+    assert_check_fails_and_serve_stops(env, says)
 
 
 @dataclass(frozen=True)
