@@ -145,9 +145,18 @@ async def test_info_and_loopback_only() -> None:
             "base_url": "http://sandbox.test:81/api/asset",
             "echo_origin": "http://127.0.0.1:4444",
         }
+        index = await c.get("/_sandbox/")  # the address the sandbox prints: it lists the control routes
+        assert index.status_code == 200 and index.json() == {
+            "routes": {
+                "/_sandbox/faults": "GET, PUT or DELETE the fault rules",
+                "/_sandbox/requests": "GET or DELETE the log of requests under /api/asset",
+                "/_sandbox/echo-requests": "GET or DELETE the log of requests the echo listener received",
+                "/_sandbox/info": "GET the base URL and the echo origin",
+            }
+        }
     remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
     async with httpx.AsyncClient(transport=remote, base_url=ORIGIN) as c:
-        for path in (FAULTS, REQUESTS, "/_sandbox/echo-requests", "/_sandbox/info"):
+        for path in (FAULTS, REQUESTS, "/_sandbox/echo-requests", "/_sandbox/info", "/_sandbox/"):
             response = await c.get(path)
             assert response.status_code == 403 and "loopback" in response.json()["message"]
 

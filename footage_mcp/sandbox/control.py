@@ -7,6 +7,7 @@ Control routes (no token, never faulted; refused with 403 to clients on a non-lo
 - ``GET|DELETE /_sandbox/requests``: the log of requests under ``/api/asset``, oldest first.
 - ``GET|DELETE /_sandbox/echo-requests``: the log of requests the echo listener received.
 - ``GET /_sandbox/info``: ``{"base_url", "echo_origin"}``.
+- ``GET /_sandbox/``: ``{"routes": {path: what it does}}`` (the address the sandbox prints).
 """
 
 from __future__ import annotations
@@ -93,9 +94,21 @@ class _Control:
             return _json({"cleared": cleared})
         return _json(list(self.state.echo_requests))
 
+    async def index(self, request: Request) -> Response:
+        return _json({"routes": {f"{CONTROL_PREFIX}/{name}": what for name, what in ROUTES.items()}})
+
     async def info(self, request: Request) -> Response:
         base_url = self.state.base_url or f"{request.url.scheme}://{request.url.netloc}{BASE_PATH}"
         return _json({"base_url": base_url, "echo_origin": self.state.echo_origin})
+
+
+ROUTES = {
+    "faults": "GET, PUT or DELETE the fault rules",
+    "requests": "GET or DELETE the log of requests under /api/asset",
+    "echo-requests": "GET or DELETE the log of requests the echo listener received",
+    "info": "GET the base URL and the echo origin",
+}
+"""The control routes, as ``GET /_sandbox/`` lists them."""
 
 
 def control_routes(state: SandboxState) -> list[Route]:
@@ -106,6 +119,7 @@ def control_routes(state: SandboxState) -> list[Route]:
         Route(f"{CONTROL_PREFIX}/requests", _loopback_only(control.requests), methods=["GET", "DELETE"]),
         Route(f"{CONTROL_PREFIX}/echo-requests", _loopback_only(control.echo_requests), methods=["GET", "DELETE"]),
         Route(f"{CONTROL_PREFIX}/info", _loopback_only(control.info), methods=["GET"]),
+        Route(f"{CONTROL_PREFIX}/", _loopback_only(control.index), methods=["GET"]),
     ]
 
 
