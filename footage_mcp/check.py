@@ -63,7 +63,15 @@ from footage_mcp.config import (
     validate_base_url,
 )
 from footage_mcp.discovery import parse_root_links
-from footage_mcp.errors import ApiError, BadResponse, ConfigError, FootageError, NotFound, TransportError
+from footage_mcp.errors import (
+    ApiError,
+    BadResponse,
+    ConfigError,
+    FootageError,
+    NotFound,
+    TransportError,
+    exception_chain,
+)
 from footage_mcp.logs import configure_logging
 from footage_mcp.netenv import (
     ProxyRoute,
@@ -272,17 +280,6 @@ def _proxy_advice(route: ProxyRoute, host: str, scheme: str) -> str:
     return "this network may need a proxy (HTTPS_PROXY)"
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and its causes. The client raises its errors ``from None``, which hides the httpx
-    exception from tracebacks but keeps it as ``__context__``: the details are there."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 12:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
 def _tls_failure(error: ssl.SSLError, host: str, route: ProxyRoute) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
         code, why = error.verify_code, outside(str(error.verify_message or error.reason or "verification failed"))
@@ -358,7 +355,7 @@ def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute,
     parts = urlsplit(url)
     host = outside(parts.hostname or "the API host")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    chain = _chain(exc)
+    chain = exception_chain(exc)
     tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
     if tls is not None:
         return _tls_failure(tls, host, route)

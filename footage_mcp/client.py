@@ -51,6 +51,7 @@ from footage_mcp.errors import (
     TransportError,
     Unauthorized,
     UpstreamFailure,
+    exception_chain,
 )
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ class RestClient:
             if re.match(r"\s*407\b", str(exc)):  # the status code, never the proxy's own reason text
                 raise ConnectFailed(_proxy_auth_message(url), False) from None
             proxy = _proxy_for(url)
-            where = f"the proxy {proxy.address} (from {proxy.variable})" if proxy else "the proxy"
+            where = proxy.named if proxy else "the proxy"
             raise ConnectFailed(
                 f"{where} would not connect to {urlsplit(url).hostname}; check the proxy, or set NO_PROXY "
                 "for hosts the bridge should reach directly",
@@ -451,11 +452,11 @@ def _proxy_auth_message(url: str) -> str:
     proxy = _proxy_for(url)
     if proxy is not None and proxy.has_credentials:
         return (
-            f"the proxy {proxy.address} (from {proxy.variable}) rejected the user name and password in "
+            f"{proxy.named} rejected the user name and password in "
             f"{proxy.variable} (407): check them (special characters in them must be percent-encoded, e.g. @ as "
             "%40), or set NO_PROXY for hosts the bridge should reach directly"
         )
-    where = f"the proxy {proxy.address} (from {proxy.variable})" if proxy else "a proxy between the bridge and the API"
+    where = proxy.named if proxy else "a proxy between the bridge and the API"
     return (
         f"{where} requires authentication (407): put the user and password in the proxy URL "
         "(http://user:password@host:port), or set NO_PROXY for hosts the bridge should reach directly"
@@ -486,11 +487,7 @@ def _describe_connect_error(exc: httpx.TransportError, url: str) -> tuple[str, b
     """A user-facing message for a failed connection, and whether retrying may help. When the request
     goes through a proxy, the failed connection is the one to the proxy, and the message says so."""
     host = urlsplit(url).hostname or "the API host"
-    chain: list[BaseException] = []
-    cause: BaseException | None = exc
-    while cause is not None and len(chain) < 8:
-        chain.append(cause)
-        cause = cause.__cause__ or cause.__context__
+    chain = exception_chain(exc)
     text = " ".join(str(c) for c in chain).lower()
     proxy = _proxy_for(url)
     if proxy is not None and not any(isinstance(c, ssl.SSLError) for c in chain):

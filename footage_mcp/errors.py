@@ -118,3 +118,15 @@ class ConnectFailed(TransportError):
     def __init__(self, message: str, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+def exception_chain(exc: BaseException, limit: int = 12) -> list[BaseException]:
+    """``exc`` and its causes, nearest first (at most ``limit``). The client raises its errors
+    ``from None``, which hides the httpx exception from tracebacks but keeps it as ``__context__``:
+    the details for telling failures apart are there."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < limit:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain

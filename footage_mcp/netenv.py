@@ -78,6 +78,11 @@ class Proxy:
     """The URL carries a user name or password (httpx sends them to the proxy, Basic authentication)."""
 
     @property
+    def named(self) -> str:
+        """``the proxy <address> (from <variable>)``: how tool errors name it."""
+        return f"the proxy {self.address} (from {self.variable})"
+
+    @property
     def address(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}" if self.port is not None else host
