@@ -156,7 +156,7 @@ def machine_info() -> dict[str, str]:
         info["loadavg"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     info["os"] = f"{platform.system()} {platform.release()}"
     info["python"] = f"{platform.python_implementation()} {platform.python_version()}"
-    for dist in ("footage-mcp", "mcp", "httpx", "pydantic", "uvicorn", "starlette"):
+    for dist in ("footage-mcp", "mcp", "httpx2", "pydantic", "uvicorn", "starlette"):
         try:
             info[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

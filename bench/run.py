@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 from mcp import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
@@ -56,7 +56,7 @@ from harness import (
     table,
 )
 
-from footage_mcp.launch import bridge_parameters
+from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
@@ -164,15 +164,15 @@ def structured(result: CallToolResult, what: str) -> dict[str, Any]:
     return data
 
 
-def rest_client(sb: Sandbox, connections: int = 16) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+def rest_client(sb: Sandbox, connections: int = 16) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(
         headers={"apiKey": sb.token, "Accept": "application/json"},
         timeout=30,
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections),
     )
 
 
-async def upstream_requests(http: httpx.AsyncClient, sb: Sandbox, *, clear: bool = False) -> list[dict[str, Any]]:
+async def upstream_requests(http: httpx2.AsyncClient, sb: Sandbox, *, clear: bool = False) -> list[dict[str, Any]]:
     """The sandbox's request log (then cleared when ``clear``)."""
     log = (await http.get(f"{sb.control}/requests")).raise_for_status().json()
     if clear:
@@ -189,7 +189,7 @@ def data_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in log if e["path"] not in (BASE_PATH, BASE_PATH + "/")]
 
 
-async def rest_url_for(http: httpx.AsyncClient, sb: Sandbox, call: Callable[[], Awaitable[Any]]) -> str:
+async def rest_url_for(http: httpx2.AsyncClient, sb: Sandbox, call: Callable[[], Awaitable[Any]]) -> str:
     """The one REST URL the bridge requests for ``call`` (read from the sandbox's request log)."""
     await upstream_requests(http, sb, clear=True)
     await call()
@@ -245,7 +245,7 @@ async def section_overhead(ctx: Context) -> None:
                 await hello.call_tool("hello", {"name": "bench"})
 
             callers: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-                ("REST direct (httpx GET)", rest),
+                ("REST direct (httpx2 GET)", rest),
                 ("MCP stdio, SDK Client", sdk),
                 ("MCP stdio, raw JSON-RPC", bare),
                 (FLOOR, floor),
@@ -265,7 +265,7 @@ async def section_overhead(ctx: Context) -> None:
             d = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
             cpu_rows.append((tool, ms(d[0] / n), ms(d[1] / n), ms(d[2] / (3 * n)), ms(d[3] / n)))
             report.add(name, f"{tool}: bridge CPU per call (user+sys)", ms(d[0] / n))
-            rest_s = samples["REST direct (httpx GET)"]
+            rest_s = samples["REST direct (httpx2 GET)"]
             for label, _ in callers:
                 s = samples[label]
                 if label == FLOOR:
@@ -373,7 +373,7 @@ async def section_concurrency(ctx: Context) -> None:
         finally:
             (await http.delete(f"{sb.control}/faults")).raise_for_status()
     rows = []
-    for key, label in (("bridge", "MCP stdio (bridge)"), ("rest", "REST direct (httpx, reference)")):
+    for key, label in (("bridge", "MCP stdio (bridge)"), ("rest", "REST direct (httpx2, reference)")):
         single, batch = median(results[key]["1"]), median(results[key]["N"])
         rows.append((label, ms(single), ms(batch), f"{batch / single:.2f}×"))
     out(f"  one call: median of {p.n_single}; {p.concurrency} concurrent: median wall time of {p.n_batches} batches")
@@ -896,7 +896,7 @@ async def main_async(args: argparse.Namespace) -> int:
     out(
         f"  {info['nproc']} cores ({info['cpu']}), {info.get('memory', '?')}, load {info.get('loadavg', '?')}; "
         f"{info['python']}; footage-mcp {info['footage-mcp']} at {info['commit']}, mcp {info['mcp']}, "
-        f"httpx {info['httpx']}, pydantic {info['pydantic']}"
+        f"httpx2 {info['httpx2']}, pydantic {info['pydantic']}"
     )
     crashed: list[str] = []
     async with AsyncExitStack() as stack:

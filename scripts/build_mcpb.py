@@ -62,8 +62,8 @@ def read_manifest(path: Path = MANIFEST) -> dict[str, Any]:
 async def _catalogue() -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     from mcp import Client
 
-    from footage_mcp.config import Settings
-    from footage_mcp.server import build_server
+    from footage_mcp.core.settings import Settings
+    from footage_mcp.surface.server import build_server
 
     async with Client(build_server(Settings()), mode="legacy") as client:
         tools = [{"name": t.name, "description": t.description or ""} for t in (await client.list_tools()).tools]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from footage_mcp.launch import RunningSandbox, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, sandbox_process
 
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(

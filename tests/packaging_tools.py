@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from footage_mcp.launch import child_env
+from footage_mcp.cli.launch import child_env
 from footage_mcp.sandbox.library import build_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 

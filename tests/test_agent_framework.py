@@ -24,7 +24,7 @@ from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from footage_mcp.launch import RunningSandbox, child_env
+from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import Library, build_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 from tests.conftest import INTERFACE_TOOLS

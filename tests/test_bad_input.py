@@ -1,5 +1,5 @@
 """Arguments a model may invent, and API answers that try to trick the bridge — through the real MCP
-server in-process (mcp SDK client, legacy mode) over httpx.MockTransport."""
+server in-process (mcp SDK client, legacy mode) over httpx2.MockTransport."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import json
 import logging
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult
 
-from footage_mcp.client import RestClient
-from footage_mcp.config import Settings
-from footage_mcp.errors import InvalidArgument
-from footage_mcp.paging import CursorCodec, CursorState, cursor_key
-from footage_mcp.server import build_server
+from footage_mcp.core.errors import InvalidArgument
+from footage_mcp.core.settings import Settings
+from footage_mcp.rest.http import RestClient
+from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
+from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 BASE = "https://api.test/api/asset"
@@ -24,29 +24,29 @@ TOKEN = "tok-canary-5150"
 seen: list[str] = []
 
 
-def handler(req: httpx.Request) -> httpx.Response:
+def handler(req: httpx2.Request) -> httpx2.Response:
     seen.append(req.url.raw_path.decode())
     path = req.url.path.removeprefix("/api/asset")
     if path in ("", "/"):
-        return httpx.Response(200, json={"_links": {}})
+        return httpx2.Response(200, json={"_links": {}})
     if path == "/me":
-        return httpx.Response(200, json={"user": "x", "apiKey": TOKEN, TOKEN: [f"key={TOKEN}"]})
+        return httpx2.Response(200, json={"user": "x", "apiKey": TOKEN, TOKEN: [f"key={TOKEN}"]})
     if path == "/deep":
-        return httpx.Response(200, content=("[" * 5000 + "]" * 5000).encode())
+        return httpx2.Response(200, content=("[" * 5000 + "]" * 5000).encode())
     if path == "/nested":
         body: Any = "leaf"
         for _ in range(200):
             body = {"a": body}
-        return httpx.Response(200, json=body)
+        return httpx2.Response(200, json=body)
     if path == "/boom":
-        return httpx.Response(
+        return httpx2.Response(
             500, text='Traceback (most recent call last):\n  File "x.py", line 1\nNullPointerException'
         )
     if path == "/teapot":
-        return httpx.Response(400, json={"message": "java.lang.IllegalStateException at com.x.Y(Y.java:12)"})
+        return httpx2.Response(400, json={"message": "java.lang.IllegalStateException at com.x.Y(Y.java:12)"})
     if path.startswith("/albums/"):
-        return httpx.Response(404, json={"message": "not here"})
-    return httpx.Response(200, json={"items": [{"id": "a1", "name": "A"}], "next": "/api/asset/albums?page=1"})
+        return httpx2.Response(404, json={"message": "not here"})
+    return httpx2.Response(200, json={"items": [{"id": "a1", "name": "A"}], "next": "/api/asset/albums?page=1"})
 
 
 def text(result: CallToolResult) -> str:
@@ -55,7 +55,7 @@ def text(result: CallToolResult) -> str:
 
 async def call(name: str, args: dict[str, Any]) -> CallToolResult:
     server = build_server(
-        Settings(base_url=BASE, api_token=TOKEN, max_retries=0), transport=httpx.MockTransport(handler)
+        Settings(base_url=BASE, api_token=TOKEN, max_retries=0), transport=httpx2.MockTransport(handler)
     )
     async with Client(server, mode="legacy") as client:
         return await client.call_tool(name, args)
@@ -213,7 +213,7 @@ async def test_api_get_refuses_encoded_and_matrix_traversal_before_any_request(p
 
 
 async def test_forged_cursors_leading_off_the_base_are_refused_before_any_request() -> None:
-    rest = RestClient(Settings(base_url=BASE, api_token=TOKEN), transport=httpx.MockTransport(handler))
+    rest = RestClient(Settings(base_url=BASE, api_token=TOKEN), transport=httpx2.MockTransport(handler))
     before = len(seen)
     with pytest.raises(InvalidArgument, match="would leave the API base URL"):
         await rest.get(f"{BASE}/../../internal/admin/users")
@@ -251,7 +251,7 @@ async def test_forged_cursors_leading_off_the_base_are_refused_before_any_reques
 async def test_bad_prompt_requests_get_a_clean_invalid_params_error(
     prompt: str, args: dict[str, str], message: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = build_server(Settings(base_url=BASE, api_token=TOKEN), transport=httpx.MockTransport(handler))
+    server = build_server(Settings(base_url=BASE, api_token=TOKEN), transport=httpx2.MockTransport(handler))
     async with Client(server, mode="legacy") as client:
         with pytest.raises(MCPError) as raised:
             await client.get_prompt(prompt, args)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from footage_mcp.launch import RunningSandbox, child_env
+from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 

@@ -24,17 +24,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import certifi
-import httpx
+import httpx2
 import pytest
 import uvicorn
+from certs import ca_pem
 
-from footage_mcp import check as check_module
-from footage_mcp.check import check_base_url, describe_transport_failure, run_checks
-from footage_mcp.client import RestClient
-from footage_mcp.errors import InvalidArgument, TransportError
-from footage_mcp.launch import RunningSandbox, child_env, sandbox_process
-from footage_mcp.netenv import ProxyRoute
+from footage_mcp.cli import check as check_module
+from footage_mcp.cli.check import check_base_url, describe_transport_failure, run_checks
+from footage_mcp.cli.launch import RunningSandbox, child_env, sandbox_process
+from footage_mcp.core.errors import InvalidArgument, TransportError
+from footage_mcp.rest.http import RestClient
+from footage_mcp.rest.netenv import ProxyRoute
 from footage_mcp.sandbox.app import create_app
 from footage_mcp.sandbox.server import bind
 
@@ -406,12 +406,12 @@ def test_a_url_without_the_api_path_is_a_warning_then_a_404_root(api: RunningSan
 
 def test_a_url_that_serves_a_web_page(api: RunningSandbox) -> None:
     origin = api.base_url.removesuffix("/api/asset")
-    put = httpx.put(f"{origin}/_sandbox/faults", json={"rules": [{"match": "^/?$", "body": "html"}]}, timeout=10)
+    put = httpx2.put(f"{origin}/_sandbox/faults", json={"rules": [{"match": "^/?$", "body": "html"}]}, timeout=10)
     assert put.status_code == 200
     try:
         result = check({"FOOTAGE_BASE_URL": api.base_url, "FOOTAGE_API_TOKEN": CANARY})
     finally:
-        httpx.delete(f"{origin}/_sandbox/faults", timeout=10)
+        httpx2.delete(f"{origin}/_sandbox/faults", timeout=10)
     assert result.status == 1
     assert result.line("connection") == f"PASS  connection       {api.base_url}/ answered 200"
     assert result.line("discovery root") == (
@@ -610,7 +610,7 @@ def test_no_proxy_naming_the_host_is_named_in_the_advice() -> None:
 
 def test_a_timeout_with_every_proxy_off_names_no_proxy() -> None:
     error = TransportError("the Footage API did not answer within 30 s")
-    error.__context__ = httpx.ConnectTimeout("timed out")
+    error.__context__ = httpx2.ConnectTimeout("timed out")
     route = ProxyRoute(None, (), "no_proxy", None, ("HTTPS_PROXY", "http_proxy"), everything_off=True)
     assert describe_transport_failure(error, f"{DEFAULT}/", route, 30) == (
         "no answer from app.footage.one within 30 s (FOOTAGE_TIMEOUT) — a firewall may drop the traffic, or "
@@ -791,10 +791,6 @@ def test_a_ca_bundle_that_is_not_pem(tmp_path: Path) -> None:
     )
 
 
-def _certifi_pem() -> str:
-    text = Path(certifi.where()).read_text()
-    start = text.index("-----BEGIN CERTIFICATE-----")
-    return text[start : text.index("-----END CERTIFICATE-----", start) + len("-----END CERTIFICATE-----\n")]
 
 
 CA_FILE_MISTAKES = [
@@ -811,7 +807,7 @@ CA_FILE_MISTAKES = [
 def test_a_ca_bundle_that_cannot_load_fails_check_and_stops_serve(
     tmp_path: Path, content: bytes | str, what: str
 ) -> None:
-    """httpx cannot even be built with it: serve must refuse to start (it used to start, and then every
+    """httpx2 cannot even be built with it: serve must refuse to start (it used to start, and then every
     tool call failed with an internal error and a traceback)."""
     path = tmp_path / "ca.pem"
     if content == "/dev/null":
@@ -819,9 +815,9 @@ def test_a_ca_bundle_that_cannot_load_fails_check_and_stops_serve(
     elif content == "directory":
         path.mkdir()
     elif content == "der":
-        path.write_bytes(ssl.PEM_cert_to_DER_cert(_certifi_pem()))
+        path.write_bytes(ssl.PEM_cert_to_DER_cert(ca_pem()))
     elif content == "truncated":
-        path.write_text(_certifi_pem()[:300])
+        path.write_text(ca_pem()[:300])
     else:
         assert isinstance(content, bytes)
         path.write_bytes(content)
@@ -856,10 +852,10 @@ def test_a_ca_directory_without_certificates_fails_check_and_stops_serve(tmp_pat
     if kind == "empty":
         path.mkdir()
     elif kind == "file":
-        path.write_text(_certifi_pem())
+        path.write_text(ca_pem())
     elif kind == "not-hashed":
         path.mkdir()
-        (path / "corporate-ca.pem").write_text(_certifi_pem())
+        (path / "corporate-ca.pem").write_text(ca_pem())
     says = f"SSL_CERT_DIR={path} {what}"
     env = {"FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_DIR": str(path)}
     assert_check_fails_and_serve_stops(env, says)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from footage_mcp import __version__
-from footage_mcp.config import Settings
-from footage_mcp.launch import RunningSandbox, child_env
+from footage_mcp.cli.launch import RunningSandbox, child_env
+from footage_mcp.core.settings import Settings
 from tests.conftest import INITIALIZE
 
 

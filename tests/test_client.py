@@ -1,4 +1,4 @@
-"""The REST client and the API layer over httpx.MockTransport: auth, redirects, errors, paging, routes."""
+"""The REST client and the API layer over httpx2.MockTransport: auth, redirects, errors, paging, routes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
-from footage_mcp.api import FootageApi
-from footage_mcp.client import RestClient
-from footage_mcp.config import Settings
-from footage_mcp.errors import (
+from footage_mcp.core.errors import (
     BadRequest,
     BadResponse,
     ConfigError,
@@ -31,7 +28,10 @@ from footage_mcp.errors import (
     Unauthorized,
     UpstreamFailure,
 )
-from footage_mcp.paging import (
+from footage_mcp.core.settings import Settings
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.http import RestClient
+from footage_mcp.rest.paging import (
     CURSOR_KEY_ITERATIONS,
     INLINE_CURSOR_CHARS,
     STASH_SIZE,
@@ -42,7 +42,7 @@ from footage_mcp.paging import (
 
 BASE = "https://api.test/api/asset"
 TOKEN = "tok-123456"
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx2.Request], httpx2.Response]
 
 pytestmark = pytest.mark.anyio
 
@@ -51,23 +51,23 @@ def make_api(
     handler: Handler, token: str | None = TOKEN, overrides: dict[str, str] | None = None, retries: int = 0
 ) -> FootageApi:
     settings = Settings(api_token=token, base_url=BASE, timeout=5, max_retries=retries, retry_budget=2)
-    return FootageApi(RestClient(settings, transport=httpx.MockTransport(handler)), overrides or {})
+    return FootageApi(RestClient(settings, transport=httpx2.MockTransport(handler)), overrides or {})
 
 
-def root(links: dict[str, object] | None = None) -> httpx.Response:
-    return httpx.Response(200, json={"_links": links or {}})
+def root(links: dict[str, object] | None = None) -> httpx2.Response:
+    return httpx2.Response(200, json={"_links": links or {}})
 
 
 async def test_api_key_header_is_sent_to_the_base_origin_only() -> None:
     seen: list[tuple[str, str | None]] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         seen.append((req.url.host, req.headers.get("apiKey")))
         if req.url.path == "/api/asset/":
             return root()
         if req.url.host == "api.test":
-            return httpx.Response(302, headers={"location": "https://cdn.test/p.jpg"})
-        return httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
+            return httpx2.Response(302, headers={"location": "https://cdn.test/p.jpg"})
+        return httpx2.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
 
     api = make_api(handler)
     data, mime = await api.get_preview("a1")
@@ -77,10 +77,10 @@ async def test_api_key_header_is_sent_to_the_base_origin_only() -> None:
 
 
 async def test_json_redirect_to_another_origin_is_refused() -> None:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(307, headers={"location": "https://evil.test/api/asset/albums/x"})
+        return httpx2.Response(307, headers={"location": "https://evil.test/api/asset/albums/x"})
 
     with pytest.raises(RedirectRefused, match="another origin"):
         await make_api(handler).get_album("x")
@@ -89,22 +89,22 @@ async def test_json_redirect_to_another_origin_is_refused() -> None:
 async def test_same_origin_redirects_are_followed_up_to_five() -> None:
     hops: list[str] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
         hops.append(req.url.path)
         n = len(hops)
         if req.url.path.endswith("/final"):
-            return httpx.Response(200, json={"id": "x", "name": "X"})
-        return httpx.Response(301, headers={"location": f"/api/asset/hop{n}" if n < 3 else "/api/asset/final"})
+            return httpx2.Response(200, json={"id": "x", "name": "X"})
+        return httpx2.Response(301, headers={"location": f"/api/asset/hop{n}" if n < 3 else "/api/asset/final"})
 
     album = await make_api(handler).get_album("x")
     assert album.name == "X" and len(hops) == 4
 
-    def looping(req: httpx.Request) -> httpx.Response:
+    def looping(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(302, headers={"location": "/api/asset/again"})
+        return httpx2.Response(302, headers={"location": "/api/asset/again"})
 
     with pytest.raises(RedirectRefused, match="more than 5"):
         await make_api(looping).get_album("x")
@@ -125,10 +125,10 @@ async def test_same_origin_redirects_are_followed_up_to_five() -> None:
 async def test_error_statuses_become_actionable_messages(
     status: int, headers: dict[str, str], body: object, exc: type[Exception], text: str
 ) -> None:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(status, json=body, headers=headers)
+        return httpx2.Response(status, json=body, headers=headers)
 
     with pytest.raises(exc) as info:
         await make_api(handler).get_album("x")
@@ -136,25 +136,25 @@ async def test_error_statuses_become_actionable_messages(
 
 
 async def test_html_and_invalid_json_bodies() -> None:
-    def html(req: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, text="<html><body>login</body></html>", headers={"content-type": "text/html"})
+    def html(req: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, text="<html><body>login</body></html>", headers={"content-type": "text/html"})
 
     with pytest.raises(BadResponse, match="HTML page") as info:
         await make_api(html).archive_configuration()
     assert "<html" not in str(info.value)
 
-    def cut(req: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b'{"a": [1, 2', headers={"content-type": "application/json"})
+    def cut(req: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=b'{"a": [1, 2', headers={"content-type": "application/json"})
 
     with pytest.raises(BadResponse, match="not valid JSON"):
         await make_api(cut).archive_configuration()
 
 
 async def test_error_excerpt_never_contains_the_token() -> None:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(400, json={"message": f"bad apiKey {TOKEN} for user"})
+        return httpx2.Response(400, json={"message": f"bad apiKey {TOKEN} for user"})
 
     with pytest.raises(BadRequest) as info:
         await make_api(handler).get_album("x")
@@ -172,11 +172,11 @@ async def test_connection_refused_is_a_transport_error() -> None:
 async def test_token_routes_without_token_make_no_request() -> None:
     calls: list[str] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         calls.append(req.url.path)
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json={"archiveName": "A"})
+        return httpx2.Response(200, json={"archiveName": "A"})
 
     api = make_api(handler, token=None)
     with pytest.raises(TokenMissing, match="FOOTAGE_API_TOKEN"):
@@ -188,11 +188,11 @@ async def test_token_routes_without_token_make_no_request() -> None:
 async def test_ids_are_one_percent_encoded_path_segment() -> None:
     paths: list[str] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
         paths.append(req.url.raw_path.decode())
-        return httpx.Response(404, json={})
+        return httpx2.Response(404, json={})
 
     api = make_api(handler)
     for bad in ("../albums", "a/b", "x?y=1", "a#b"):
@@ -210,13 +210,13 @@ async def test_ids_are_one_percent_encoded_path_segment() -> None:
     "path", ["../x", "/../x", "a/%2e%2e/b", "https://evil.test/x", "//evil.test/x", "a\\b", "albums?x=1", "%2F%2Fevil"]
 )
 def test_api_get_paths_cannot_leave_the_base(path: str) -> None:
-    api = make_api(lambda r: httpx.Response(200))
+    api = make_api(lambda r: httpx2.Response(200))
     with pytest.raises(InvalidArgument):
         api.resolve_path(path)
 
 
 def test_api_get_paths_resolve_under_the_base() -> None:
-    api = make_api(lambda r: httpx.Response(200))
+    api = make_api(lambda r: httpx2.Response(200))
     assert api.resolve_path("/albums") == BASE + "/albums"
     assert api.resolve_path("public/status") == BASE + "/public/status"
 
@@ -224,10 +224,10 @@ def test_api_get_paths_resolve_under_the_base() -> None:
 async def test_paging_with_server_pages_larger_than_limit_loses_nothing() -> None:
     items = [{"id": f"a{i}"} for i in range(7)]
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json=items)  # ignores size, no next link
+        return httpx2.Response(200, json=items)  # ignores size, no next link
 
     api = make_api(handler)
     seen: list[str] = []
@@ -242,10 +242,10 @@ async def test_paging_with_server_pages_larger_than_limit_loses_nothing() -> Non
 
 
 async def test_continuations_that_do_not_advance_end_the_listing_with_a_note() -> None:
-    def same_cursor(req: httpx.Request) -> httpx.Response:
+    def same_cursor(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root({"albums": {"href": "/api/asset/albums{?cursor,size}", "templated": True}})
-        return httpx.Response(200, json={"items": [{"id": "a"}], "nextCursor": "C1"})
+        return httpx2.Response(200, json={"items": [{"id": "a"}], "nextCursor": "C1"})
 
     api = make_api(same_cursor)
     first = (await api.list_albums(query=None, limit=5, cursor=None)).result
@@ -254,28 +254,28 @@ async def test_continuations_that_do_not_advance_end_the_listing_with_a_note() -
     assert second.next_cursor is None
     assert second.note is not None and "same cursor again" in second.note
 
-    def foreign(req: httpx.Request) -> httpx.Response:
+    def foreign(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json={"items": [{"id": "a"}], "next": "https://evil.test/api/asset/albums?p=2"})
+        return httpx2.Response(200, json={"items": [{"id": "a"}], "next": "https://evil.test/api/asset/albums?p=2"})
 
     page = (await make_api(foreign).list_albums(query=None, limit=5, cursor=None)).result
     assert page.next_cursor is None and page.note is not None and "outside the base URL" in page.note
 
-    def empty(req: httpx.Request) -> httpx.Response:
+    def empty(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json={"items": [{"id": "a"}], "nextCursor": ""})
+        return httpx2.Response(200, json={"items": [{"id": "a"}], "nextCursor": ""})
 
     page = (await make_api(empty).list_albums(query=None, limit=5, cursor=None)).result
     assert page.next_cursor is None and page.note is not None and "empty continuation cursor" in page.note
 
 
 async def test_forged_and_foreign_cursors_are_refused() -> None:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json={"items": [{"id": "a"}], "next": "/api/asset/albums?page=1"})
+        return httpx2.Response(200, json={"items": [{"id": "a"}], "next": "/api/asset/albums?page=1"})
 
     api = make_api(handler)
     page = (await api.list_albums(query=None, limit=5, cursor=None)).result
@@ -294,7 +294,7 @@ async def test_forged_and_foreign_cursors_are_refused() -> None:
 async def test_discovery_link_replaces_default_route_and_config_overrides_both(tmp_path: Path) -> None:
     paths: list[str] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root(
                 {
@@ -303,7 +303,7 @@ async def test_discovery_link_replaces_default_route_and_config_overrides_both(t
                 }
             )
         paths.append(str(req.url).removeprefix("https://api.test"))
-        return httpx.Response(200, json={"items": [], "id": "x"})
+        return httpx2.Response(200, json={"items": [], "id": "x"})
 
     api = make_api(handler, overrides={"album_assets": "/collections/{id}/media{?size}"})
     await api.search_assets({"q": "paris", "label": "#bw"}, limit=7, cursor=None)
@@ -329,21 +329,21 @@ def test_routes_file_json_and_toml_and_unknown_names(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"albumz": "/x"}))
     with pytest.raises(ConfigError, match="unknown route 'albumz'"):
-        make_api(lambda r: httpx.Response(200), overrides=Settings(base_url=BASE, routes=bad).route_overrides())
+        make_api(lambda r: httpx2.Response(200), overrides=Settings(base_url=BASE, routes=bad).route_overrides())
 
 
 async def test_https_to_http_redirect_is_refused() -> None:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(301, headers={"location": "http://api.test/api/asset/albums/x"})
+        return httpx2.Response(301, headers={"location": "http://api.test/api/asset/albums/x"})
 
     with pytest.raises(RedirectRefused, match="https to plain http"):
         await make_api(handler).get_album("x")
 
 
 def _raising(exc: Exception) -> Handler:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         raise exc
 
     return handler
@@ -358,16 +358,16 @@ def _with_cause(exc: Exception, cause: BaseException) -> Exception:
     ("exc", "text"),
     [
         (
-            _with_cause(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
+            _with_cause(httpx2.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
             "cannot resolve the host name api.test",
         ),
         (
-            _with_cause(httpx.ConnectError("x"), ssl.SSLCertVerificationError("certificate verify failed")),
+            _with_cause(httpx2.ConnectError("x"), ssl.SSLCertVerificationError("certificate verify failed")),
             "TLS handshake with api.test failed",
         ),
-        (httpx.ConnectTimeout("x"), "did not answer within 5 s"),
+        (httpx2.ConnectTimeout("x"), "did not answer within 5 s"),
         (
-            httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+            httpx2.RemoteProtocolError("peer closed connection without sending complete message body"),
             "closed the connection before the response was complete",
         ),
     ],
@@ -379,16 +379,16 @@ async def test_transport_failures_become_actionable_messages(exc: Exception, tex
 
 
 async def test_conflict_and_oversized_bodies() -> None:
-    def conflict(req: httpx.Request) -> httpx.Response:
+    def conflict(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(409, json={"detail": "album is being re-indexed"})
+        return httpx2.Response(409, json={"detail": "album is being re-indexed"})
 
     with pytest.raises(Conflict, match=r"conflict \(409\): album is being re-indexed"):
         await make_api(conflict).get_album("x")
 
-    def huge(req: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b"[" + b"1," * (5 * 1024 * 1024) + b"1]")
+    def huge(req: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=b"[" + b"1," * (5 * 1024 * 1024) + b"1]")
 
     with pytest.raises(BadResponse, match="larger than 8 MiB"):
         await make_api(huge).archive_configuration()
@@ -413,11 +413,11 @@ def test_long_cursor_states_are_stashed_and_expire_oldest_first() -> None:
 async def test_the_public_configuration_is_cached_briefly() -> None:
     calls: list[str] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         calls.append(req.url.path)
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json={"archiveName": "A"})
+        return httpx2.Response(200, json={"archiveName": "A"})
 
     api = make_api(handler)
     first = await api.archive_configuration()
@@ -450,10 +450,10 @@ async def test_the_public_configuration_is_cached_briefly() -> None:
 async def test_a_401_for_a_placeholder_token_says_so_instead_of_asking_for_a_new_key(token: str, message: str) -> None:
     """Generating a new key revokes the old one: a user who forgot to paste their key must not be told to."""
 
-    def handler(req: httpx.Request) -> httpx.Response:
-        return root() if req.url.path == "/api/asset/" else httpx.Response(401, json={})
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        return root() if req.url.path == "/api/asset/" else httpx2.Response(401, json={})
 
-    api = FootageApi(RestClient(Settings(base_url=BASE, api_token=token), transport=httpx.MockTransport(handler)))
+    api = FootageApi(RestClient(Settings(base_url=BASE, api_token=token), transport=httpx2.MockTransport(handler)))
     with pytest.raises(Unauthorized) as info:
         await api.get_album("x")
     assert str(info.value) == message
@@ -469,10 +469,10 @@ async def test_a_401_for_a_placeholder_token_says_so_instead_of_asking_for_a_new
     ],
 )
 async def test_a_malformed_next_link_ends_the_listing_with_a_note_and_keeps_the_page(link: str) -> None:
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
             return root()
-        return httpx.Response(200, json={"items": [{"id": "a", "name": "A"}], "next": link})
+        return httpx2.Response(200, json={"items": [{"id": "a", "name": "A"}], "next": link})
 
     page = (await make_api(handler).list_albums(query=None, limit=5, cursor=None)).result
     assert [album.id for album in page.albums] == ["a"]

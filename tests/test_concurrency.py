@@ -7,19 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 from mcp.client.stdio import stdio_client
 
-from footage_mcp.launch import RunningSandbox, bridge_parameters
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox.library import build_library
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 LIB = build_library()
 
 
-async def pending(control: httpx.AsyncClient, fragment: str) -> int:
+async def pending(control: httpx2.AsyncClient, fragment: str) -> int:
     log = (await control.get("/requests")).json()
     return sum(1 for e in log if e["outcome"] == "pending" and fragment in e["path"])
 
@@ -35,7 +35,7 @@ async def test_concurrent_calls_are_in_flight_together_and_a_slow_one_holds_up_n
 ) -> None:
     origin = hal_sandbox.base_url.removesuffix("/api/asset")
     params = bridge_parameters(hal_sandbox.base_url, hal_sandbox.token, {"FOOTAGE_TIMEOUT": "20"})
-    async with httpx.AsyncClient(base_url=origin + "/_sandbox") as control, Client(params, mode="legacy") as client:
+    async with httpx2.AsyncClient(base_url=origin + "/_sandbox") as control, Client(params, mode="legacy") as client:
         await client.call_tool("list_api_links", {})
         await control.delete("/requests")
         rules = [
@@ -85,7 +85,7 @@ async def test_a_cancelled_call_aborts_its_request_and_the_server_goes_on(
     errlog = tmp_path / "bridge.log"
     with errlog.open("w") as err:
         async with (
-            httpx.AsyncClient(base_url=origin + "/_sandbox") as control,
+            httpx2.AsyncClient(base_url=origin + "/_sandbox") as control,
             Client(stdio_client(params, errlog=err), mode="legacy") as client,
         ):
             await client.call_tool("list_api_links", {})

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
-from footage_mcp.launch import RunningSandbox, bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, sandbox_process
 from footage_mcp.sandbox.library import build_library
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -237,9 +237,9 @@ def faulty_sandbox() -> Any:
 
 
 @asynccontextmanager
-async def control(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+async def control(sandbox: RunningSandbox) -> AsyncIterator[httpx2.AsyncClient]:
     origin = sandbox.base_url.removesuffix("/api/asset")
-    async with httpx.AsyncClient(base_url=origin + "/_sandbox", timeout=10) as client:
+    async with httpx2.AsyncClient(base_url=origin + "/_sandbox", timeout=10) as client:
         yield client
 
 

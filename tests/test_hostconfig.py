@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from footage_mcp import __version__
-from footage_mcp.config import TOKEN_PLACEHOLDER
-from footage_mcp.hostconfig import (
+from footage_mcp.cli.hostconfig import (
     HOSTS,
     Launch,
     _in_cache,
@@ -29,7 +28,8 @@ from footage_mcp.hostconfig import (
     uvx_source,
     where,
 )
-from footage_mcp.launch import child_env
+from footage_mcp.cli.launch import child_env
+from footage_mcp.core.settings import TOKEN_PLACEHOLDER
 
 CANARY = "canary-3b9e71c2-token"
 

@@ -11,11 +11,11 @@ import sys
 import time
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 
-from footage_mcp.launch import RunningSandbox, child_env
+from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
 from tests.conftest import INTERFACE_TOOLS
 from tests.node_tools import node_bin
@@ -73,7 +73,7 @@ async def test_the_sdk_http_client_uses_every_tool_family(http_bridge: str) -> N
 async def test_dns_rebinding_is_refused(http_bridge: str) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    async with httpx.AsyncClient() as raw:
+    async with httpx2.AsyncClient() as raw:
         evil_host = await raw.post(http_bridge, json=body, headers={**headers, "Host": "evil.example:80"})
         evil_origin = await raw.post(http_bridge, json=body, headers={**headers, "Origin": "http://evil.example"})
     assert evil_host.status_code == 421 and evil_origin.status_code == 403

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from footage_mcp.launch import RunningSandbox, child_env
+from footage_mcp.cli.launch import RunningSandbox, child_env
 from tests.conftest import INTERFACE_TOOLS
 from tests.node_tools import node_bin
 

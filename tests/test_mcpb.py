@@ -22,9 +22,9 @@ from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
 from footage_mcp import __version__
-from footage_mcp.config import DEFAULT_BASE_URL, Settings
-from footage_mcp.launch import RunningSandbox
-from footage_mcp.server import build_server
+from footage_mcp.cli.launch import RunningSandbox
+from footage_mcp.core.settings import DEFAULT_BASE_URL, Settings
+from footage_mcp.surface.server import build_server
 from tests.conftest import INTERFACE_TOOLS
 from tests.node_tools import CLIENTS, node_bin
 from tests.packaging_tools import REPO, clean_env, france_hits, run, uv_bin
@@ -218,7 +218,7 @@ def test_the_bundle_holds_the_manifest_the_entry_point_and_the_uv_project(bundle
     constraints = project["tool"]["uv"]["constraint-dependencies"]
     assert all(re.match(r"^[A-Za-z0-9._-]+==\S+( ; .+)?$", c) for c in constraints), constraints
     pinned = {c.split("==")[0] for c in constraints}
-    assert {"mcp", "httpx", "pydantic", "pydantic-settings", "pillow", "uvicorn"} <= pinned
+    assert {"mcp", "httpx2", "pydantic", "pydantic-settings", "pillow", "uvicorn"} <= pinned
     assert not pinned & {"pytest", "mypy", "ruff", "hypothesis", "footage-mcp"}  # runtime only, not the project
 
 

@@ -1,5 +1,5 @@
 """What the model sees: output budgets, compact results, sanitised text, previews, lenient arguments —
-through the real MCP server in-process (mcp SDK client) over httpx.MockTransport."""
+through the real MCP server in-process (mcp SDK client) over httpx2.MockTransport."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import json
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult, ImageContent, PromptReference, TextContent
 from PIL import Image
 
-from footage_mcp.config import Settings
-from footage_mcp.server import build_server
+from footage_mcp.core.settings import Settings
+from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 BASE = "https://api.test/api/asset"
@@ -34,16 +34,16 @@ def big_jpeg(width: int, height: int) -> bytes:
 BIG_PREVIEW = big_jpeg(2400, 1600)
 
 
-def handler(req: httpx.Request) -> httpx.Response:
+def handler(req: httpx2.Request) -> httpx2.Response:
     path = req.url.path.removeprefix("/api/asset")
     if path in ("", "/"):
-        return httpx.Response(200, json={"_links": {}})
+        return httpx2.Response(200, json={"_links": {}})
     if path == "/search/assets":
         start = int(req.url.params.get("page", 0)) * 100
         body = {"items": ITEMS[start : start + 100], "total": len(ITEMS)}
-        return httpx.Response(200, json=body)
+        return httpx2.Response(200, json=body)
     if path == "/assets/huge":
-        return httpx.Response(
+        return httpx2.Response(
             200,
             json={
                 "id": "huge",
@@ -54,7 +54,7 @@ def handler(req: httpx.Request) -> httpx.Response:
             },
         )
     if path == "/assets/sneaky":
-        return httpx.Response(
+        return httpx2.Response(
             200,
             json={
                 "id": "sneaky",
@@ -65,18 +65,18 @@ def handler(req: httpx.Request) -> httpx.Response:
             },
         )
     if path == "/assets/huge/preview":
-        return httpx.Response(200, content=BIG_PREVIEW, headers={"content-type": "image/jpeg"})
+        return httpx2.Response(200, content=BIG_PREVIEW, headers={"content-type": "image/jpeg"})
     if path == "/assets/plain/preview":
-        return httpx.Response(200, content=big_jpeg(64, 48), headers={"content-type": "image/jpeg"})
+        return httpx2.Response(200, content=big_jpeg(64, 48), headers={"content-type": "image/jpeg"})
     if path == "/big":
-        return httpx.Response(200, json={"rows": [{"i": i, "text": "y" * 300} for i in range(2000)]})
-    return httpx.Response(404, json={})
+        return httpx2.Response(200, json={"rows": [{"i": i, "text": "y" * 300} for i in range(2000)]})
+    return httpx2.Response(404, json={})
 
 
 def server(**overrides: Any) -> Any:
     options: dict[str, Any] = {"output_budget": BUDGET_TOKENS, "max_retries": 0, **overrides}
     settings = Settings(base_url=BASE, api_token="tok-123456", **options)
-    return build_server(settings, transport=httpx.MockTransport(handler))
+    return build_server(settings, transport=httpx2.MockTransport(handler))
 
 
 def size(result: CallToolResult) -> int:
@@ -180,22 +180,22 @@ async def test_lenient_dates_and_json_string_objects() -> None:
 LONG = [{"id": f"n{i:02d}", "name": f"{i} " + "N" * 40_000} for i in range(6)]
 
 
-def long_handler(req: httpx.Request) -> httpx.Response:
+def long_handler(req: httpx2.Request) -> httpx2.Response:
     path = req.url.path.removeprefix("/api/asset")
     if path in ("", "/"):
-        return httpx.Response(200, json={"_links": {}})
+        return httpx2.Response(200, json={"_links": {}})
     if path == "/assets/longname":
-        return httpx.Response(200, json=LONG[0])
+        return httpx2.Response(200, json=LONG[0])
     if path == "/search/assets":  # a HAL-style next link that repeats the (long) query
         page = int(req.url.params.get("page", 0))
         nxt = f"/api/asset/search/assets?q={'東' * 600}&page={page + 1}" if page + 1 < len(LONG) else None
-        return httpx.Response(200, json={"items": LONG[page : page + 1], "next": nxt})
+        return httpx2.Response(200, json={"items": LONG[page : page + 1], "next": nxt})
     return handler(req)
 
 
 async def test_tiny_budgets_hold_even_for_huge_names_and_long_next_links() -> None:
     settings = Settings(base_url=BASE, api_token="tok-123456", output_budget=500, max_retries=0)
-    server_ = build_server(settings, transport=httpx.MockTransport(long_handler))
+    server_ = build_server(settings, transport=httpx2.MockTransport(long_handler))
     seen: list[str] = []
     async with Client(server_, mode="legacy") as client:
         asset = await client.call_tool("get_asset", {"asset_id": "longname"})
@@ -221,13 +221,13 @@ async def test_tiny_budgets_hold_even_for_huge_names_and_long_next_links() -> No
 async def test_more_invisible_characters_are_stripped_everywhere() -> None:
     sneaky = "A\u00adB\u034fC\U000e0041\U000e0042D\u2066E\ufe0fF\u3164G\u2028H"
 
-    def sneaky_handler(req: httpx.Request) -> httpx.Response:
+    def sneaky_handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path.removeprefix("/api/asset") in ("", "/"):
-            return httpx.Response(200, json={"_links": {}})
-        return httpx.Response(200, json={"items": [{"id": f"alb\u202ex{sneaky}", "name": sneaky}]})
+            return httpx2.Response(200, json={"_links": {}})
+        return httpx2.Response(200, json={"items": [{"id": f"alb\u202ex{sneaky}", "name": sneaky}]})
 
     server_ = build_server(
-        Settings(base_url=BASE, api_token="tok-123456"), transport=httpx.MockTransport(sneaky_handler)
+        Settings(base_url=BASE, api_token="tok-123456"), transport=httpx2.MockTransport(sneaky_handler)
     )
     async with Client(server_, mode="legacy") as client:
         albums = (await client.call_tool("list_albums", {})).structured_content
@@ -240,12 +240,12 @@ async def test_more_invisible_characters_are_stripped_everywhere() -> None:
 
 
 async def test_completion_stays_within_the_call_budget() -> None:
-    async def slow(req: httpx.Request) -> httpx.Response:
+    async def slow(req: httpx2.Request) -> httpx2.Response:
         await anyio.sleep(30)
-        return httpx.Response(200, json={})
+        return httpx2.Response(200, json={})
 
     settings = Settings(base_url=BASE, api_token="tok-123456", timeout=0.5, retry_budget=0, max_retries=0)
-    server_ = build_server(settings, transport=httpx.MockTransport(slow))
+    server_ = build_server(settings, transport=httpx2.MockTransport(slow))
     async with Client(server_, mode="legacy") as client:
         with anyio.fail_after(10):  # a guard against hanging, not a timing assertion
             completed = await client.complete(
@@ -257,11 +257,11 @@ async def test_completion_stays_within_the_call_budget() -> None:
 async def test_null_limits_and_queries_and_object_query_values() -> None:
     requested: list[str] = []
 
-    def recording(req: httpx.Request) -> httpx.Response:
+    def recording(req: httpx2.Request) -> httpx2.Response:
         requested.append(str(req.url).removeprefix(BASE))
         return handler(req)
 
-    server_ = build_server(Settings(base_url=BASE, api_token="tok-123456"), transport=httpx.MockTransport(recording))
+    server_ = build_server(Settings(base_url=BASE, api_token="tok-123456"), transport=httpx2.MockTransport(recording))
     async with Client(server_, mode="legacy") as client:
         assert not (await client.call_tool("search_assets", {"limit": None})).is_error
         assert not (await client.call_tool("api_get", {"path": "big", "query": None})).is_error

@@ -1,6 +1,6 @@
-"""``footage_mcp.netenv``: proxy URLs and CA certificate settings read as httpx reads them, with the
+"""``footage_mcp.rest.netenv``: proxy URLs and CA certificate settings read as httpx2 reads them, with the
 exact problem line ``check`` prints and ``serve`` refuses to start with. In-process: the variables
-are set in this process (where httpx and urllib read them) with ``monkeypatch``."""
+are set in this process (where httpx2 and urllib read them) with ``monkeypatch``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import os
 import socket
 from pathlib import Path
 
-import certifi
 import pytest
+from certs import ca_pem
 
-from footage_mcp.netenv import CaBundle, Proxy, ProxyRoute, ca_bundle, proxy_route, startup_problem
+from footage_mcp.rest.netenv import CaBundle, Proxy, ProxyRoute, ca_bundle, proxy_route, startup_problem
 
 DEFAULT = "https://app.footage.one/api/asset"
 PASSWORD = "s3cr3t-pw"
@@ -29,7 +29,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-# ---------------------------------------------------------------- proxy URLs httpx cannot use
+# ---------------------------------------------------------------- proxy URLs httpx2 cannot use
 
 TAIL = "; fix it or unset it for the MCP server"
 UNENCODED = "a '/', '?' or '#' in its user name or password is not percent-encoded: write them as %2F, %3F and %23"
@@ -74,7 +74,7 @@ def test_a_proxy_url_httpx_cannot_use_is_a_problem_naming_why(env: pytest.Monkey
 
 @pytest.mark.parametrize("variable", ["https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
 def test_every_proxy_variable_is_checked_and_named_as_set(env: pytest.MonkeyPatch, variable: str) -> None:
-    """httpx builds a transport for every proxy variable, whichever URL a request is for."""
+    """httpx2 builds a transport for every proxy variable, whichever URL a request is for."""
     env.setenv(variable, f"http://user:{PASSWORD}@127.0.0.1:70000")
     assert proxy_route(DEFAULT).problem == (
         f"{variable} is not a valid proxy URL (its port 70000 is not between 1 and 65535: "
@@ -93,7 +93,7 @@ def test_a_proxy_without_a_scheme_is_read_as_http(env: pytest.MonkeyPatch) -> No
 def test_a_scheme_httpx_refuses(env: pytest.MonkeyPatch) -> None:
     env.setenv("HTTPS_PROXY", f"ftp://user:{PASSWORD}@proxy.example:21")
     assert proxy_route(DEFAULT).problem == (
-        "HTTPS_PROXY is ftp://***@proxy.example:21: httpx accepts only http://, https:// or socks5:// proxies; "
+        "HTTPS_PROXY is ftp://***@proxy.example:21: httpx2 accepts only http://, https:// or socks5:// proxies; "
         "fix or unset it for the MCP server"
     )
 
@@ -111,7 +111,7 @@ def test_a_scheme_httpx_refuses(env: pytest.MonkeyPatch) -> None:
 def test_an_unknown_scheme_never_shows_more_than_a_masked_url(env: pytest.MonkeyPatch, value: str, shown: str) -> None:
     env.setenv("HTTPS_PROXY", value)
     assert proxy_route(DEFAULT).problem == (
-        f"HTTPS_PROXY is {shown}: httpx accepts only http://, https:// or socks5:// proxies; "
+        f"HTTPS_PROXY is {shown}: httpx2 accepts only http://, https:// or socks5:// proxies; "
         "fix or unset it for the MCP server"
     )
 
@@ -149,7 +149,7 @@ def test_a_usable_proxy_is_read_as_httpx_reads_it(env: pytest.MonkeyPatch, value
 
 @pytest.mark.parametrize("no_proxy", ["*", "localhost, *", " * "])
 def test_no_proxy_star_turns_every_proxy_off_and_says_so(env: pytest.MonkeyPatch, no_proxy: str) -> None:
-    env.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:99999")  # unusable, but httpx never reads it
+    env.setenv("HTTPS_PROXY", f"http://user:{PASSWORD}@127.0.0.1:99999")  # unusable, but httpx2 never reads it
     env.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     env.setenv("NO_PROXY", no_proxy)
     assert proxy_route(DEFAULT) == ProxyRoute(
@@ -176,11 +176,8 @@ def test_no_proxy_naming_the_host(env: pytest.MonkeyPatch) -> None:
 
 
 def _pem() -> str:
-    """The first certificate of certifi's bundle, as PEM."""
-    text = Path(certifi.where()).read_text()
-    start = text.index("-----BEGIN CERTIFICATE-----")
-    end = text.index("-----END CERTIFICATE-----", start) + len("-----END CERTIFICATE-----\n")
-    return text[start:end]
+    """A real CA certificate, as PEM."""
+    return ca_pem()
 
 
 def _der() -> bytes:
@@ -254,7 +251,7 @@ def test_an_unusable_ssl_cert_file_is_a_startup_problem(
     assert ca_bundle({"SSL_CERT_FILE": path}) == CaBundle("SSL_CERT_FILE", path, says)
     env.setenv("SSL_CERT_FILE", path)
     assert startup_problem(DEFAULT) == says
-    assert startup_problem("http://127.0.0.1:8765/api/asset") == says  # httpx cannot even be built
+    assert startup_problem("http://127.0.0.1:8765/api/asset") == says  # httpx2 cannot even be built
 
 
 def test_dev_null_is_a_device_not_a_missing_file(env: pytest.MonkeyPatch) -> None:
@@ -329,7 +326,7 @@ def test_a_hashed_ssl_cert_dir_is_fine(env: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def test_ssl_cert_file_wins_over_ssl_cert_dir(tmp_path: Path) -> None:
-    """httpx reads SSL_CERT_DIR only when SSL_CERT_FILE is unset or empty."""
+    """httpx2 reads SSL_CERT_DIR only when SSL_CERT_FILE is unset or empty."""
     good = tmp_path / "ca.pem"
     good.write_text(_pem())
     missing = str(tmp_path / "missing")

@@ -6,19 +6,26 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from footage_mcp.api import FootageApi
-from footage_mcp.client import RestClient
-from footage_mcp.config import Settings
-from footage_mcp.discovery import DEFAULT_ROUTES, Route
-from footage_mcp.errors import InvalidArgument, InvalidCursor
-from footage_mcp.paging import CursorCodec
-from footage_mcp.shapes import one_line, parse_album, parse_album_summary, parse_asset, parse_asset_summary, parse_list
-from footage_mcp.tools._common import check_id
+from footage_mcp.core.errors import InvalidArgument, InvalidCursor
+from footage_mcp.core.settings import Settings
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.discovery import DEFAULT_ROUTES, Route
+from footage_mcp.rest.http import RestClient
+from footage_mcp.rest.paging import CursorCodec
+from footage_mcp.rest.shapes import (
+    one_line,
+    parse_album,
+    parse_album_summary,
+    parse_asset,
+    parse_asset_summary,
+    parse_list,
+)
+from footage_mcp.surface.params import check_id
 
 BASE = "https://app.footage.one/api/asset"
 API = FootageApi(RestClient(Settings(base_url=BASE)), {})
@@ -81,7 +88,7 @@ def test_an_id_is_always_exactly_one_path_segment(raw_id: str) -> None:
     for key in ("album", "albumAssets", "asset", "assetPreview"):
         route = Route(key, DEFAULT_ROUTES[key], "default")
         url = route.expand(BASE, {"id": object_id})
-        path = httpx.URL(url).raw_path.decode().split("?")[0]
+        path = httpx2.URL(url).raw_path.decode().split("?")[0]
         prefix = "/api/asset/" + ("albums/" if key.startswith("album") else "assets/")
         assert path.startswith(prefix)
         segment = path[len(prefix) :].split("/")[0]
@@ -97,7 +104,7 @@ def test_api_get_paths_never_leave_the_base(path: str) -> None:
         url = API.resolve_path(path)
     except InvalidArgument:
         return
-    parsed = httpx.URL(url)
+    parsed = httpx2.URL(url)
     assert parsed.host == "app.footage.one" and parsed.scheme == "https"
     assert parsed.path.startswith("/api/asset/") or parsed.path == "/api/asset/"
     assert ".." not in unquote(parsed.raw_path.decode()).split("/")

@@ -1,6 +1,6 @@
 """Tool-call errors name the proxy when the proxy is what failed (HTTP(S)_PROXY / ALL_PROXY set):
 a refused proxy connection, and a proxy that demands authentication (407). Real loopback sockets;
-the proxy variables are set in this process, where httpx reads them."""
+the proxy variables are set in this process, where httpx2 reads them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from footage_mcp.client import RestClient
-from footage_mcp.config import Settings
-from footage_mcp.errors import ApiError, TransportError
+from footage_mcp.core.errors import ApiError, TransportError
+from footage_mcp.core.settings import Settings
+from footage_mcp.rest.http import RestClient
 
 pytestmark = pytest.mark.anyio
 TOKEN = "tok-proxy-canary-77"

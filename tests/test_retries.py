@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import anyio
-import httpx
+import httpx2
 import pytest
 
-from footage_mcp.api import FootageApi
-from footage_mcp.client import RestClient
-from footage_mcp.config import Settings
-from footage_mcp.errors import ConnectFailed, RateLimited, UpstreamFailure
+from footage_mcp.core.errors import ConnectFailed, RateLimited, UpstreamFailure
+from footage_mcp.core.settings import Settings
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.http import RestClient
 
 BASE = "https://api.test/api/asset"
 pytestmark = pytest.mark.anyio
@@ -35,19 +35,19 @@ def api_with(
 ) -> tuple[FootageApi, list[str]]:
     calls: list[str] = []
 
-    def handler(req: httpx.Request) -> httpx.Response:
+    def handler(req: httpx2.Request) -> httpx2.Response:
         if req.url.path == "/api/asset/":
-            return httpx.Response(200, json={})
+            return httpx2.Response(200, json={})
         calls.append(req.url.path)
         step = statuses[min(len(calls) - 1, len(statuses) - 1)]
         if isinstance(step, Exception):
             raise step
         if step == 200:
-            return httpx.Response(200, json={"id": "x", "name": "ok"})
-        return httpx.Response(step, json={"message": "busy"}, headers=headers or {})
+            return httpx2.Response(200, json={"id": "x", "name": "ok"})
+        return httpx2.Response(step, json={"message": "busy"}, headers=headers or {})
 
     config = Settings(api_token="t", base_url=BASE, timeout=5, **settings)  # type: ignore[arg-type]
-    return FootageApi(RestClient(config, transport=httpx.MockTransport(handler)), {}), calls
+    return FootageApi(RestClient(config, transport=httpx2.MockTransport(handler)), {}), calls
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
@@ -94,7 +94,7 @@ async def test_a_retry_after_beyond_the_budget_stops_at_once_and_says_when(sleep
 
 
 async def test_connect_errors_are_retried_then_reported(sleeps: list[float]) -> None:
-    refused = httpx.ConnectError("refused", request=None)
+    refused = httpx2.ConnectError("refused", request=None)
     refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
     api, calls = api_with([refused], max_retries=2)
     with pytest.raises(ConnectFailed, match="was refused"):
@@ -103,7 +103,7 @@ async def test_connect_errors_are_retried_then_reported(sleeps: list[float]) -> 
 
 
 async def test_timeouts_are_not_retried(sleeps: list[float]) -> None:
-    api, calls = api_with([httpx.ReadTimeout("slow", request=None)], max_retries=3)
+    api, calls = api_with([httpx2.ReadTimeout("slow", request=None)], max_retries=3)
     with pytest.raises(Exception, match="did not answer within 5 s"):
         await api.get_album("x")
     assert len(calls) == 1

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
-import httpx
+import httpx2
 import pytest
 from PIL import Image
 from starlette.testclient import TestClient
@@ -30,7 +30,7 @@ ID_FIELD = {"hal": "id", "array": "uuid", "items": "assetId"}
 
 
 class Reply(Protocol):
-    """What the tests read from a response (TestClient and httpx responses both fit)."""
+    """What the tests read from a response (TestClient and httpx2 responses both fit)."""
 
     @property
     def status_code(self) -> int: ...
@@ -543,8 +543,8 @@ def anyio_backend() -> str:
 
 @pytest.mark.anyio
 async def test_async_client_over_asgi_transport() -> None:
-    transport = httpx.ASGITransport(app=create_app(shape="items"))
-    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers=AUTH) as client:
+    transport = httpx2.ASGITransport(app=create_app(shape="items"))
+    async with httpx2.AsyncClient(transport=transport, base_url=ORIGIN, headers=AUTH) as client:
         first = (await client.get(f"{BASE_PATH}/search/assets", params={"q": "Hund", "size": 3})).json()
         second = (
             await client.get(
@@ -588,10 +588,10 @@ def test_serve_over_loopback(sandbox_process: subprocess.Popen[str]) -> None:
     line = _read_line(sandbox_process.stdout, timeout=20)
     assert line.startswith("READY http://127.0.0.1:") and line.rstrip().endswith("/api/asset"), line
     base_url = line.split()[1]
-    root = httpx.get(f"{base_url}/", timeout=5)
+    root = httpx2.get(f"{base_url}/", timeout=5)
     assert root.status_code == 200
     assert root.json()["_links"]["self"]["href"] == f"{base_url}/"
-    assert httpx.get(f"{base_url}/albums", headers={"apiKey": "from-env"}, timeout=5).headers["x-total-count"] == "14"
+    assert httpx2.get(f"{base_url}/albums", headers={"apiKey": "from-env"}, timeout=5).headers["x-total-count"] == "14"
     sandbox_process.terminate()
     assert sandbox_process.wait(timeout=10) == 0
     assert sandbox_process.stdout is not None and sandbox_process.stdout.read() == ""

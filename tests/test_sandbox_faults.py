@@ -1,5 +1,5 @@
 """Tests for the sandbox's fault injection: the /_sandbox/ control API, every fault kind, the request
-logs, the echo listener, in-process (httpx ASGITransport) and over real loopback HTTP (a subprocess)."""
+logs, the echo listener, in-process (httpx2 ASGITransport) and over real loopback HTTP (a subprocess)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from PIL import Image
 
@@ -37,19 +37,19 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
+async def client() -> AsyncIterator[httpx2.AsyncClient]:
     """An in-process client of a fresh sandbox app (no rules, empty logs)."""
-    transport = httpx.ASGITransport(app=create_app())
-    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as c:
+    transport = httpx2.ASGITransport(app=create_app())
+    async with httpx2.AsyncClient(transport=transport, base_url=ORIGIN) as c:
         yield c
 
 
-async def put_rules(client: httpx.AsyncClient, *rules: dict[str, Any]) -> None:
+async def put_rules(client: httpx2.AsyncClient, *rules: dict[str, Any]) -> None:
     response = await client.put(FAULTS, json={"rules": list(rules)})
     assert response.status_code == 200, response.text
 
 
-async def outcomes(client: httpx.AsyncClient) -> list[tuple[str, int | None]]:
+async def outcomes(client: httpx2.AsyncClient) -> list[tuple[str, int | None]]:
     return [(entry["outcome"], entry["status"]) for entry in (await client.get(REQUESTS)).json()]
 
 
@@ -58,7 +58,7 @@ async def outcomes(client: httpx.AsyncClient) -> list[tuple[str, int | None]]:
 
 
 @pytest.mark.anyio
-async def test_faults_put_get_delete(client: httpx.AsyncClient) -> None:
+async def test_faults_put_get_delete(client: httpx2.AsyncClient) -> None:
     assert (await client.get(FAULTS)).json() == {"rules": [], "applied": []}
     rules = [{"match": "^/albums$", "statuses": [503]}, {"match": "", "latency_ms": 1, "times": 2}]
     put = await client.put(FAULTS, json={"rules": rules})
@@ -109,7 +109,7 @@ async def test_faults_put_get_delete(client: httpx.AsyncClient) -> None:
     ],
 )
 @pytest.mark.anyio
-async def test_bad_rules_are_400_with_a_message(client: httpx.AsyncClient, body: Any, message: str) -> None:
+async def test_bad_rules_are_400_with_a_message(client: httpx2.AsyncClient, body: Any, message: str) -> None:
     await put_rules(client, {"match": "^/albums$", "status": 418})
     content = body if isinstance(body, str) else json.dumps(body)
     response = await client.put(FAULTS, content=content)
@@ -140,7 +140,7 @@ def test_bad_faults_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.anyio
 async def test_info_and_loopback_only() -> None:
     app = create_app(echo_origin="http://127.0.0.1:4444/")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox.test:81") as c:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://sandbox.test:81") as c:
         assert (await c.get("/_sandbox/info")).json() == {
             "base_url": "http://sandbox.test:81/api/asset",
             "echo_origin": "http://127.0.0.1:4444",
@@ -154,8 +154,8 @@ async def test_info_and_loopback_only() -> None:
                 "/_sandbox/info": "GET the base URL and the echo origin",
             }
         }
-    remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
-    async with httpx.AsyncClient(transport=remote, base_url=ORIGIN) as c:
+    remote = httpx2.ASGITransport(app=app, client=("203.0.113.7", 5000))
+    async with httpx2.AsyncClient(transport=remote, base_url=ORIGIN) as c:
         for path in (FAULTS, REQUESTS, "/_sandbox/echo-requests", "/_sandbox/info", "/_sandbox/"):
             response = await c.get(path)
             assert response.status_code == 403 and "loopback" in response.json()["message"]
@@ -166,7 +166,7 @@ async def test_info_and_loopback_only() -> None:
 
 
 @pytest.mark.anyio
-async def test_request_log_records_everything_under_the_base_path(client: httpx.AsyncClient) -> None:
+async def test_request_log_records_everything_under_the_base_path(client: httpx2.AsyncClient) -> None:
     await client.get(f"{BASE_PATH}/albums", params={"q": "paris", "size": "5"}, headers={"apiKey": "s3cr3t-value"})
     await client.get(f"{BASE_PATH}/albums", headers={**AUTH, "X-Trace": "a"})
     await client.get(f"{BASE_PATH}/nothing", headers=AUTH)
@@ -196,7 +196,7 @@ async def test_request_log_keeps_the_last_5000() -> None:
     for i in range(LOG_LIMIT + 7):
         scope = {"method": "GET", "path": f"{BASE_PATH}/assets/{i}", "query_string": b"", "headers": []}
         state.log_request(scope)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as c:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=ORIGIN) as c:
         await c.get(f"{BASE_PATH}/public/status")
         log = (await c.get(REQUESTS)).json()
     assert len(log) == LOG_LIMIT == 5000
@@ -208,7 +208,7 @@ async def test_request_log_keeps_the_last_5000() -> None:
 
 
 @pytest.mark.anyio
-async def test_statuses_in_sequence_with_retry_after_then_normal(client: httpx.AsyncClient) -> None:
+async def test_statuses_in_sequence_with_retry_after_then_normal(client: httpx2.AsyncClient) -> None:
     await put_rules(client, {"match": "^/albums$", "statuses": [503, 503, 429], "retry_after": "2"})
     replies = [await client.get(f"{BASE_PATH}/albums", headers=AUTH) for _ in range(4)]
     assert [r.status_code for r in replies] == [503, 503, 429, 200]
@@ -227,7 +227,7 @@ async def test_statuses_in_sequence_with_retry_after_then_normal(client: httpx.A
 
 
 @pytest.mark.anyio
-async def test_http_date_retry_after_and_status_alone_is_unlimited(client: httpx.AsyncClient) -> None:
+async def test_http_date_retry_after_and_status_alone_is_unlimited(client: httpx2.AsyncClient) -> None:
     date = "Wed, 21 Oct 2015 07:28:00 GMT"
     await put_rules(client, {"match": "^/albums", "status": 502, "retry_after": date})
     for path in ("/albums", "/albums/x", "/albums"):
@@ -239,7 +239,7 @@ async def test_http_date_retry_after_and_status_alone_is_unlimited(client: httpx
 
 
 @pytest.mark.anyio
-async def test_times_then_spent_and_first_matching_rule_wins(client: httpx.AsyncClient) -> None:
+async def test_times_then_spent_and_first_matching_rule_wins(client: httpx2.AsyncClient) -> None:
     await put_rules(
         client,
         {"match": "^/public/status$", "body": "not_json", "times": 2},
@@ -254,7 +254,7 @@ async def test_times_then_spent_and_first_matching_rule_wins(client: httpx.Async
 
 
 @pytest.mark.anyio
-async def test_latency_alone_keeps_the_normal_answer(client: httpx.AsyncClient) -> None:
+async def test_latency_alone_keeps_the_normal_answer(client: httpx2.AsyncClient) -> None:
     await put_rules(client, {"match": "^/albums$", "latency_ms": 200, "times": 1})
     started = time.perf_counter()
     slow = await client.get(f"{BASE_PATH}/albums", headers=AUTH)
@@ -271,7 +271,7 @@ async def test_latency_alone_keeps_the_normal_answer(client: httpx.AsyncClient) 
 
 
 @pytest.mark.anyio
-async def test_html_bodies(client: httpx.AsyncClient) -> None:
+async def test_html_bodies(client: httpx2.AsyncClient) -> None:
     await put_rules(
         client, {"match": "^/albums$", "body": "html"}, {"match": "^/assets$", "body": "html", "status": 403}
     )
@@ -284,7 +284,7 @@ async def test_html_bodies(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_truncated_json_is_half_of_the_normal_answer(client: httpx.AsyncClient) -> None:
+async def test_truncated_json_is_half_of_the_normal_answer(client: httpx2.AsyncClient) -> None:
     normal = (await client.get(f"{BASE_PATH}/albums", headers=AUTH)).content
     await put_rules(client, {"match": "^/albums$", "body": "truncated"}, {"match": "^/nothing$", "body": "truncated"})
     reply = await client.get(f"{BASE_PATH}/albums", headers=AUTH)
@@ -300,7 +300,7 @@ async def test_truncated_json_is_half_of_the_normal_answer(client: httpx.AsyncCl
 
 
 @pytest.mark.anyio
-async def test_not_json_empty_and_error_echo(client: httpx.AsyncClient) -> None:
+async def test_not_json_empty_and_error_echo(client: httpx2.AsyncClient) -> None:
     await put_rules(
         client,
         {"match": "^/albums$", "body": "not_json"},
@@ -324,7 +324,7 @@ async def test_not_json_empty_and_error_echo(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_oversized_in_process(client: httpx.AsyncClient) -> None:
+async def test_oversized_in_process(client: httpx2.AsyncClient) -> None:
     await put_rules(
         client,
         {"match": "^/albums$", "body": "oversized", "size_bytes": 100_000},
@@ -340,7 +340,7 @@ async def test_oversized_in_process(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_aborted_in_process_raises(client: httpx.AsyncClient) -> None:
+async def test_aborted_in_process_raises(client: httpx2.AsyncClient) -> None:
     await put_rules(client, {"match": "^/albums$", "body": "aborted", "times": 1})
     with pytest.raises(InjectedAbort, match="connection aborted after"):
         await client.get(f"{BASE_PATH}/albums", headers=AUTH)
@@ -353,7 +353,7 @@ async def test_aborted_in_process_raises(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.anyio
-async def test_same_origin_hops_then_the_normal_answer(client: httpx.AsyncClient) -> None:
+async def test_same_origin_hops_then_the_normal_answer(client: httpx2.AsyncClient) -> None:
     await put_rules(client, {"match": "^/albums$", "redirect": "same-origin", "hops": 2, "status": 307})
     url = f"{ORIGIN}{BASE_PATH}/albums?size=5&q=a"
     locations = []
@@ -375,39 +375,39 @@ async def test_same_origin_hops_then_the_normal_answer(client: httpx.AsyncClient
 
 
 @pytest.mark.anyio
-async def test_loop_never_ends(client: httpx.AsyncClient) -> None:
+async def test_loop_never_ends(client: httpx2.AsyncClient) -> None:
     await put_rules(client, {"match": "^/albums$", "redirect": "loop"})
     reply = await client.get(f"{BASE_PATH}/albums")
     for hop in range(1, 30):
         assert reply.status_code == 302
         assert reply.headers["location"] == f"{ORIGIN}{BASE_PATH}/albums?_hop={hop}"
         reply = await client.get(reply.headers["location"])
-    with pytest.raises(httpx.TooManyRedirects):
+    with pytest.raises(httpx2.TooManyRedirects):
         await client.get(f"{BASE_PATH}/albums", follow_redirects=True)
 
 
 @pytest.mark.anyio
-async def test_other_origin_redirect_targets(client: httpx.AsyncClient) -> None:
+async def test_other_origin_redirect_targets(client: httpx2.AsyncClient) -> None:
     await put_rules(client, {"match": "^/assets/", "redirect": "other-origin", "status": 301})
     reply = await client.get(f"{BASE_PATH}/assets/a%20b/preview", params={"size": "large"})
     assert reply.status_code == 301
     assert reply.headers["location"] == "http://127.0.0.1:9/api/asset/assets/a%20b/preview?size=large"
     app = create_app(echo_origin="http://127.0.0.1:4444", faults=[{"match": "", "redirect": "other-origin"}])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as other:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=ORIGIN) as other:
         assert (await other.get(f"{BASE_PATH}/")).headers["location"] == "http://127.0.0.1:4444/api/asset/"
 
 
 @pytest.mark.anyio
 async def test_echo_app_logs_into_the_main_apps_state() -> None:
     app = create_app()
-    echo = httpx.ASGITransport(app=create_echo_app(app.state.sandbox))
-    async with httpx.AsyncClient(transport=echo, base_url="http://127.0.0.1:9") as c:
+    echo = httpx2.ASGITransport(app=create_echo_app(app.state.sandbox))
+    async with httpx2.AsyncClient(transport=echo, base_url="http://127.0.0.1:9") as c:
         reply = await c.get(f"{BASE_PATH}/albums", params={"x": "1"}, headers={"apiKey": "leak?"})
         assert reply.json() == {"echo": True}
         preview = await c.get(f"{BASE_PATH}/assets/a1/preview")
         assert preview.headers["content-type"] == "image/jpeg"
         assert Image.open(io.BytesIO(preview.content)).format == "JPEG"
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as main:
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=ORIGIN) as main:
         log = (await main.get("/_sandbox/echo-requests")).json()
         assert [(e["method"], e["path"], e["query"]) for e in log] == [
             ("GET", "/api/asset/albums", "x=1"),
@@ -430,8 +430,8 @@ class Running:
     root: str
     stderr: list[str]
 
-    def control(self) -> httpx.Client:
-        return httpx.Client(base_url=self.root, timeout=10)
+    def control(self) -> httpx2.Client:
+        return httpx2.Client(base_url=self.root, timeout=10)
 
 
 def _start(*args: str) -> Running:
@@ -507,7 +507,7 @@ def test_loopback_info_and_faults_file(tmp_path: Path) -> None:
             assert c.get(FAULTS).json() == {"rules": rules, "applied": [0]}
             assert c.get(f"{BASE_PATH}/public/status").status_code == 418
             assert c.get(f"{BASE_PATH}/public/status").status_code == 200
-            assert httpx.get(f"{info['echo_origin']}/anything", timeout=5).json() == {"echo": True}
+            assert httpx2.get(f"{info['echo_origin']}/anything", timeout=5).json() == {"echo": True}
     finally:
         _stop(running)
     assert running.process.returncode == 0
@@ -517,8 +517,8 @@ def test_loopback_info_and_faults_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_loopback_aborted_then_the_server_keeps_serving(live: Running) -> None:
     put(live, {"match": "^/albums$", "body": "aborted", "times": 1})
-    with httpx.Client(base_url=live.base_url, headers=AUTH, timeout=10) as c:
-        with pytest.raises(httpx.RemoteProtocolError, match=r"peer closed connection|incomplete"):
+    with httpx2.Client(base_url=live.base_url, headers=AUTH, timeout=10) as c:
+        with pytest.raises(httpx2.RemoteProtocolError, match=r"peer closed connection|incomplete"):
             c.get("/albums")
         again = c.get("/albums")
         assert again.status_code == 200 and again.json()["page"]["totalElements"] == 14
@@ -535,7 +535,7 @@ def test_loopback_oversized_is_chunked_without_content_length(live: Running) -> 
         {"match": "^/assets$", "body": "oversized"},
         {"match": "^/albums$", "body": "oversized", "size_bytes": 300_000, "declare_length": True},
     )
-    with httpx.Client(base_url=live.base_url, timeout=10) as c:
+    with httpx2.Client(base_url=live.base_url, timeout=10) as c:
         with c.stream("GET", "/assets") as reply:
             assert reply.status_code == 200 and reply.headers["content-type"] == "application/json"
             assert "content-length" not in reply.headers and reply.headers["transfer-encoding"] == "chunked"
@@ -551,7 +551,7 @@ def test_loopback_oversized_is_chunked_without_content_length(live: Running) -> 
 @pytest.mark.slow
 def test_loopback_slow_body_is_streamed_over_slow_ms(live: Running) -> None:
     put(live, {"match": "^/albums$", "body": "slow", "slow_ms": 600})
-    with httpx.Client(base_url=live.base_url, headers=AUTH, timeout=10) as c:
+    with httpx2.Client(base_url=live.base_url, headers=AUTH, timeout=10) as c:
         started = time.perf_counter()
         with c.stream("GET", "/albums") as reply:
             headers_after = time.perf_counter() - started
@@ -569,7 +569,7 @@ def test_loopback_slow_body_is_streamed_over_slow_ms(live: Running) -> None:
 @pytest.mark.slow
 def test_loopback_latency(live: Running) -> None:
     put(live, {"match": "^/public/status$", "latency_ms": 300})
-    with httpx.Client(base_url=live.base_url, timeout=10) as c:
+    with httpx2.Client(base_url=live.base_url, timeout=10) as c:
         started = time.perf_counter()
         reply = c.get("/public/status")
         assert time.perf_counter() - started >= 0.3 and reply.json() == {"status": "ok"}
@@ -578,7 +578,7 @@ def test_loopback_latency(live: Running) -> None:
 @pytest.mark.slow
 def test_loopback_other_origin_redirect_reaches_the_echo_listener(live: Running) -> None:
     put(live, {"match": "^/albums$|/preview$", "redirect": "other-origin"})
-    with httpx.Client(base_url=live.base_url, timeout=10) as c:
+    with httpx2.Client(base_url=live.base_url, timeout=10) as c:
         headers = {**AUTH, "X-Trace": "t-1"}
         reply = c.get("/albums", params={"q": "x"}, headers=headers)
         assert reply.status_code == 302
@@ -612,14 +612,14 @@ def test_loopback_statuses_hops_loop_and_bodies(live: Running) -> None:
         {"match": "^/albums/y$", "body": "empty"},
         {"match": "^/albums/z$", "body": "error_echo"},
     )
-    with httpx.Client(base_url=live.base_url, headers={"apiKey": "live-canary"}, timeout=10) as c:
+    with httpx2.Client(base_url=live.base_url, headers={"apiKey": "live-canary"}, timeout=10) as c:
         first, second = c.get("/albums"), c.get("/albums")
         assert [(r.status_code, r.headers["retry-after"]) for r in (first, second)] == [(503, "1"), (429, "1")]
         assert c.get("/albums").status_code == 401  # rule spent; normal answer (wrong token)
         hops = c.get("/assets", follow_redirects=True)
         assert [r.status_code for r in hops.history] == [302, 302, 302] and hops.status_code == 401
         assert hops.url.params["_hop"] == "3"
-        with pytest.raises(httpx.TooManyRedirects):
+        with pytest.raises(httpx2.TooManyRedirects):
             c.get("/search/assets", follow_redirects=True)
         assert c.get("/public/status").headers["content-type"].startswith("text/html")
         truncated = c.get("/configuration/archive")

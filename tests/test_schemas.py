@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from footage_mcp.config import Settings
-from footage_mcp.server import build_server
+from footage_mcp.core.settings import Settings
+from footage_mcp.surface.server import build_server
 from tests.conftest import INTERFACE_TOOLS
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"

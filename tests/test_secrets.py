@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from footage_mcp.launch import bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import bridge_parameters, sandbox_process
 from footage_mcp.sandbox.library import build_library
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -64,7 +64,7 @@ async def test_the_token_appears_in_no_output(tmp_path: Path) -> None:
                 results.append((await client.read_resource(uri)).model_dump_json())
     raw_out, raw_err = out.read_bytes(), err.read_bytes()
     assert len(raw_out) > 10_000 and b"httpcore" in raw_err  # the capture worked, DEBUG logs were on
-    # the canary also went out as a query (httpx logs request URLs at INFO): redaction must catch it
+    # the canary also went out as a query (httpx2 logs request URLs at INFO): redaction must catch it
     for blob in (raw_out, raw_err, "".join(results).encode()):
         assert CANARY.encode() not in blob
     for line in raw_out.splitlines():

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from footage_mcp.shapes import (
+from footage_mcp.rest.shapes import (
     as_int,
     duration_seconds,
     iso_timestamp,

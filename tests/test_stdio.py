@@ -26,7 +26,7 @@ from mcp.types import (
 )
 from PIL import Image
 
-from footage_mcp.launch import RunningSandbox, bridge_parameters
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox.library import Asset as LibAsset
 from footage_mcp.sandbox.library import Library, build_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy

@@ -8,13 +8,14 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from footage_mcp.api import FootageApi, Listing
-from footage_mcp.errors import InvalidArgument
-from footage_mcp.models import AssetList
-from footage_mcp.tools._common import (
+from footage_mcp.core.errors import InvalidArgument
+from footage_mcp.rest.api import FootageApi, Listing
+from footage_mcp.rest.models import AssetList
+from footage_mcp.surface.annotations import READ_ONLY
+from footage_mcp.surface.guard import guarded
+from footage_mcp.surface.params import (
     DEFAULT_LIMIT,
     MAX_TEXT_CHARS,
-    READ_ONLY,
     Cursor,
     Limit,
     Lowercase,
@@ -22,7 +23,6 @@ from footage_mcp.tools._common import (
     check_date,
     check_id,
     clamp_limit,
-    guarded,
 )
 
 

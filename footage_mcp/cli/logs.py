@@ -31,7 +31,7 @@ def configure_logging(level: str, secrets: list[str | None]) -> None:
     """Send all logging to stderr at ``level`` with ``secrets`` redacted.
 
     Installs one handler on the root logger (replacing any) so that library loggers —
-    the MCP SDK, httpx, httpcore — are redacted too, and so the SDK's own
+    the MCP SDK, httpx2, httpcore — are redacted too, and so the SDK's own
     ``logging.basicConfig`` call becomes a no-op.
     """
     handler = logging.StreamHandler(sys.stderr)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
+import httpx2
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
@@ -18,14 +18,16 @@ from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequ
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
-from footage_mcp import __version__, prompts, resources
-from footage_mcp.api import FootageApi
-from footage_mcp.client import RestClient
-from footage_mcp.config import Settings
-from footage_mcp.discovery import normalise_overrides
-from footage_mcp.schemas import portable_input, portable_output
-from footage_mcp.tools import albums, assets, public, search
-from footage_mcp.tools._common import AppState, describe_validation_error
+from footage_mcp import __version__
+from footage_mcp.core.settings import Settings
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.discovery import normalise_overrides
+from footage_mcp.rest.http import RestClient
+from footage_mcp.surface import prompts, resources
+from footage_mcp.surface.context import AppState
+from footage_mcp.surface.params import describe_validation_error
+from footage_mcp.surface.schemas import portable_input, portable_output
+from footage_mcp.surface.tools import albums, assets, public, search
 
 INSTRUCTIONS = """\
 Tools for a footage.one media library (albums and assets: video, image, audio, documents).
@@ -41,7 +43,7 @@ MAX_PROMPT_ARGUMENT_CHARS = 4000
 
 
 class FootageServer(MCPServer[AppState]):
-    """MCPServer with portable tool schemas (see :mod:`footage_mcp.schemas`), argument-validation
+    """MCPServer with portable tool schemas (see :mod:`footage_mcp.surface.schemas`), argument-validation
     errors as one short line with examples (the SDK's default is pydantic's multi-line report), and
     bad prompt requests answered with a JSON-RPC invalid-params error (the SDK's default is a generic
     error plus an ERROR traceback in the log)."""
@@ -110,7 +112,7 @@ class FootageServer(MCPServer[AppState]):
             raise MCPError(INVALID_PARAMS, f"prompt {name}: {exc}") from None
 
 
-def build_server(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
+def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
     """The configured server. ``transport`` replaces the network (tests).
 
     Raises:

@@ -8,17 +8,19 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ImageContent, TextContent
 
-from footage_mcp.api import FootageApi
-from footage_mcp.errors import BadResponse
-from footage_mcp.imaging import PASSTHROUGH_TYPES, fit_preview
-from footage_mcp.models import Asset
-from footage_mcp.tools._common import READ_ONLY, AssetId, check_id, guarded
+from footage_mcp.core.errors import BadResponse
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.models import Asset
+from footage_mcp.surface.annotations import READ_ONLY
+from footage_mcp.surface.guard import guarded
+from footage_mcp.surface.imaging import PASSTHROUGH_TYPES, fit_preview
+from footage_mcp.surface.params import AssetId, check_id
 
 
 async def preview_image(
     api: FootageApi, asset_id: str, formats: tuple[str, ...] = PASSTHROUGH_TYPES
 ) -> tuple[bytes, str, int, int]:
-    """The asset's preview rendition, fitted for a model (see :mod:`footage_mcp.imaging`).
+    """The asset's preview rendition, fitted for a model (see :mod:`footage_mcp.surface.imaging`).
 
     Raises:
         NotFound: no such asset or no preview. BadResponse: not an image.

@@ -8,18 +8,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from footage_mcp.models import Album, AlbumList, AssetList
-from footage_mcp.tools._common import (
-    DEFAULT_LIMIT,
-    MAX_TEXT_CHARS,
-    READ_ONLY,
-    AlbumId,
-    Cursor,
-    Limit,
-    check_id,
-    clamp_limit,
-    guarded,
-)
+from footage_mcp.rest.models import Album, AlbumList, AssetList
+from footage_mcp.surface.annotations import READ_ONLY
+from footage_mcp.surface.guard import guarded
+from footage_mcp.surface.params import DEFAULT_LIMIT, MAX_TEXT_CHARS, AlbumId, Cursor, Limit, check_id, clamp_limit
 
 
 def register(mcp: MCPServer[Any]) -> None:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from footage_mcp.models import Album, AlbumSummary, Asset, AssetSummary, MediaType, Relation
+from footage_mcp.rest.models import Album, AlbumSummary, Asset, AssetSummary, MediaType, Relation
 
 LIST_KEYS = ("items", "content", "data", "results", "albums", "assets")
 NEXT_KEYS = ("next", "nextCursor", "next_cursor", "cursor")

@@ -25,11 +25,11 @@ scripts directory; else this Python with ``-m footage_mcp``). An installation in
 ``uvx footage-mcp`` runs) is temporary, so there, or with ``--uvx``, the snippet runs ``uvx`` by its
 absolute path, with ``--from`` when the package came from a directory or a VCS URL (PEP 610).
 
-The token is never written, even when set: a placeholder (:data:`~footage_mcp.config.TOKEN_PLACEHOLDER`)
+The token is never written, even when set: a placeholder (:data:`~footage_mcp.core.settings.TOKEN_PLACEHOLDER`)
 stands in its place. ``FOOTAGE_BASE_URL`` is included when set to something else than the default and
-valid (:func:`~footage_mcp.config.validate_base_url`, and no whitespace or control character); an invalid
+valid (:func:`~footage_mcp.core.settings.validate_base_url`, and no whitespace or control character); an invalid
 one is left out, with one line on stderr saying so.
-(``footage_mcp.config``, ``importlib.metadata`` and ``urllib`` are imported lazily: the CLI builds
+(``footage_mcp.core.settings``, ``importlib.metadata`` and ``urllib`` are imported lazily: the CLI builds
 this parser for every command, ``serve`` included, and together they take well over 100 ms to import.)
 """
 
@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from footage_mcp.errors import ConfigError
+from footage_mcp.core.errors import ConfigError
 
 HOSTS = ("claude-desktop", "claude-code", "cursor", "vscode")
 SCOPES = ("user", "local", "project")
@@ -179,11 +179,11 @@ def server_env(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str]
     """The ``env`` block, and whether ``FOOTAGE_BASE_URL`` was left out because it is invalid.
 
     The block holds the token placeholder (never the real token), and ``FOOTAGE_BASE_URL`` when it is set
-    to another URL than the default that :func:`~footage_mcp.config.validate_base_url` accepts and that
+    to another URL than the default that :func:`~footage_mcp.core.settings.validate_base_url` accepts and that
     holds no whitespace or control character (which would end up in the snippet: a quoted newline in the
     claude-code line).
     """
-    from footage_mcp.config import DEFAULT_BASE_URL, TOKEN_PLACEHOLDER, validate_base_url  # lazy: pydantic
+    from footage_mcp.core.settings import DEFAULT_BASE_URL, TOKEN_PLACEHOLDER, validate_base_url  # lazy: pydantic
 
     environ = os.environ if environ is None else environ
     env = {"FOOTAGE_API_TOKEN": TOKEN_PLACEHOLDER}

@@ -24,12 +24,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
-from footage_mcp.api import FootageApi, Listing
-from footage_mcp.errors import FootageError, NotFound
-from footage_mcp.models import ArchiveConfiguration
-from footage_mcp.render import to_result
-from footage_mcp.tools._common import DEFAULT_LIMIT, check_id, redact, within_budget
-from footage_mcp.tools.assets import preview_image
+from footage_mcp.core.errors import FootageError, NotFound
+from footage_mcp.rest.api import FootageApi, Listing
+from footage_mcp.rest.models import ArchiveConfiguration
+from footage_mcp.surface.guard import redact, within_budget
+from footage_mcp.surface.params import DEFAULT_LIMIT, check_id
+from footage_mcp.surface.render import to_result
+from footage_mcp.surface.tools.assets import preview_image
 
 T = TypeVar("T")
 JSON = "application/json"

@@ -18,7 +18,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from footage_mcp.api import Listing
+from footage_mcp.rest.api import Listing
 
 CHARS_PER_TOKEN = 4
 MAX_DEPTH = 24

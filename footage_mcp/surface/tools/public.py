@@ -11,10 +11,11 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from footage_mcp.api import FootageApi
-from footage_mcp.models import ApiLinks, ApiResponse, ArchiveConfiguration
-from footage_mcp.render import cap_depth
-from footage_mcp.tools._common import READ_ONLY, guarded
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.models import ApiLinks, ApiResponse, ArchiveConfiguration
+from footage_mcp.surface.annotations import READ_ONLY
+from footage_mcp.surface.guard import guarded
+from footage_mcp.surface.render import cap_depth
 
 
 def query_text(value: Any) -> Any:

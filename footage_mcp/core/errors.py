@@ -122,7 +122,7 @@ class ConnectFailed(TransportError):
 
 def exception_chain(exc: BaseException, limit: int = 12) -> list[BaseException]:
     """``exc`` and its causes, nearest first (at most ``limit``). The client raises its errors
-    ``from None``, which hides the httpx exception from tracebacks but keeps it as ``__context__``:
+    ``from None``, which hides the httpx2 exception from tracebacks but keeps it as ``__context__``:
     the details for telling failures apart are there."""
     chain: list[BaseException] = []
     current: BaseException | None = exc

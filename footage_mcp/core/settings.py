@@ -16,7 +16,7 @@ FOOTAGE_OUTPUT_BUDGET  largest tool result, tokens (characters / 4)    20000
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
 sandbox) and must not carry credentials, a query or a fragment; anything else is
-a :class:`~footage_mcp.errors.ConfigError`. The token is a ``SecretStr``: the
+a :class:`~footage_mcp.core.errors.ConfigError`. The token is a ``SecretStr``: the
 settings' repr never shows it.
 """
 
@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from footage_mcp.errors import ConfigError
+from footage_mcp.core.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://app.footage.one/api/asset"
 """Confirmed in the public docs (footage-api.md, 'Confirmed')."""
@@ -93,7 +93,7 @@ def validate_base_url(url: str) -> str:
 
     Accepted: an ``https`` URL (``http`` only on a loopback host) without credentials, query or
     fragment, at most :data:`MAX_BASE_URL_CHARS` characters, with no whitespace or control character
-    inside, a port from 1 to 65535 and a host name httpx accepts (IDNA)."""
+    inside, a port from 1 to 65535 and a host name httpx2 accepts (IDNA)."""
     text = url.strip()
     if len(text) > MAX_BASE_URL_CHARS:
         raise ConfigError(f"FOOTAGE_BASE_URL is too long ({len(text)} characters; at most {MAX_BASE_URL_CHARS})")
@@ -119,8 +119,8 @@ def validate_base_url(url: str) -> str:
     if parts.query or parts.fragment or "?" in text or "#" in text:
         raise ConfigError("FOOTAGE_BASE_URL must not contain a query or fragment (use e.g. " + DEFAULT_BASE_URL + ")")
     try:  # what the client will build its requests from: its host rules (IDNA) decide, on reading .host
-        _ = httpx.URL(text).host
-    except (httpx.InvalidURL, ValueError, UnicodeError):
+        _ = httpx2.URL(text).host
+    except (httpx2.InvalidURL, ValueError, UnicodeError):
         raise ConfigError(
             f"FOOTAGE_BASE_URL is not a valid URL: its host name is not a valid host name (use e.g. {DEFAULT_BASE_URL})"
         ) from None

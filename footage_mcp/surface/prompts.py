@@ -9,10 +9,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 from pydantic import Field
 
-from footage_mcp.api import FootageApi
-from footage_mcp.errors import FootageError
-from footage_mcp.render import clean_text
-from footage_mcp.tools._common import within_budget
+from footage_mcp.core.errors import FootageError
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.surface.guard import within_budget
+from footage_mcp.surface.render import clean_text
 
 MAX_COMPLETIONS = 100
 

@@ -1,12 +1,12 @@
-"""The network environment as the REST client's ``httpx`` sees it: proxies and CA certificates.
+"""The network environment as the REST client's ``httpx2`` sees it: proxies and CA certificates.
 
-The client builds its ``httpx.AsyncClient`` with the defaults (``trust_env=True``), so:
+The client builds its ``httpx2.AsyncClient`` with the defaults (``trust_env=True``), so:
 
 - **Proxies** come from ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` (a lower-case
   variable wins over its upper-case twin), read through :func:`urllib.request.getproxies`, which on
   macOS and Windows falls back to the system proxy settings. ``HTTP_PROXY`` applies to ``http://``
   URLs only. ``NO_PROXY=*`` turns every proxy off. A ``socks5://`` proxy needs the ``socksio``
-  package; another scheme is refused. httpx builds a transport for every proxy variable when the
+  package; another scheme is refused. httpx2 builds a transport for every proxy variable when the
   client is built: one it cannot parse makes building the client fail, and one with a port outside
   1-65535 makes every request through it fail, so every request fails, whichever URL it is for.
 - **CA certificates** come from ``SSL_CERT_FILE`` (a PEM bundle), else ``SSL_CERT_DIR`` (a directory
@@ -15,8 +15,8 @@ The client builds its ``httpx.AsyncClient`` with the defaults (``trust_env=True`
   load as PEM makes building the client fail; an ``SSL_CERT_DIR`` without certificates makes every
   https request fail.
 
-This module reads the same settings with httpx's own rules (:func:`httpx._utils.get_environment_proxies`,
-``URLPattern`` and :class:`httpx.Proxy`: httpx is pinned below 1.0), so ``footage-mcp check`` can say
+This module reads the same settings with httpx2's own rules (:func:`httpx2._utils.get_environment_proxies`,
+``URLPattern`` and :class:`httpx2.Proxy`: httpx2 is pinned below 1.0), so ``footage-mcp check`` can say
 which proxy a request goes through, and the server can refuse at start what would make every request
 fail (:func:`startup_problem`). Proxy URLs are only ever shown with their credentials masked, and
 messages never quote what a proxy URL holds where the credentials may be.
@@ -37,15 +37,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from urllib.request import getproxies
 
-import httpx
+import httpx2
 
-from footage_mcp.config import url_character_problem
+from footage_mcp.core.settings import url_character_problem
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-"""Proxy URL schemes httpx accepts (SOCKS only with ``socksio`` installed)."""
+"""Proxy URL schemes httpx2 accepts (SOCKS only with ``socksio`` installed)."""
 
 CA_VARIABLES_IGNORED = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-"""CA bundle variables other tools read and httpx does not."""
+"""CA bundle variables other tools read and httpx2 does not."""
 
 SYSTEM_SETTINGS = "the system proxy settings"
 """The origin of a proxy that no environment variable set (macOS, Windows)."""
@@ -65,7 +65,7 @@ def _as_is(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Proxy:
-    """One proxy httpx would use: where it comes from and where it is (credentials masked)."""
+    """One proxy httpx2 would use: where it comes from and where it is (credentials masked)."""
 
     variable: str
     """``HTTPS_PROXY``, ``https_proxy``, ``ALL_PROXY`` …, or ``the system proxy settings``."""
@@ -75,7 +75,7 @@ class Proxy:
     host: str
     port: int | None
     has_credentials: bool = False
-    """The URL carries a user name or password (httpx sends them to the proxy, Basic authentication)."""
+    """The URL carries a user name or password (httpx2 sends them to the proxy, Basic authentication)."""
 
     @property
     def named(self) -> str:
@@ -95,15 +95,15 @@ class ProxyRoute:
     proxy: Proxy | None
     """The proxy the request goes through, or None for a direct connection."""
     configured: tuple[Proxy, ...]
-    """Every proxy httpx would set up (for any scheme)."""
+    """Every proxy httpx2 would set up (for any scheme)."""
     bypass: str | None
     """``NO_PROXY`` (or ``no_proxy``) when it is what makes this request go direct."""
     problem: str | None
-    """Why httpx cannot use these proxy settings (then every request fails), or None."""
+    """Why httpx2 cannot use these proxy settings (then every request fails), or None."""
     variables: tuple[str, ...] = ()
-    """The proxy variables that are set (as named in the environment), whether httpx uses them or not."""
+    """The proxy variables that are set (as named in the environment), whether httpx2 uses them or not."""
     everything_off: bool = False
-    """``NO_PROXY`` holds ``*``: httpx ignores every proxy variable."""
+    """``NO_PROXY`` holds ``*``: httpx2 ignores every proxy variable."""
 
 
 def mask_url(url: str) -> str:
@@ -120,8 +120,8 @@ def mask_url(url: str) -> str:
     return f"{parts.scheme}://{userinfo}{host}{f':{port}' if port is not None else ''}"
 
 
-def _masked(url: httpx.URL) -> str:
-    """``url`` as httpx reads it, reduced to scheme, host and port, credentials shown as ``***@``."""
+def _masked(url: httpx2.URL) -> str:
+    """``url`` as httpx2 reads it, reduced to scheme, host and port, credentials shown as ``***@``."""
     host = f"[{url.host}]" if ":" in url.host else url.host
     port = f":{url.port}" if url.port is not None else ""
     return f"{url.scheme}://{'***@' if url.userinfo else ''}{host}{port}"
@@ -141,16 +141,16 @@ def _variable_for(mount: str, proxy_url: str, environ: Mapping[str, str]) -> str
 
 
 def _text_problem(value: str) -> str | None:
-    """A character that makes ``value`` no URL at all for httpx, or None."""
+    """A character that makes ``value`` no URL at all for httpx2, or None."""
     if value[:1].isspace():
         return "it starts with a space"
-    found = url_character_problem(value.rstrip(" "))  # httpx ignores trailing spaces
+    found = url_character_problem(value.rstrip(" "))  # httpx2 ignores trailing spaces
     return f"it contains {found}" if found is not None else None
 
 
 def _unusable(value: str) -> tuple[str, str | None] | None:
-    """Why httpx cannot use the proxy URL ``value`` (its scheme aside), and the URL with its
-    credentials masked when it could be read; None when httpx can. The reason never quotes the URL:
+    """Why httpx2 cannot use the proxy URL ``value`` (its scheme aside), and the URL with its
+    credentials masked when it could be read; None when httpx2 can. The reason never quotes the URL:
     a mistyped one may put the password where a host or a port belongs."""
     text = _text_problem(value)
     if text is not None:
@@ -164,10 +164,10 @@ def _unusable(value: str) -> tuple[str, str | None] | None:
     if host_port.startswith("[") and "]" not in host_port:
         return "its IPv6 address has no closing ']'", None
     try:
-        url = httpx.URL(value)  # what httpx.Proxy reads, before it moves the credentials out of the URL
-        httpx.Proxy(url)
+        url = httpx2.URL(value)  # what httpx2.Proxy reads, before it moves the credentials out of the URL
+        httpx2.Proxy(url)
         host, port = url.host, url.port  # the host is decoded (IDNA) on access
-    except httpx.InvalidURL as exc:
+    except httpx2.InvalidURL as exc:
         message = str(exc)
         if message.startswith("Invalid port"):
             return "its port is not a number", None
@@ -179,11 +179,11 @@ def _unusable(value: str) -> tuple[str, str | None] | None:
             return "its host name is not a valid international domain name", None
         if "too long" in message:
             return "it is too long", None
-        return "httpx cannot read it", None
+        return "httpx2 cannot read it", None
     except UnicodeError:  # idna.IDNAError
         return "its host name is not a valid international domain name", None
-    except Exception as exc:  # whatever else httpx raises here would fail every request the same way
-        return f"httpx cannot read it ({type(exc).__name__})", None
+    except Exception as exc:  # whatever else httpx2 raises here would fail every request the same way
+        return f"httpx2 cannot read it ({type(exc).__name__})", None
     if not host:
         return "it has no host name", _masked(url)
     if port is not None and not 1 <= port <= 65535:
@@ -194,13 +194,13 @@ def _unusable(value: str) -> tuple[str, str | None] | None:
 def _read_proxy(
     mount: str, value: str, environ: Mapping[str, str], shown: Callable[[str], str]
 ) -> tuple[Proxy, str | None]:
-    """The proxy httpx sets up for ``mount`` from ``value``, and why it cannot be used (or None)."""
+    """The proxy httpx2 sets up for ``mount`` from ``value``, and why it cannot be used (or None)."""
     variable = _variable_for(mount, value, environ)
     subject = variable if variable != SYSTEM_SETTINGS else f"the proxy in {SYSTEM_SETTINGS}"
     scheme = value.partition("://")[0].lower()
     unusable = _unusable(value)
     if unusable is None:
-        url = httpx.URL(value)
+        url = httpx2.URL(value)
         proxy = Proxy(variable, _masked(url), url.scheme, url.host, url.port, bool(url.username or url.password))
     else:  # no part of it is shown: a mistyped URL may hold the password anywhere
         proxy = Proxy(variable, _UNREADABLE, scheme, "", None)
@@ -211,7 +211,7 @@ def _read_proxy(
             if masked == _UNREADABLE or not masked.startswith(f"{scheme}://"):
                 masked = f"a {scheme}:// URL"
         return proxy, (
-            f"{subject} is {shown(masked)}: httpx accepts only http://, https:// or socks5:// proxies; "
+            f"{subject} is {shown(masked)}: httpx2 accepts only http://, https:// or socks5:// proxies; "
             "fix or unset it for the MCP server"
         )
     if unusable is not None:
@@ -227,9 +227,9 @@ def _read_proxy(
 
 
 def proxy_route(url: str, *, shown: Callable[[str], str] = _as_is) -> ProxyRoute:
-    """Which proxy (if any) httpx uses for ``url`` with this process's settings, and whether httpx
+    """Which proxy (if any) httpx2 uses for ``url`` with this process's settings, and whether httpx2
     can use every proxy it is given (it sets them all up, whichever URL a request is for)."""
-    from httpx._utils import URLPattern, get_environment_proxies
+    from httpx2._utils import URLPattern, get_environment_proxies
 
     environ = os.environ
     info = getproxies()
@@ -245,7 +245,7 @@ def proxy_route(url: str, *, shown: Callable[[str], str] = _as_is) -> ProxyRoute
         if value:
             read[mount], why = _read_proxy(mount, value, environ, shown)
             problem = problem or why
-    target = httpx.URL(url)
+    target = httpx2.URL(url)
     chosen: str | None = None
     would_use: str | None = None
     for mount in sorted(mounts, key=URLPattern):
@@ -263,7 +263,7 @@ def proxy_route(url: str, *, shown: Callable[[str], str] = _as_is) -> ProxyRoute
 
 @dataclass(frozen=True, slots=True)
 class CaBundle:
-    """The CA certificates httpx trusts, when a variable overrides certifi's bundle."""
+    """The CA certificates httpx2 trusts, when a variable overrides certifi's bundle."""
 
     variable: str
     """``SSL_CERT_FILE`` or ``SSL_CERT_DIR``."""
@@ -298,7 +298,7 @@ def _stat(path: str, what: str) -> os.stat_result | str:
 
 def _cafile_problem(path: str) -> tuple[str | None, int | None]:
     """Why ``path`` does not load as a PEM bundle (or None), and how many CA certificates it holds.
-    Loads it the way httpx does (one :func:`ssl.create_default_context`); a device, pipe or socket is
+    Loads it the way httpx2 does (one :func:`ssl.create_default_context`); a device, pipe or socket is
     never opened (reading a pipe would block)."""
     info = _stat(path, "file")
     if isinstance(info, str):
@@ -365,9 +365,9 @@ def _capath_problem(path: str) -> tuple[str, str] | None:
 
 
 def ca_bundle(environ: Mapping[str, str] | None = None, *, shown: Callable[[str], str] = _as_is) -> CaBundle | None:
-    """The ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override httpx uses, or None when it uses certifi.
+    """The ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override httpx2 uses, or None when it uses certifi.
 
-    A file is loaded the way httpx does it (so a file that is not PEM is reported, and its CA
+    A file is loaded the way httpx2 does it (so a file that is not PEM is reported, and its CA
     certificates counted); a directory is checked for certificates under OpenSSL's hashed names.
     """
     environ = os.environ if environ is None else environ
@@ -399,7 +399,7 @@ def ca_bundle(environ: Mapping[str, str] | None = None, *, shown: Callable[[str]
 
 def ignored_ca_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` when set while ``SSL_CERT_FILE`` is not: a CA
-    bundle the user meant for this bridge, which httpx does not read."""
+    bundle the user meant for this bridge, which httpx2 does not read."""
     environ = os.environ if environ is None else environ
     if environ.get("SSL_CERT_FILE"):
         return []
@@ -408,8 +408,8 @@ def ignored_ca_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 
 def startup_problem(url: str) -> str | None:
     """A setting that would make every request of the server fail, as one line; None when there is
-    none: a proxy variable httpx cannot use, an ``SSL_CERT_FILE`` that does not load as PEM, an
-    ``SSL_CERT_DIR`` without certificates. Loads the CA bundle once (milliseconds; httpx loads it
+    none: a proxy variable httpx2 cannot use, an ``SSL_CERT_FILE`` that does not load as PEM, an
+    ``SSL_CERT_DIR`` without certificates. Loads the CA bundle once (milliseconds; httpx2 loads it
     again when the client is built)."""
     route = proxy_route(url)
     if route.problem:

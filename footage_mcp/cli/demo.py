@@ -15,7 +15,7 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult, ImageContent
 
-from footage_mcp.launch import bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import bridge_parameters, sandbox_process
 
 SEARCH = "France"
 

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from footage_mcp import __version__
-from footage_mcp.errors import ConfigError
+from footage_mcp.core.errors import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         "the environment the MCP server would have. One PASS/WARN/FAIL line per check; exit status 0 when "
         "nothing FAILs. Never prints the token.",
     )
-    from footage_mcp.hostconfig import add_parser as add_config_parser
+    from footage_mcp.cli.hostconfig import add_parser as add_config_parser
 
     add_config_parser(sub)
     return parser
@@ -87,27 +87,27 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             return 0
         if command == "demo":
-            from footage_mcp.demo import main as demo_main
+            from footage_mcp.cli.demo import main as demo_main
 
             return demo_main()
         if command == "config":
-            from footage_mcp.hostconfig import main as config_main
+            from footage_mcp.cli.hostconfig import main as config_main
 
             return config_main(args)
         if command == "check":  # reads the environment itself: every problem is a FAIL line, not exit 2
-            from footage_mcp.check import main as check_main
+            from footage_mcp.cli.check import main as check_main
 
             return check_main()
-        from footage_mcp.config import load_settings
-        from footage_mcp.logs import configure_logging
-        from footage_mcp.netenv import startup_problem
+        from footage_mcp.cli.logs import configure_logging
+        from footage_mcp.core.settings import load_settings
+        from footage_mcp.rest.netenv import startup_problem
 
         settings = load_settings()
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
         configure_logging(settings.log_level, [settings.token])
-        from footage_mcp.server import build_server
+        from footage_mcp.surface.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
             host = args.host if args.host is not None else HTTP_DEFAULT_HOST
@@ -127,7 +127,7 @@ def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
     must name the bound address). A non-loopback address needs ``--allow-remote``."""
     from mcp.server.transport_security import TransportSecuritySettings
 
-    from footage_mcp.config import is_loopback_host
+    from footage_mcp.core.settings import is_loopback_host
 
     if not is_loopback_host(host) and not allow_remote:
         print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from footage_mcp.errors import InvalidCursor
+from footage_mcp.core.errors import InvalidCursor
 
 MAX_CURSOR_CHARS = 4096
 """Longest cursor accepted. The bridge never hands out one longer than :data:`INLINE_CURSOR_CHARS`."""

@@ -1,8 +1,8 @@
-"""The Footage domain on top of :mod:`footage_mcp.client`: routes, paging and shapes → models.
+"""The Footage domain on top of :mod:`footage_mcp.rest.http`: routes, paging and shapes → models.
 
 :class:`FootageApi` is what the MCP tools call. It knows albums, assets, search, previews and
 the discovery root; it knows nothing of MCP. Every method raises only
-:class:`~footage_mcp.errors.FootageError` subclasses, with messages a model can act on.
+:class:`~footage_mcp.core.errors.FootageError` subclasses, with messages a model can act on.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import anyio
-import httpx
+import httpx2
 
-from footage_mcp.client import RestClient, decode_json, is_dot_segment
-from footage_mcp.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
-from footage_mcp.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
-from footage_mcp.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
-from footage_mcp.paging import CursorCodec, CursorState, cursor_key
-from footage_mcp.shapes import (
+from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
+from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
+from footage_mcp.rest.http import RestClient, decode_json, is_dot_segment
+from footage_mcp.rest.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
+from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
+from footage_mcp.rest.shapes import (
     RawPage,
     parse_album,
     parse_album_summary,
@@ -134,7 +134,7 @@ class FootageApi:
             return self._routes
 
     async def route(self, key: str) -> Route:
-        """The effective route for a route-map key (see :mod:`footage_mcp.discovery`)."""
+        """The effective route for a route-map key (see :mod:`footage_mcp.rest.discovery`)."""
         return (await self._refresh_routes())[key]
 
     async def routes(self) -> dict[str, Route]:
@@ -348,9 +348,9 @@ class FootageApi:
         target: str | None = None
         if raw.next_url is not None:
             try:  # the API's link is outside data: a bad port or bracket must not lose this page
-                target = str(httpx.URL(url).join(raw.next_url))
+                target = str(httpx2.URL(url).join(raw.next_url))
                 _ = urlsplit(target).port
-            except (httpx.InvalidURL, ValueError):
+            except (httpx2.InvalidURL, ValueError):
                 notes.append("the API's next-page link is not a valid URL, so the listing ends here")
                 return None
             if not self.rest.is_under_base(target):
@@ -361,13 +361,13 @@ class FootageApi:
                 notes.append("the API returned an empty continuation cursor, so the listing ends here")
                 return None
             var = variable_for(route, "cursor") or "cursor"
-            if httpx.URL(url).params.get(var) == raw.next_cursor:
+            if httpx2.URL(url).params.get(var) == raw.next_cursor:
                 notes.append("the API returned the same cursor again, so the listing ends here")
                 return None
-            target = str(httpx.URL(url).copy_set_param(var, raw.next_cursor))
+            target = str(httpx2.URL(url).copy_set_param(var, raw.next_cursor))
         elif raw.next_page is not None:
             var = variable_for(route, "page") or "page"
-            target = str(httpx.URL(url).copy_set_param(var, raw.next_page))
+            target = str(httpx2.URL(url).copy_set_param(var, raw.next_page))
         if target is None:
             return None
         if target == url:
@@ -387,7 +387,7 @@ class FootageApi:
         """
         url = self.resolve_path(path)
         if query:
-            url = str(httpx.URL(url).copy_merge_params(list(query)))
+            url = str(httpx2.URL(url).copy_merge_params(list(query)))
         try:
             fetched = await self.rest.get(url)
         except NotFound:

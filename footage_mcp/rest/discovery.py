@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 from uritemplate import URITemplate
 
-from footage_mcp.errors import ConfigError
+from footage_mcp.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

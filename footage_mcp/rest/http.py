@@ -1,13 +1,13 @@
 """The REST client: auth, redirects, size caps and error mapping. No MCP imports.
 
-One :class:`RestClient` wraps one ``httpx.AsyncClient`` (a shared connection pool) for the
+One :class:`RestClient` wraps one ``httpx2.AsyncClient`` (a shared connection pool) for the
 server's lifetime. It sends ``apiKey: <token>`` (footage-api.md, 'Confirmed') only to the
 base URL's origin, follows same-origin redirects itself (at most :data:`MAX_REDIRECTS`),
 reads bodies up to a size cap, and turns every failure into a
-:class:`~footage_mcp.errors.FootageError` whose message is safe for a model to read.
+:class:`~footage_mcp.core.errors.FootageError` whose message is safe for a model to read.
 
-The transport is a seam: pass ``transport=httpx.MockTransport(...)`` or
-``httpx.ASGITransport(app)`` to run the real client code without a network.
+The transport is a seam: pass ``transport=httpx2.MockTransport(...)`` or
+``httpx2.ASGITransport(app)`` to run the real client code without a network.
 """
 
 from __future__ import annotations
@@ -26,17 +26,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import anyio
-import httpx
+import httpx2
 
 from footage_mcp import __version__
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
-    from footage_mcp.netenv import Proxy
-from footage_mcp.config import TOKEN_HELP, Settings, diagnose_token
-from footage_mcp.discovery import same_origin
-from footage_mcp.errors import (
+    from footage_mcp.rest.netenv import Proxy
+from footage_mcp.core.errors import (
     ApiError,
     BadRequest,
     BadResponse,
@@ -53,6 +51,8 @@ from footage_mcp.errors import (
     UpstreamFailure,
     exception_chain,
 )
+from footage_mcp.core.settings import TOKEN_HELP, Settings, diagnose_token
+from footage_mcp.rest.discovery import same_origin
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Fetched:
 
     url: str
     status: int
-    headers: httpx.Headers
+    headers: httpx2.Headers
     content: bytes
 
     @property
@@ -85,10 +85,10 @@ class Fetched:
 
     @property
     def next_link(self) -> str | None:
-        """The RFC 8288 ``Link: <url>; rel="next"`` target, if any (parsed by httpx)."""
+        """The RFC 8288 ``Link: <url>; rel="next"`` target, if any (parsed by httpx2)."""
         if "link" not in self.headers:
             return None
-        links = httpx.Response(200, headers={"link": self.headers["link"]}).links
+        links = httpx2.Response(200, headers={"link": self.headers["link"]}).links
         target = links.get("next", {}).get("url")
         return str(target) if target else None
 
@@ -96,30 +96,30 @@ class Fetched:
 class RestClient:
     """HTTP access to the Footage REST API under one base URL.
 
-    Use as an async context manager, or call :meth:`aclose`. The ``httpx.AsyncClient`` (one
+    Use as an async context manager, or call :meth:`aclose`. The ``httpx2.AsyncClient`` (one
     connection pool for the client's lifetime) is built on the first request: building it loads
     the TLS trust store (~20 ms), which the MCP handshake should not wait for.
     """
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.base_url = settings.base_url
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx2.AsyncClient | None = None
         self._closed = False
 
     @property
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> httpx2.AsyncClient:
         if self._closed:
             raise TransportError("the HTTP client is closed (the server is shutting down)")
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.settings.timeout),
+            self._client = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(self.settings.timeout),
                 follow_redirects=False,
                 transport=self._transport,
                 headers={"User-Agent": f"footage-mcp/{__version__}", "Accept": "application/json"},
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                limits=httpx2.Limits(max_connections=32, max_keepalive_connections=16),
             )
         return self._client
 
@@ -222,8 +222,8 @@ class RestClient:
 
     def _redirect_target(self, current: str, location: str, binary: bool) -> str:
         try:
-            target = str(httpx.URL(current).join(location))
-        except httpx.InvalidURL:
+            target = str(httpx2.URL(current).join(location))
+        except httpx2.InvalidURL:
             raise RedirectRefused("the Footage API redirected to an invalid address; not followed") from None
         if self.is_under_base(target):
             return target
@@ -237,7 +237,7 @@ class RestClient:
             "the bridge does not follow it, so the token never leaves the API"
         )
 
-    async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx.Headers, bytes]:
+    async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
         """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
         ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
@@ -263,7 +263,7 @@ class RestClient:
             return last.status, last.headers, last.content
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx.Headers, bytes]:
+    async def _send_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
         """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``."""
         timeout = self.settings.timeout
         try:
@@ -280,18 +280,18 @@ class RestClient:
                             raise BadResponse(_too_big(cap), response.status_code)
                         chunks.append(chunk)
                     return response.status_code, response.headers, b"".join(chunks)
-        except (httpx.TimeoutException, TimeoutError):
+        except (httpx2.TimeoutException, TimeoutError):
             raise TransportError(
                 f"the Footage API did not answer within {timeout:g} s; try again later, or raise FOOTAGE_TIMEOUT"
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError):
+        except (httpx2.RemoteProtocolError, httpx2.ReadError):
             raise TransportError(
                 "the Footage API closed the connection before the response was complete; try again"
             ) from None
-        except httpx.ConnectError as exc:
+        except httpx2.ConnectError as exc:
             message, retryable = _describe_connect_error(exc, url)
             raise ConnectFailed(message, retryable) from None
-        except httpx.ProxyError as exc:  # the proxy refused to open a tunnel (CONNECT) to an https API
+        except httpx2.ProxyError as exc:  # the proxy refused to open a tunnel (CONNECT) to an https API
             if re.match(r"\s*407\b", str(exc)):  # the status code, never the proxy's own reason text
                 raise ConnectFailed(_proxy_auth_message(url), False) from None
             proxy = _proxy_for(url)
@@ -301,15 +301,15 @@ class RestClient:
                 "for hosts the bridge should reach directly",
                 True,
             ) from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        except (httpx2.InvalidURL, httpx2.UnsupportedProtocol):
             raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             host = urlsplit(url).hostname or "the API host"
             raise TransportError(
                 f"cannot reach {host} ({type(exc).__name__}); check the network and FOOTAGE_BASE_URL, then retry"
             ) from None
 
-    def _error_for(self, status: int, headers: httpx.Headers, content: bytes, url: str) -> ApiError:
+    def _error_for(self, status: int, headers: httpx2.Headers, content: bytes, url: str) -> ApiError:
         excerpt = self.excerpt(content, headers.get("content-type", ""))
         detail = f": {excerpt}" if excerpt else ""
         if status == 401:
@@ -441,8 +441,8 @@ def _clean(text: str, limit: int) -> str:
 
 
 def _proxy_for(url: str) -> Proxy | None:
-    """The proxy httpx sends a request for ``url`` through (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), if any."""
-    from footage_mcp.netenv import proxy_route
+    """The proxy httpx2 sends a request for ``url`` through (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), if any."""
+    from footage_mcp.rest.netenv import proxy_route
 
     return proxy_route(url).proxy
 
@@ -483,7 +483,7 @@ def is_dot_segment(segment: str) -> bool:
     return True  # still encoded after several rounds: nothing a real path needs
 
 
-def _describe_connect_error(exc: httpx.TransportError, url: str) -> tuple[str, bool]:
+def _describe_connect_error(exc: httpx2.TransportError, url: str) -> tuple[str, bool]:
     """A user-facing message for a failed connection, and whether retrying may help. When the request
     goes through a proxy, the failed connection is the one to the proxy, and the message says so."""
     host = urlsplit(url).hostname or "the API host"
@@ -541,7 +541,7 @@ def _backoff() -> Callable[[RetryCallState], float]:
 class _RetryableStatus(Exception):
     """An answer worth another attempt; carries it so the last one can be mapped normally."""
 
-    def __init__(self, status: int, headers: httpx.Headers, content: bytes) -> None:
+    def __init__(self, status: int, headers: httpx2.Headers, content: bytes) -> None:
         super().__init__(status)
         self.status, self.headers, self.content = status, headers, content
 

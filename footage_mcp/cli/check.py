@@ -13,7 +13,7 @@ token format       no quotes, ``Bearer ``/``apiKey=`` prefix, line break, space,
                    character, placeholder or unexpanded ``${...}``; surrounding whitespace is a WARN
 base URL           https, not the website or the hosted MCP endpoint, ends in ``/api/asset``
 proxy              which proxy (from which variable, credentials masked) requests go through, or
-                   why none (``NO_PROXY``); a proxy URL httpx cannot use (only when a proxy
+                   why none (``NO_PROXY``); a proxy URL httpx2 cannot use (only when a proxy
                    variable is set)
 CA certificates    the SSL_CERT_FILE bundle loads as PEM, the SSL_CERT_DIR directory holds
                    certificates (only when set)
@@ -23,7 +23,7 @@ discovery root     ``GET {base}/`` is JSON with links (not an HTML page, not a 4
 token accepted     one album requested with the token
 =================  ==========================================================================
 
-The token is read here, not through :class:`~footage_mcp.config.Settings`, so that a mangled one is
+The token is read here, not through :class:`~footage_mcp.core.settings.Settings`, so that a mangled one is
 a FAIL line instead of the start-up error ``serve`` gives. It is never printed. The lines are built
 from check's own text, which cannot contain the token, and from text that comes from outside (the
 environment's URLs and paths, error messages, what the API answers): every outside part goes through
@@ -46,11 +46,19 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
+import httpx2
 
-from footage_mcp.api import FootageApi
-from footage_mcp.client import Fetched, RestClient, decode_json
-from footage_mcp.config import (
+from footage_mcp.cli.logs import configure_logging
+from footage_mcp.core.errors import (
+    ApiError,
+    BadResponse,
+    ConfigError,
+    FootageError,
+    NotFound,
+    TransportError,
+    exception_chain,
+)
+from footage_mcp.core.settings import (
     DEFAULT_BASE_URL,
     TOKEN_PLACEHOLDER,
     TOKEN_VARIABLES,
@@ -62,18 +70,10 @@ from footage_mcp.config import (
     token_from_env,
     validate_base_url,
 )
-from footage_mcp.discovery import parse_root_links
-from footage_mcp.errors import (
-    ApiError,
-    BadResponse,
-    ConfigError,
-    FootageError,
-    NotFound,
-    TransportError,
-    exception_chain,
-)
-from footage_mcp.logs import configure_logging
-from footage_mcp.netenv import (
+from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.discovery import parse_root_links
+from footage_mcp.rest.http import Fetched, RestClient, decode_json
+from footage_mcp.rest.netenv import (
     ProxyRoute,
     ca_bundle,
     ignored_ca_variables,
@@ -359,15 +359,15 @@ def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute,
     tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
     if tls is not None:
         return _tls_failure(tls, host, route)
-    proxy_error = next((c for c in chain if isinstance(c, httpx.ProxyError)), None)
+    proxy_error = next((c for c in chain if isinstance(c, httpx2.ProxyError)), None)
     proxy = route.proxy
     if proxy_error is not None and proxy is not None:
         status = _STATUS_CODE.match(str(proxy_error))  # "407 <the proxy's reason phrase>": only the code is read
         return _proxy_refusal(int(status.group(1)) if status else None, host, route)
     dns = any(isinstance(c, socket.gaierror) for c in chain) or "resolve" in exc.message
     refused = any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in exc.message
-    timed_out = any(isinstance(c, TimeoutError | httpx.TimeoutException) for c in chain)
-    if proxy is not None and not timed_out and any(isinstance(c, httpx.ConnectError | OSError) for c in chain):
+    timed_out = any(isinstance(c, TimeoutError | httpx2.TimeoutException) for c in chain)
+    if proxy is not None and not timed_out and any(isinstance(c, httpx2.ConnectError | OSError) for c in chain):
         what = f"cannot connect to the proxy {outside(proxy.address)}"
         if dns:
             what = f"cannot resolve the proxy's host name {outside(proxy.host)}"

@@ -1,0 +1,103 @@
+"""Running a tool's operation: :func:`guarded`.
+
+A tool hands :func:`guarded` an operation on the :class:`~footage_mcp.rest.api.FootageApi`. ``guarded``
+runs it within the call budget (timeout plus retries), renders its model or list page within the
+output budget (:mod:`footage_mcp.surface.render`), removes the token from whatever comes back, and turns a
+:class:`~footage_mcp.core.errors.FootageError` into one short ``isError`` message without structured
+content. An unexpected exception is logged (to stderr, redacted) and reported as an internal error
+without its text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+
+from footage_mcp.core.errors import FootageError, TransportError
+from footage_mcp.rest.api import FootageApi, Listing
+from footage_mcp.surface.context import api_of
+from footage_mcp.surface.render import strip_invisible, to_result
+
+log = logging.getLogger("footage_mcp.surface.tools")
+
+T = TypeVar("T")
+
+
+async def within_budget(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
+    """Run ``op`` under the call budget (FOOTAGE_TIMEOUT + FOOTAGE_RETRY_BUDGET seconds).
+
+    Raises:
+        TransportError: the budget ran out (the in-flight request is cancelled).
+    """
+    budget = api.rest.settings.call_budget
+    try:
+        with anyio.fail_after(budget):
+            return await op(api)
+    except TimeoutError:
+        raise TransportError(
+            f"the call did not finish within {budget:g} s (FOOTAGE_TIMEOUT plus retries); try again later"
+        ) from None
+
+
+def error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=strip_invisible(message))], is_error=True)
+
+
+def redact(value: Any, secret: str | None) -> Any:
+    """``value`` (JSON-like) with every occurrence of ``secret`` in strings and keys replaced."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "[redacted]")
+    if isinstance(value, list):
+        return [redact(v, secret) for v in value]
+    if isinstance(value, dict):
+        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
+    return value
+
+
+def redact_result(result: CallToolResult, secret: str | None) -> CallToolResult:
+    """The result with the token removed from text blocks and structured content (an API may
+    echo the token in a body; the model must never see it)."""
+    if not secret:
+        return result
+    content = [
+        TextContent(type="text", text=block.text.replace(secret, "[redacted]"))
+        if isinstance(block, TextContent)
+        else block
+        for block in result.content
+    ]
+    structured = redact(result.structured_content, secret)
+    return CallToolResult(content=content, structured_content=structured, is_error=result.is_error)
+
+
+Outcome = BaseModel | Listing[Any] | CallToolResult
+"""What a tool operation hands back: a model or a list page (rendered within the output budget by
+:func:`footage_mcp.surface.render.to_result`), or a finished result (an image)."""
+
+
+async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
+    """Run ``op`` within the call budget, render its outcome within the output budget, and turn
+    failures into one short ``isError`` result. The token is removed from whatever comes back."""
+    api = api_of(ctx)
+    return redact_result(await _guarded(api, op), api.rest.settings.token)
+
+
+async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
+    try:
+        outcome = await within_budget(api, op)
+        if isinstance(outcome, CallToolResult):
+            return outcome
+        return to_result(outcome, api.rest.settings.output_budget)
+    except FootageError as exc:
+        log.info("tool call failed: %s", exc.message)
+        return error(exc.message)
+    except Exception:  # a bug of ours: log it, tell the model without details
+        log.exception("unexpected error in a tool call")
+        return error("internal error in footage-mcp (see the server's stderr log); try again or report it")
