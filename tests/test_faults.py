@@ -302,7 +302,7 @@ async def test_connection_refused_and_tls_failure() -> None:
     refused = bridge_parameters("http://127.0.0.1:9/api/asset", "token-123456", BRIDGE_ENV)
     async with Client(refused, mode="legacy") as client:
         assert message(await client.call_tool("list_albums", {})) == (
-            "connection to 127.0.0.1 was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
+            "connection to 127.0.0.1:9 was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
         )
     with sandbox_process() as plain_http:
         tls_url = plain_http.base_url.replace("http://", "https://")

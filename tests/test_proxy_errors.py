@@ -87,7 +87,9 @@ async def test_a_proxy_demanding_authentication_says_so(no_proxy_env: pytest.Mon
 async def test_without_a_proxy_the_refusal_names_the_api(no_proxy_env: pytest.MonkeyPatch) -> None:
     port = closed_port()
     error = await fetch_error(f"http://127.0.0.1:{port}/api/asset")
-    assert str(error) == "connection to 127.0.0.1 was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
+    assert str(error) == (
+        f"connection to 127.0.0.1:{port} was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
+    )
 
 
 async def test_a_407_when_the_proxy_url_has_credentials_says_they_were_rejected(

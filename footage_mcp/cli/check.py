@@ -37,7 +37,6 @@ import difflib
 import http
 import os
 import re
-import socket
 import ssl
 import sys
 from contextvars import ContextVar
@@ -46,7 +45,6 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 import anyio
-import httpx2
 
 from footage_mcp.cli.logs import configure_logging
 from footage_mcp.core.errors import (
@@ -56,8 +54,8 @@ from footage_mcp.core.errors import (
     FootageError,
     NotFound,
     TransportError,
-    exception_chain,
 )
+from footage_mcp.core.redact import redact_text
 from footage_mcp.core.settings import (
     DEFAULT_BASE_URL,
     TOKEN_PLACEHOLDER,
@@ -71,19 +69,19 @@ from footage_mcp.core.settings import (
     validate_base_url,
 )
 from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.diagnose import classify
 from footage_mcp.rest.discovery import parse_root_links
 from footage_mcp.rest.http import Fetched, RestClient, decode_json
 from footage_mcp.rest.netenv import (
     ProxyRoute,
     ca_bundle,
     ignored_ca_variables,
-    mask_url,
     proxy_route,
 )
+from footage_mcp.rest.urls import mask_url
 
 API_HOST = "app.footage.one"
 HOSTS = "claude-desktop|claude-code|cursor|vscode"
-REDACTED = "[redacted]"
 
 TOKEN_FIX = (
     "get one at https://app.footage.one/account (section 'API Key') and put it in the MCP host's configuration "
@@ -97,9 +95,7 @@ _SECRETS: ContextVar[tuple[str, ...]] = ContextVar("footage_check_secrets", defa
 def outside(text: str) -> str:
     """``text`` that comes from outside check (a URL or path from the environment, an error message,
     what a server answered) with the token, and the forms it was pasted in, replaced by ``[redacted]``."""
-    for secret in _SECRETS.get():
-        text = text.replace(secret, REDACTED)
-    return text
+    return redact_text(text, *_SECRETS.get())
 
 
 @dataclass
@@ -351,32 +347,26 @@ def _proxy_refusal(code: int | None, host: str, route: ProxyRoute) -> str:
 
 
 def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute, timeout: float) -> str:
-    """One line saying why no HTTP answer came from ``url``, told apart by cause, with the fix."""
+    """One line saying why no HTTP answer came from ``url``, with the fix: check's rendering of the
+    classification :func:`footage_mcp.rest.diagnose.classify` makes (the tool message is the other)."""
+    failure = classify(exc, url, proxy=route.proxy)
     parts = urlsplit(url)
-    host = outside(parts.hostname or "the API host")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    chain = exception_chain(exc)
-    tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
-    if tls is not None:
-        return _tls_failure(tls, host, route)
-    proxy_error = next((c for c in chain if isinstance(c, httpx2.ProxyError)), None)
+    host = outside(failure.host)
     proxy = route.proxy
-    if proxy_error is not None and proxy is not None:
-        status = _STATUS_CODE.match(str(proxy_error))  # "407 <the proxy's reason phrase>": only the code is read
-        return _proxy_refusal(int(status.group(1)) if status else None, host, route)
-    dns = any(isinstance(c, socket.gaierror) for c in chain) or "resolve" in exc.message
-    refused = any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in exc.message
-    timed_out = any(isinstance(c, TimeoutError | httpx2.TimeoutException) for c in chain)
-    if proxy is not None and not timed_out and any(isinstance(c, httpx2.ConnectError | OSError) for c in chain):
+    if failure.kind == "tls" and failure.tls is not None:
+        return _tls_failure(failure.tls, host, route)
+    if failure.kind == "proxy_status" and proxy is not None:
+        return _proxy_refusal(failure.status, host, route)
+    if failure.kind == "proxy_connect" and proxy is not None:
         what = f"cannot connect to the proxy {outside(proxy.address)}"
-        if dns:
+        if failure.unresolved:
             what = f"cannot resolve the proxy's host name {outside(proxy.host)}"
-        why = ": connection refused" if refused else ""
+        why = ": connection refused" if failure.refused else ""
         return (
             f"{what} (from {proxy.variable}: {outside(proxy.url)}){why} — fix {proxy.variable}, or unset it (or add "
             f"{host} to NO_PROXY) if this network needs no proxy"
         )
-    if timed_out:
+    if failure.kind == "timeout":
         through = f" through the proxy {outside(proxy.url)}" if proxy else ""
         advice = (
             "the proxy may be overloaded, or block the request"
@@ -384,7 +374,7 @@ def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute,
             else f"a firewall may drop the traffic, or {_proxy_advice(route, host, parts.scheme)}"
         )
         return f"no answer from {host}{through} within {timeout:g} s (FOOTAGE_TIMEOUT) — {advice}"
-    if dns:
+    if failure.kind == "dns":
         guess = (
             f" (did you mean {API_HOST}?)"
             if parts.hostname != API_HOST
@@ -395,11 +385,11 @@ def describe_transport_failure(exc: TransportError, url: str, route: ProxyRoute,
             f"cannot resolve the host name {host} (DNS lookup failed) — check its spelling in FOOTAGE_BASE_URL"
             f"{guess}; if other sites work, {_proxy_advice(route, host, parts.scheme)}"
         )
-    if refused:
+    if failure.kind == "refused":
         sandbox = " (is the sandbox running?)" if is_loopback_host(parts.hostname or "") else ""
         return (
-            f"{host}:{port} refused the connection: nothing listens there{sandbox} — check the host and port "
-            "in FOOTAGE_BASE_URL"
+            f"{host}:{failure.port} refused the connection: nothing listens there{sandbox} — check the host and "
+            "port in FOOTAGE_BASE_URL"
         )
     return outside(exc.message)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-REDACTED = "[redacted]"
+from footage_mcp.core.redact import Redactor
 
 
 class RedactingFormatter(logging.Formatter):
@@ -18,13 +18,10 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
-        self._secrets = [s for s in secrets if s]
+        self._redactor = Redactor(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return self._redactor.text(super().format(record))
 
 
 def configure_logging(level: str, secrets: list[str | None]) -> None:

@@ -19,7 +19,7 @@ import httpx2
 
 from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
-from footage_mcp.rest.http import RestClient, decode_json, is_dot_segment
+from footage_mcp.rest.http import RestClient, decode_json
 from footage_mcp.rest.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
 from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
 from footage_mcp.rest.shapes import (
@@ -30,6 +30,7 @@ from footage_mcp.rest.shapes import (
     parse_asset_summary,
     parse_list,
 )
+from footage_mcp.rest.urls import is_dot_segment
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from uritemplate import URITemplate
 
 from footage_mcp.core.errors import ConfigError
+from footage_mcp.rest.urls import same_origin
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +75,6 @@ def route_key_for(name: str) -> str | None:
     bare = name.rsplit(":", 1)[-1]
     norm = re.sub(r"[^a-z0-9]", "", bare.lower())
     return _NORMALISED_KEYS.get(norm) or _ALIASES.get(norm)
-
-
-def same_origin(a: str, b: str) -> bool:
-    """True when two absolute URLs share scheme, host and port (default ports filled in)."""
-    pa, pb = urlsplit(a), urlsplit(b)
-
-    def origin(p: Any) -> tuple[str, str, int | None]:
-        port = p.port or {"http": 80, "https": 443}.get(p.scheme)
-        return (p.scheme.lower(), (p.hostname or "").lower(), port)
-
-    return origin(pa) == origin(pb)
 
 
 @dataclass(frozen=True, slots=True)

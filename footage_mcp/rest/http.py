@@ -12,18 +12,12 @@ The transport is a seam: pass ``transport=httpx2.MockTransport(...)`` or
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
-import socket
-import ssl
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
 import httpx2
@@ -31,9 +25,8 @@ import httpx2
 from footage_mcp import __version__
 
 if TYPE_CHECKING:
-    from tenacity import RetryCallState
 
-    from footage_mcp.rest.netenv import Proxy
+    pass
 from footage_mcp.core.errors import (
     ApiError,
     BadRequest,
@@ -49,10 +42,13 @@ from footage_mcp.core.errors import (
     TransportError,
     Unauthorized,
     UpstreamFailure,
-    exception_chain,
 )
+from footage_mcp.core.redact import redact_text
 from footage_mcp.core.settings import TOKEN_HELP, Settings, diagnose_token
-from footage_mcp.rest.discovery import same_origin
+from footage_mcp.core.text import one_line
+from footage_mcp.rest.diagnose import classify, proxy_auth_message, proxy_for, tool_message
+from footage_mcp.rest.retry import RETRY_STATUSES, RetryableStatus, parse_retry_after, retrying
+from footage_mcp.rest.urls import path_below, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +100,6 @@ class RestClient:
     def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.base_url = settings.base_url
-        self._base_path = urlsplit(self.base_url).path.rstrip("/")
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
         self._closed = False
@@ -141,28 +136,9 @@ class RestClient:
     # ------------------------------------------------------------ URL helpers
 
     def relative_path(self, url: str) -> str | None:
-        """The path of ``url`` below the base path (no leading slash), or None when outside it.
-
-        Outside too: a URL that does not parse (bad port, unclosed bracket), one with user info, and a
-        path with a dot segment in any spelling (see :func:`is_dot_segment`): such a path could be
-        resolved to anywhere on the origin by the server, a framework or a proxy.
-        """
-        try:
-            parts = urlsplit(url)
-            if parts.username is not None or parts.password is not None:
-                return None
-            if not same_origin(url, self.base_url):
-                return None
-        except ValueError:
-            return None
-        path = parts.path
-        if any(is_dot_segment(segment) for segment in path.split("/")):
-            return None
-        if path == self._base_path or path == self._base_path + "/":
-            return ""
-        if not path.startswith(self._base_path + "/"):
-            return None
-        return path[len(self._base_path) + 1 :]
+        """The path of ``url`` below the base path (no leading slash), or None when outside it
+        (see :func:`footage_mcp.rest.urls.path_below`)."""
+        return path_below(self.base_url, url)
 
     def is_under_base(self, url: str) -> bool:
         """True when ``url`` is on the base origin and under the base path."""
@@ -242,24 +218,15 @@ class RestClient:
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
         ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
         last answer is returned (or the last exception raised) when retrying stops."""
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_before_delay  # lazy
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_retries + 1) | stop_before_delay(self.settings.retry_budget),
-            wait=_retry_wait,
-            retry=retry_if_exception(_is_retryable),
-            sleep=anyio.sleep,
-            reraise=True,
-            before_sleep=_log_retry,
-        )
+        attempts = retrying(self.settings.max_retries, self.settings.retry_budget)
         try:
-            async for attempt in retrying:
+            async for attempt in attempts:
                 with attempt:
                     answer = await self._send_once(url, headers, cap)
                     if answer[0] in RETRY_STATUSES:
-                        raise _RetryableStatus(*answer)
+                        raise RetryableStatus(*answer)
                     return answer
-        except _RetryableStatus as last:
+        except RetryableStatus as last:
             return last.status, last.headers, last.content
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -280,34 +247,14 @@ class RestClient:
                             raise BadResponse(_too_big(cap), response.status_code)
                         chunks.append(chunk)
                     return response.status_code, response.headers, b"".join(chunks)
-        except (httpx2.TimeoutException, TimeoutError):
-            raise TransportError(
-                f"the Footage API did not answer within {timeout:g} s; try again later, or raise FOOTAGE_TIMEOUT"
-            ) from None
-        except (httpx2.RemoteProtocolError, httpx2.ReadError):
-            raise TransportError(
-                "the Footage API closed the connection before the response was complete; try again"
-            ) from None
-        except httpx2.ConnectError as exc:
-            message, retryable = _describe_connect_error(exc, url)
-            raise ConnectFailed(message, retryable) from None
-        except httpx2.ProxyError as exc:  # the proxy refused to open a tunnel (CONNECT) to an https API
-            if re.match(r"\s*407\b", str(exc)):  # the status code, never the proxy's own reason text
-                raise ConnectFailed(_proxy_auth_message(url), False) from None
-            proxy = _proxy_for(url)
-            where = proxy.named if proxy else "the proxy"
-            raise ConnectFailed(
-                f"{where} would not connect to {urlsplit(url).hostname}; check the proxy, or set NO_PROXY "
-                "for hosts the bridge should reach directly",
-                True,
-            ) from None
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol):
             raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
-        except httpx2.TransportError as exc:
-            host = urlsplit(url).hostname or "the API host"
-            raise TransportError(
-                f"cannot reach {host} ({type(exc).__name__}); check the network and FOOTAGE_BASE_URL, then retry"
-            ) from None
+        except (httpx2.TransportError, TimeoutError) as exc:
+            failure = classify(exc, url)
+            message = tool_message(failure, timeout)
+            if failure.kind in ("timeout", "closed", "other"):
+                raise TransportError(message) from None
+            raise ConnectFailed(message, failure.retryable) from None
 
     def _error_for(self, status: int, headers: httpx2.Headers, content: bytes, url: str) -> ApiError:
         excerpt = self.excerpt(content, headers.get("content-type", ""))
@@ -341,7 +288,7 @@ class RestClient:
             hint = "retrying in a moment may help" if status in (502, 503, 504) else "retrying is unlikely to help"
             return UpstreamFailure(f"the Footage service failed ({status}); {hint}", status)
         if status == 407:
-            return ApiError(_proxy_auth_message(url), status)
+            return ApiError(proxy_auth_message(proxy_for(url)), status)
         if 300 <= status < 400:
             return ApiError(f"the Footage API answered with a redirect ({status}) without a target", status)
         if status in (204, 205):
@@ -372,12 +319,11 @@ class RestClient:
                 found = data
         if not found or _STACK_TRACE.search(found):
             return None
-        return self.redact(_clean(found, EXCERPT_CHARS))
+        return one_line(self.redact(found), EXCERPT_CHARS)
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of the token replaced."""
-        token = self.settings.token
-        return text.replace(token, "[redacted]") if token else text
+        return redact_text(text, self.settings.token)
 
 
 def decode_json(fetched: Fetched) -> Any:
@@ -406,162 +352,8 @@ def decode_json(fetched: Fetched) -> Any:
         ) from None
 
 
-MAX_RETRY_AFTER_SECONDS = 86_400.0
-"""A ``Retry-After`` beyond a day is read as a day (it only sets the wait the model is told)."""
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent/invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER_SECONDS) if len(value) < 12 else MAX_RETRY_AFTER_SECONDS
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return min(max(0.0, (moment - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER_SECONDS)
-
-
 def _too_big(cap: int) -> str:
     return f"the Footage API's answer is larger than {cap // (1024 * 1024)} MiB; the bridge refused to read it"
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]+")
 _STACK_TRACE = re.compile(r"Traceback \(most recent|\bat [\w.$]+\(|Exception\b|\.java:\d+|File \"[^\"]+\", line")
-
-
-def _clean(text: str, limit: int) -> str:
-    text = _CONTROL.sub(" ", text).strip()
-    text = re.sub(r"\s+", " ", text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _proxy_for(url: str) -> Proxy | None:
-    """The proxy httpx2 sends a request for ``url`` through (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), if any."""
-    from footage_mcp.rest.netenv import proxy_route
-
-    return proxy_route(url).proxy
-
-
-def _proxy_auth_message(url: str) -> str:
-    """The message for a 407: the proxy wants credentials, or rejected the ones in its URL."""
-    proxy = _proxy_for(url)
-    if proxy is not None and proxy.has_credentials:
-        return (
-            f"{proxy.named} rejected the user name and password in "
-            f"{proxy.variable} (407): check them (special characters in them must be percent-encoded, e.g. @ as "
-            "%40), or set NO_PROXY for hosts the bridge should reach directly"
-        )
-    where = proxy.named if proxy else "a proxy between the bridge and the API"
-    return (
-        f"{where} requires authentication (407): put the user and password in the proxy URL "
-        "(http://user:password@host:port), or set NO_PROXY for hosts the bridge should reach directly"
-    )
-
-
-MAX_DECODES = 3
-"""How many extra rounds of percent-decoding :func:`is_dot_segment` looks through (``%25252e``)."""
-
-
-def is_dot_segment(segment: str) -> bool:
-    """True when a path segment is ``.`` or ``..`` in any spelling a server or proxy may resolve:
-    percent-encoded (also double or triple: ``%252e%252e``), with matrix parameters (``..;``,
-    ``..;x=1``, which Tomcat and Spring read as ``..``), or between backslashes (``..%5c``, a
-    separator on some servers)."""
-    current = segment
-    for _ in range(MAX_DECODES + 1):
-        if any(piece.split(";", 1)[0] in (".", "..") for piece in current.split("\\")):
-            return True
-        decoded = unquote(current)
-        if decoded == current:
-            return False
-        current = decoded
-    return True  # still encoded after several rounds: nothing a real path needs
-
-
-def _describe_connect_error(exc: httpx2.TransportError, url: str) -> tuple[str, bool]:
-    """A user-facing message for a failed connection, and whether retrying may help. When the request
-    goes through a proxy, the failed connection is the one to the proxy, and the message says so."""
-    host = urlsplit(url).hostname or "the API host"
-    chain = exception_chain(exc)
-    text = " ".join(str(c) for c in chain).lower()
-    proxy = _proxy_for(url)
-    if proxy is not None and not any(isinstance(c, ssl.SSLError) for c in chain):
-        refused = any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in text
-        what = "connection refused" if refused else "no connection"
-        if any(isinstance(c, socket.gaierror) for c in chain) or "name or service not known" in text:
-            what = "its host name does not resolve"
-        return (
-            f"cannot connect to the proxy {proxy.address} (from {proxy.variable}: {proxy.url}): {what}; check the "
-            "proxy, or set NO_PROXY for hosts the bridge should reach directly",
-            True,
-        )
-    if any(isinstance(c, ssl.SSLError) for c in chain) or "certificate" in text or "ssl" in text:
-        return (
-            f"TLS handshake with {host} failed (certificate or proxy problem); "
-            "check the system clock, proxy settings and FOOTAGE_BASE_URL",
-            False,
-        )
-    if any(isinstance(c, socket.gaierror) for c in chain) or any(
-        phrase in text
-        for phrase in (
-            "name or service not known",
-            "nodename nor servname",
-            "getaddrinfo",
-            "temporary failure in name resolution",
-            "no address associated",
-        )
-    ):
-        return f"cannot resolve the host name {host}; check FOOTAGE_BASE_URL and the network", True
-    if any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in text:
-        return f"connection to {host} was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?", True
-    return f"cannot connect to {host}; check the network and FOOTAGE_BASE_URL, then retry", True
-
-
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-"""Statuses retried for idempotent requests (issue 3): rate limiting and gateway/unavailable errors."""
-BACKOFF_INITIAL_SECONDS = 0.5
-BACKOFF_MAX_SECONDS = 8.0
-
-
-@functools.cache
-def _backoff() -> Callable[[RetryCallState], float]:
-    from tenacity import wait_exponential_jitter  # lazy: not needed before the first retry
-
-    wait: Callable[[RetryCallState], float] = wait_exponential_jitter(
-        multiplier=BACKOFF_INITIAL_SECONDS, max=BACKOFF_MAX_SECONDS, jitter=0.5
-    )
-    return wait
-
-
-class _RetryableStatus(Exception):
-    """An answer worth another attempt; carries it so the last one can be mapped normally."""
-
-    def __init__(self, status: int, headers: httpx2.Headers, content: bytes) -> None:
-        super().__init__(status)
-        self.status, self.headers, self.content = status, headers, content
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, _RetryableStatus) or (isinstance(exc, ConnectFailed) and exc.retryable)
-
-
-def _retry_wait(state: RetryCallState) -> float:
-    """``Retry-After`` when the answer has one, else exponential backoff with jitter."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, _RetryableStatus):
-        after = parse_retry_after(exc.headers.get("retry-after"))
-        if after is not None:
-            return after
-    return float(_backoff()(state))
-
-
-def _log_retry(state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    what = f"status {exc.status}" if isinstance(exc, _RetryableStatus) else type(exc).__name__
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.info("retrying a GET after %s (attempt %d, waiting %.2f s)", what, state.attempt_number, wait)

@@ -34,12 +34,13 @@ import ssl
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from urllib.request import getproxies
 
 import httpx2
 
 from footage_mcp.core.settings import url_character_problem
+from footage_mcp.rest.urls import UNREADABLE as _UNREADABLE
+from footage_mcp.rest.urls import mask_url
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 """Proxy URL schemes httpx2 accepts (SOCKS only with ``socksio`` installed)."""
@@ -56,7 +57,6 @@ _PEM_CERTIFICATE = re.compile(rb"-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----"
 _HASHED_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 """A certificate's name in an OpenSSL CA directory (``openssl rehash``): subject hash, dot, index."""
 _READ_LIMIT = 1024 * 1024
-_UNREADABLE = "(an unreadable URL)"
 
 
 def _as_is(text: str) -> str:
@@ -104,20 +104,6 @@ class ProxyRoute:
     """The proxy variables that are set (as named in the environment), whether httpx2 uses them or not."""
     everything_off: bool = False
     """``NO_PROXY`` holds ``*``: httpx2 ignores every proxy variable."""
-
-
-def mask_url(url: str) -> str:
-    """``url`` reduced to scheme, host and port, with any credentials shown as ``***@``."""
-    try:
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return _UNREADABLE
-    if ":" in host:
-        host = f"[{host}]"
-    userinfo = "***@" if parts.username is not None or parts.password is not None else ""
-    return f"{parts.scheme}://{userinfo}{host}{f':{port}' if port is not None else ''}"
 
 
 def _masked(url: httpx2.URL) -> str:

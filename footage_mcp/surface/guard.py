@@ -20,9 +20,11 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from footage_mcp.core.errors import FootageError, TransportError
+from footage_mcp.core.redact import Redactor
+from footage_mcp.core.text import strip_invisible
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.surface.context import api_of
-from footage_mcp.surface.render import strip_invisible, to_result
+from footage_mcp.surface.render import to_result
 
 log = logging.getLogger("footage_mcp.surface.tools")
 
@@ -49,32 +51,19 @@ def error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=strip_invisible(message))], is_error=True)
 
 
-def redact(value: Any, secret: str | None) -> Any:
-    """``value`` (JSON-like) with every occurrence of ``secret`` in strings and keys replaced."""
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return value.replace(secret, "[redacted]")
-    if isinstance(value, list):
-        return [redact(v, secret) for v in value]
-    if isinstance(value, dict):
-        return {redact(k, secret): redact(v, secret) for k, v in value.items()}
-    return value
-
-
 def redact_result(result: CallToolResult, secret: str | None) -> CallToolResult:
     """The result with the token removed from text blocks and structured content (an API may
     echo the token in a body; the model must never see it)."""
-    if not secret:
+    redactor = Redactor([secret])
+    if not redactor:
         return result
     content = [
-        TextContent(type="text", text=block.text.replace(secret, "[redacted]"))
-        if isinstance(block, TextContent)
-        else block
+        TextContent(type="text", text=redactor.text(block.text)) if isinstance(block, TextContent) else block
         for block in result.content
     ]
-    structured = redact(result.structured_content, secret)
-    return CallToolResult(content=content, structured_content=structured, is_error=result.is_error)
+    return CallToolResult(
+        content=content, structured_content=redactor.value(result.structured_content), is_error=result.is_error
+    )
 
 
 Outcome = BaseModel | Listing[Any] | CallToolResult

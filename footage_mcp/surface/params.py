@@ -3,13 +3,13 @@ and the one-line message for arguments that fail the input schema."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError
 
 from footage_mcp.core.errors import InvalidArgument
+from footage_mcp.core.text import has_control
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -88,9 +88,6 @@ def clamp_limit(limit: int | None) -> int:
     return DEFAULT_LIMIT if limit is None else max(1, min(MAX_LIMIT, int(limit)))
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def check_id(value: str, what: str) -> str:
     """A stripped id, or InvalidArgument (empty, too long, control characters, '.' or '..')."""
     text = value.strip() if isinstance(value, str) else ""
@@ -100,7 +97,7 @@ def check_id(value: str, what: str) -> str:
         raise InvalidArgument(
             f"{what}_id is longer than {MAX_ID_CHARS} characters; pass an id as listed, e.g. {_example(what)}"
         )
-    if _CONTROL.search(text) or text in (".", ".."):
+    if has_control(text) or text in (".", ".."):
         raise InvalidArgument(f"{what}_id contains characters no id has; pass an id as listed, e.g. {_example(what)}")
     return text
 

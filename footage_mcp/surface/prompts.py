@@ -10,9 +10,9 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 from pydantic import Field
 
 from footage_mcp.core.errors import FootageError
+from footage_mcp.core.text import clean_text
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.surface.guard import within_budget
-from footage_mcp.surface.render import clean_text
 
 MAX_COMPLETIONS = 100
 

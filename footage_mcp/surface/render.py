@@ -12,42 +12,16 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+from footage_mcp.core.text import strip_invisible
 from footage_mcp.rest.api import Listing
 
 CHARS_PER_TOKEN = 4
 MAX_DEPTH = 24
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
-)
-"""Invisible code points that can hide or reorder text: soft hyphen, combining grapheme joiner, Arabic
-letter mark, Hangul fillers, Khmer inherent vowels, Mongolian variation selectors and vowel separator,
-zero-width and bidi controls (U+200B–200F, U+202A–202E, U+2060–206F), variation selectors, BOM,
-interlinear annotation, musical formatting, and Unicode tag characters (U+E0000–E0FFF)."""
-_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
-
-
-def strip_invisible(text: str) -> str:
-    """``text`` without invisible and bidi control characters (:data:`_INVISIBLE`); U+2028/2029 become
-    newlines."""
-    return _LINE_SEPARATORS.sub("\n", _INVISIBLE.sub("", text))
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(text: str) -> str:
-    """``text`` without invisible characters and without control characters other than tab and newline
-    (for text the server writes itself, such as prompts built from arguments)."""
-    return _CONTROL.sub("", strip_invisible(text))
-
-
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return strip_invisible(value)

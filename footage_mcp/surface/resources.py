@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
 from footage_mcp.core.errors import FootageError, NotFound
+from footage_mcp.core.redact import redact_text
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.rest.models import ArchiveConfiguration
-from footage_mcp.surface.guard import redact, within_budget
+from footage_mcp.surface.guard import within_budget
 from footage_mcp.surface.params import DEFAULT_LIMIT, check_id
 from footage_mcp.surface.render import to_result
 from footage_mcp.surface.tools.assets import preview_image
@@ -40,7 +41,7 @@ async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
     """Run ``op`` within the call budget; map failures to the SDK's resource errors."""
     try:
         result = await within_budget(api, op)
-        return redact(result, api.rest.settings.token) if isinstance(result, str) else result
+        return cast(T, redact_text(result, api.rest.settings.token)) if isinstance(result, str) else result
     except NotFound as exc:
         raise ResourceNotFoundError(exc.message) from None
     except FootageError as exc:
