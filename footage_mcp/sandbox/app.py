@@ -28,6 +28,7 @@ from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SH
 from .control import control_routes
 from .errors import ApiError, bad_parameter, error_body, not_found
 from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
+from .keywords import keyword_body
 from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
 from .paging import parse_paging
 from .previews import PreviewUnavailable, render_preview
@@ -212,6 +213,11 @@ class _Api:
         query = parse_search(request.query_params, self.taxonomy)
         return self.asset_list(request, self.index.search(query))
 
+    async def keywords(self, request: Request) -> Response:
+        """``GET /keywords?q=&lang=``: taxonomy concepts matching ``q`` (see :mod:`.keywords`)."""
+        url = self.site(request).url("/keywords")
+        return self.json(keyword_body(self.taxonomy, request.query_params, self.config.shape, url))
+
     # -- routing ---------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
@@ -230,6 +236,7 @@ class _Api:
             ("/assets/{id}", self.asset),
             ("/assets/{id}/preview", self.asset_preview),
             (search, self.search),
+            ("/keywords", self.keywords),
         ]
         return [Route(f"{BASE_PATH}{path}", handler, methods=["GET"]) for path, handler in table]
 
