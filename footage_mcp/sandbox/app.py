@@ -202,7 +202,17 @@ class _Api:
         if not asset.preview_available:
             raise not_found(f"Asset '{asset.id}' has no preview")
         try:
-            data = render_preview(asset.id, asset.kind, asset.width, asset.height, large=size == "large")
+            home = self.library.album(asset.album_ids[0]) if asset.album_ids else None
+            data = render_preview(
+                asset.id,
+                asset.kind,
+                asset.width,
+                asset.height,
+                large=size == "large",
+                title=asset.name,
+                theme=home.name if home else "",
+                keywords=asset.keywords,
+            )
         except PreviewUnavailable as exc:
             raise ApiError(503, str(exc)) from None
         headers = {"Cache-Control": "public, max-age=86400", "ETag": f'"{asset.id}-{size or "small"}"'}
