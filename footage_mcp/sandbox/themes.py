@@ -173,7 +173,7 @@ THEMES: tuple[Theme, ...] = (
                     _s("Interview with a jazz pianist", "Interview", "Music"),
                     _s("Interview with a rescue-dog trainer", "Interview", "Dog"),
                     _s("Interview with a beekeeper", "Interview", "Nature"),
-                    _s("Interview with a street photographer in Lyon", "Interview", "Lyon", "Street"),
+                    _s("Interview with a street photographer in Paris", "Interview", "Paris", "Street"),
                     _s("Studio setup, behind the camera", "Interview", "Office"),
                 ),
             ),
