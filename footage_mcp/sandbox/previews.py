@@ -536,8 +536,8 @@ def _page(image: Image.Image, rng: random.Random, title: str, look: Look) -> Non
     size = max(10, round(w / 11))
     font = _font(size)
     lines = _wrap(draw, _drawable(title).split(), font, w - margin * 3, 3)
-    for i, line in enumerate(lines):
-        draw.text((margin * 1.5, margin * 1.4 + i * size * 1.18), line, font=font, fill=(255, 255, 255))
+    for i, text in enumerate(lines):
+        draw.text((margin * 1.5, margin * 1.4 + i * size * 1.18), text, font=font, fill=(255, 255, 255))
     x0, x1 = w * 0.14, w * 0.86
     line = h / 40
     y = h * 0.34

@@ -54,8 +54,8 @@ MAX_NAME_CHARS = 120
 SheetLimit = Annotated[
     int | None,
     Field(
-        description=f"Assets per sheet, 1–{MAX_CELLS} (default {DEFAULT_SHEET_LIMIT}); out-of-range values are "
-        "clamped. Ignored with asset_ids."
+        description=f"Assets per sheet, 1–{MAX_CELLS} (default {DEFAULT_SHEET_LIMIT}, or the size of the sheet the "
+        "cursor came from); out-of-range values are clamped. Ignored with asset_ids."
     ),
 ]
 
@@ -76,17 +76,17 @@ def clamp_sheet_limit(limit: int | None) -> int:
 
 
 # ---------------------------------------------------------------- sheet cursors
-# A sheet cursor is the listing's own cursor (signed by the API layer) with the listing's kind in front:
-# "s:" for a search, "a:<album id, base64url>:" for an album. Editing the album id cannot redirect the
-# cursor: the inner cursor is signed for its own album and refuses another.
+# A sheet cursor is the listing's own cursor (signed by the API layer) with the listing's kind and the
+# sheet size in front: "s24:" for a search, "a48:<album id, base64url>:" for an album. Editing the album
+# id cannot redirect the cursor: the inner cursor is signed for its own album and refuses another.
 
 
-def wrap_cursor(inner: str | None, album_id: str | None) -> str | None:
+def wrap_cursor(inner: str | None, album_id: str | None, limit: int) -> str | None:
     if inner is None:
         return None
     if album_id is None:
-        return f"s:{inner}"
-    return f"a:{base64.urlsafe_b64encode(album_id.encode()).decode().rstrip('=')}:{inner}"
+        return f"s{limit}:{inner}"
+    return f"a{limit}:{base64.urlsafe_b64encode(album_id.encode()).decode().rstrip('=')}:{inner}"
 
 
 _BAD_CURSOR = (
@@ -95,14 +95,18 @@ _BAD_CURSOR = (
 )
 
 
-def unwrap_cursor(cursor: str) -> tuple[str | None, str]:
-    """(album id or None for a search, the listing's cursor). A cursor without a prefix is taken as a
-    search's (a next_cursor of search_assets). Raises InvalidCursor."""
-    if ":" not in cursor:
-        return None, cursor.strip()
-    kind, _, rest = cursor.strip().partition(":")
-    if kind == "s" and rest:
-        return None, rest
+def unwrap_cursor(cursor: str) -> tuple[str | None, int | None, str]:
+    """(album id or None for a search, the sheet size it was made for, the listing's cursor). A cursor
+    without a prefix is taken as a search's (a next_cursor of search_assets). Raises InvalidCursor."""
+    text = cursor.strip()
+    if ":" not in text:
+        return None, None, text
+    head, _, rest = text.partition(":")
+    kind, digits = head[:1], head[1:]
+    if not (digits.isdigit() and 1 <= int(digits) <= MAX_CELLS) or not rest:
+        raise InvalidCursor(_BAD_CURSOR)
+    if kind == "s":
+        return None, int(digits), rest
     if kind == "a":
         encoded, _, inner = rest.partition(":")
         try:
@@ -110,7 +114,7 @@ def unwrap_cursor(cursor: str) -> tuple[str | None, str]:
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise InvalidCursor(_BAD_CURSOR) from None
         if album_id and inner:
-            return album_id, inner
+            return album_id, int(digits), inner
     raise InvalidCursor(_BAD_CURSOR)
 
 
@@ -224,7 +228,8 @@ def legend(cells: Sequence[Cell], heading: str, next_cursor: str | None, notes: 
         lines.append(f"next_cursor: {next_cursor}")
         lines.append("(pass it as cursor to get_contact_sheet for the next sheet of the same listing)")
     else:
-        lines.append("next_cursor: null (this is the last sheet)")
+        lines.append("next_cursor: null")
+        lines.append("(this is the last sheet of the listing)")
     return "\n".join(lines)
 
 
@@ -250,7 +255,7 @@ async def contact_sheet(
     else:
         listing = await _listing(api, album_id, filters, limit, cursor)
         entries = [_entry(a) for a in listing.result.assets]
-        next_cursor = wrap_cursor(listing.result.next_cursor, album_id)
+        next_cursor = wrap_cursor(listing.result.next_cursor, album_id, limit)
         total = listing.result.total
         if listing.result.note:
             notes.append(listing.result.note)
@@ -306,13 +311,14 @@ def register(mcp: MCPServer[Any]) -> None:
         keyword: KeywordFilter = None,
         created_after: CreatedAfter = None,
         created_before: CreatedBefore = None,
-        limit: SheetLimit = DEFAULT_SHEET_LIMIT,
+        limit: SheetLimit = None,
         cursor: Cursor = None,
     ) -> CallToolResult:
         async def op(api: FootageApi) -> CallToolResult:
             size = clamp_sheet_limit(limit)
             if cursor:
-                sheet_album, inner = unwrap_cursor(cursor)
+                sheet_album, sheet_size, inner = unwrap_cursor(cursor)
+                size = clamp_sheet_limit(limit if limit is not None else sheet_size)
                 if sheet_album is not None:
                     sheet_album = check_id(sheet_album, "album")
                 where = f"album {sheet_album}" if sheet_album else "search"
