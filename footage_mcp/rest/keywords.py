@@ -56,14 +56,12 @@ class Concept(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    keyword: str = Field(description="The concept's preferred term: use it with search_assets(keyword=…).")
-    language: str | None = Field(default=None, description="Language code of the term, e.g. en, de, fr.")
-    synonyms: list[str] = Field(default_factory=list, description="Other terms of the same concept (any language).")
-    broader: list[str] = Field(default_factory=list, description="Broader concepts, e.g. France for Paris.")
-    narrower: list[str] = Field(
-        default_factory=list, description="Narrower concepts; a search for this keyword also finds them."
-    )
-    id: str | None = Field(default=None, description="The concept's id in the taxonomy, when the API gives one.")
+    keyword: str = Field(description="The term, for search_assets(keyword=…).")
+    language: str | None = Field(default=None, description="Language code of the term.")
+    synonyms: list[str] = Field(default_factory=list, description="Other terms of the concept.")
+    broader: list[str] = Field(default_factory=list, description="Broader concepts.")
+    narrower: list[str] = Field(default_factory=list, description="Narrower concepts (the keyword finds them too).")
+    id: str | None = Field(default=None, description="Concept id, when the API gives one.")
 
 
 class ConceptList(BaseModel):
@@ -71,8 +69,8 @@ class ConceptList(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    concepts: list[Concept] = Field(description="Matching concepts, best first as the API ranks them.")
-    note: str | None = Field(default=None, description="Anything the caller should know about this answer.")
+    concepts: list[Concept] = Field(description="Matching concepts, best first.")
+    note: str | None = Field(default=None, description="Anything the caller should know.")
 
 
 class KeywordsUnavailable(NotFound):

@@ -18,10 +18,9 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Suggest keywords",
         description=(
-            "Find concepts of the library's controlled keyword taxonomy that match a text: by prefix and by "
-            "synonym, in any language ('Par' finds Paris, 'Frankreich' finds France). Each concept has its "
-            "keyword, language, synonyms, broader and narrower concepts. Use a keyword with "
-            "search_assets(keyword=…): it also finds the narrower concepts (France finds Paris and Lyon)."
+            "Find keywords of the library's controlled taxonomy that match a text by prefix or synonym, in any "
+            "language ('Par' finds Paris, 'Frankreich' France), with synonyms and broader and narrower concepts. "
+            "search_assets(keyword=…) also finds the narrower ones."
         ),
         annotations=READ_ONLY,
     )
@@ -32,14 +31,14 @@ def register(mcp: MCPServer[Any]) -> None:
             Field(
                 min_length=2,
                 max_length=MAX_TEXT_CHARS,
-                description="The start of a term or a synonym, at least 2 characters, e.g. 'Par' or 'Hund'.",
+                description="The start of a term or synonym, e.g. 'Par'.",
             ),
         ],
         language: Annotated[
             str | None,
             Field(
                 max_length=16,
-                description="Language code for the terms, e.g. 'en', 'de', 'fr'; omit for the language matched.",
+                description="Language code for the terms, e.g. 'de'; default: the language matched.",
             ),
         ] = None,
     ) -> Annotated[CallToolResult, ConceptList]:

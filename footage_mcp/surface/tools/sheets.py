@@ -53,10 +53,7 @@ MAX_NAME_CHARS = 120
 
 SheetLimit = Annotated[
     int | None,
-    Field(
-        description=f"Assets per sheet, 1–{MAX_CELLS} (default {DEFAULT_SHEET_LIMIT}, or the size of the sheet the "
-        "cursor came from); out-of-range values are clamped. Ignored with asset_ids."
-    ),
+    Field(description=f"Assets per sheet, 1–{MAX_CELLS} (default {DEFAULT_SHEET_LIMIT}); ignored with asset_ids."),
 ]
 
 
@@ -283,12 +280,9 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Get contact sheet",
         description=(
-            "Show many assets at once: ONE image with their previews in a numbered grid (media type and "
-            "duration on each cell), plus a legend 'n → id, name, media type, duration'. Give asset_ids "
-            f"(at most {MAX_CELLS}), or album_id, or a search (query and the filters of search_assets). "
-            f"limit is {DEFAULT_SHEET_LIMIT} by default, at most {MAX_CELLS}; the legend's next_cursor gives "
-            "the next sheet of the same listing (with cursor, the other arguments are ignored). Use it to "
-            "choose shots by looking, instead of one get_asset_preview per asset."
+            "Look at many assets in ONE image: their previews in a numbered grid (media type and duration on "
+            "each cell) plus a legend 'n → id, name, media type, duration'. Give asset_ids, or album_id, or a "
+            "search (query and the filters of search_assets); next_cursor in the legend gives the next sheet."
         ),
         annotations=READ_ONLY,
     )
@@ -298,12 +292,11 @@ def register(mcp: MCPServer[Any]) -> None:
             list[Annotated[str, Text]] | None,
             Field(
                 max_length=MAX_CELLS,
-                description=f"Asset ids to show, in this order (at most {MAX_CELLS}); from search_assets or "
-                "list_album_assets.",
+                description=f"Asset ids to show, in this order (at most {MAX_CELLS}).",
             ),
         ] = None,
         album_id: Annotated[
-            str | None, Text, Field(description="Show the assets of this album, in album order (id from list_albums).")
+            str | None, Text, Field(description="Show this album's assets (id from list_albums).")
         ] = None,
         query: QueryText = None,
         media_type: MediaTypeFilter = None,
