@@ -222,3 +222,44 @@ async def test_over_real_stdio_in_every_shape(sandbox: RunningSandbox) -> None:
         links = await client.call_tool("list_api_links", {})
     assert result.structured_content == {"concepts": [PARIS]}
     assert any(link["name"] == "keywords" for link in links.structured_content["links"])
+
+
+# ---------------------------------------------------------------- the sandbox route itself
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_sandbox_serves_keywords_in_every_shape_and_links_them(shape: str) -> None:
+    from starlette.testclient import TestClient
+
+    client = TestClient(create_app(shape=shape), base_url="http://127.0.0.1:8765")
+    auth = {"apiKey": "sandbox-token"}
+    root = client.get("/api/asset/").json()["_links"]
+    assert root["keywords"] == {"href": "http://127.0.0.1:8765/api/asset/keywords{?q,lang,size}", "templated": True}
+    body = client.get("/api/asset/keywords", params={"q": "fr", "lang": "de"}, headers=auth).json()
+    rows = {"hal": lambda b: b["_embedded"]["concepts"], "array": lambda b: b, "items": lambda b: b["items"]}[shape](
+        body
+    )
+    assert parse_concepts(body, "de")[0] == [
+        Concept(
+            keyword="Frankreich",
+            language="de",
+            synonyms=["France", "French Republic", "Hexagone"],
+            broader=["Europa"],
+            narrower=["Paris", "Lyon"],
+            id="france",
+        )
+    ]
+    assert len(rows) == 1
+    assert client.get("/api/asset/keywords", params={"q": "fr"}).status_code == 401
+    for params, name in (({}, "q"), ({"q": "x", "lang": "es"}, "lang"), ({"q": "x", "size": "0"}, "size")):
+        response = client.get("/api/asset/keywords", params=params, headers=auth)
+        assert response.status_code == 400 and f"'{name}'" in response.json()["message"]
+    many = client.get("/api/asset/keywords", params={"q": "s", "size": "3"}, headers=auth).json()
+    assert (
+        len(
+            {"hal": lambda b: b["_embedded"]["concepts"], "array": lambda b: b, "items": lambda b: b["items"]}[shape](
+                many
+            )
+        )
+        == 3
+    )

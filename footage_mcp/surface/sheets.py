@@ -192,6 +192,7 @@ def drawable(text: str) -> str:
 _TYPOGRAPHY = str.maketrans(
     {
         "ß": "ss",
+        "×": "x",
         "æ": "ae",
         "Æ": "AE",
         "œ": "oe",
@@ -247,10 +248,7 @@ def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, layout: Layout, in
         pic = cell.picture
         sheet.paste(pic, (x + (w - pic.width) // 2, y + (ph - pic.height) // 2))
     else:
-        draw.rectangle((x, y, x + w - 1, y + ph - 1), fill=_PLACEHOLDER)
-        for offset in range(0, w + ph, 14):  # hatching: a placeholder never looks like a dark picture
-            draw.line((x + offset, y, x + offset - ph, y + ph), fill=(100, 100, 104), width=3)
-        draw.rectangle((x, y, x + w - 1, y + ph - 1), outline=(150, 150, 150), width=1)
+        sheet.paste(_hatching(w, ph), (x, y))
         label = cell.problem or "no preview"
         font = _font(max(12, w // 13))
         text = _fit_text(draw, drawable(label), font, w - 12)
@@ -286,6 +284,19 @@ def _draw_cell(sheet: Image.Image, draw: ImageDraw.ImageDraw, layout: Layout, in
     name = _fit_text(draw, drawable(cell.name or cell.asset_id), font, w - 8)
     box = draw.textbbox((0, 0), name or " ", font=font)
     draw.text((x + 4, y + ph + (sh - (box[3] - box[1])) / 2 - box[1]), name, font=font, fill=_STRIP_TEXT)
+
+
+@lru_cache(maxsize=4)
+def _hatching(width: int, height: int) -> Image.Image:
+    """A hatched grey tile: a placeholder never looks like a dark picture."""
+    from PIL import Image, ImageDraw
+
+    tile = Image.new("RGB", (width, height), _PLACEHOLDER)
+    draw = ImageDraw.Draw(tile)
+    for offset in range(0, width + height, 14):
+        draw.line((offset, 0, offset - height, height), fill=(100, 100, 104), width=3)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=(150, 150, 150), width=1)
+    return tile
 
 
 def compose(cells: Sequence[Cell], layout: Layout) -> Image.Image:
