@@ -71,5 +71,5 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     sheet = Path(sheet_line.removeprefix("    written to "))
     with Image.open(sheet) as image:
         assert image.format == "JPEG" and max(image.size) <= 1568 and (image.size[0] > image.size[1])
-    assert "get_contact_sheet(query='France'): Contact sheet of 24 assets of 81 (search q='France'): 6×4 grid" in out
+    assert "get_contact_sheet(query='France'): Contact sheet of 24 of 81 assets (search q='France'): 6×4 grid" in out
     assert sheet.stat().st_size <= 1_000_000

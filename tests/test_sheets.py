@@ -148,7 +148,7 @@ async def test_caps_hold_for_noise_previews(count: int) -> None:
     assert [r["duration"] for r in rows] == [
         format_duration(61.0 * i) if i % 4 in (1, 2) else None for i in range(count)
     ]
-    assert f"Contact sheet of {count} assets of 60" in text
+    assert f"Contact sheet of {count} of 60 assets" in text
     cols, lines = grid_for(count)
     assert f"{cols}×{lines} grid" in text
     assert (next_cursor(text) is None) == (count >= 60)

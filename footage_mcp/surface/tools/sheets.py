@@ -262,9 +262,9 @@ async def contact_sheet(
     cells = await _cells(api, entries)
     data, width, height, quality = await anyio.to_thread.run_sync(render_sheet, cells)
     layout = layout_for(len(cells))
-    of_total = f" of {total}" if total is not None else ""
+    count = f"{len(cells)} of {total} assets" if total is not None else f"{len(cells)} asset{'s' * (len(cells) != 1)}"
     heading = (
-        f"Contact sheet of {len(cells)} assets{of_total} ({source}): {layout.cols}×{layout.rows} grid, "
+        f"Contact sheet of {count} ({source}): {layout.cols}×{layout.rows} grid, "
         f"{width}×{height} px JPEG, {len(data)} bytes (quality {quality}). Cells are numbered left to right, "
         "top to bottom:"
     )
