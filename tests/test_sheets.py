@@ -316,3 +316,27 @@ def test_a_cell_without_picture_says_why_on_the_sheet() -> None:
     x, y = layout.origin(1)
     region = sheet.crop((x, y, x + layout.cell_width, y + layout.picture_height)).convert("L")
     assert region.getextrema()[1] >= 240  # the label's white text is drawn on the placeholder
+
+
+async def test_previews_are_decoded_and_the_sheet_drawn_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from footage_mcp.surface import sheets as sheet_module
+    from footage_mcp.surface.tools import sheets as tool_module
+
+    threads: list[str] = []
+    decode, render = tool_module.decode_thumbnail, sheet_module.render_sheet
+
+    def watched_decode(data: bytes, box: tuple[int, int]) -> Any:
+        threads.append("decode:" + ("loop" if threading.current_thread() is threading.main_thread() else "worker"))
+        return decode(data, box)
+
+    def watched_render(cells: Any) -> Any:
+        threads.append("render:" + ("loop" if threading.current_thread() is threading.main_thread() else "worker"))
+        return render(cells)
+
+    monkeypatch.setattr(tool_module, "decode_thumbnail", watched_decode)
+    monkeypatch.setattr(sheet_module, "render_sheet", watched_render)
+    async with Client(fake_server(), mode="legacy") as client:
+        open_sheet(await client.call_tool("get_contact_sheet", {"query": "colour", "limit": 6}))
+    assert sorted(threads) == ["decode:worker"] * 6 + ["render:worker"]
