@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import random
 import unicodedata
 from collections.abc import Callable
@@ -257,8 +258,6 @@ def _fair(draw: Draw, rng: random.Random, w: int, h: int, look: Look, keywords: 
     ring = max(2, w // 90)
     draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=(60, 60, 70), width=ring)
     for k in range(12):
-        import math
-
         a = k * math.pi / 6
         ex, ey = cx + r * math.cos(a), cy + r * math.sin(a)
         draw.line((cx, cy, ex, ey), fill=(90, 90, 100), width=max(1, ring // 2))
@@ -590,7 +589,7 @@ def _draw(
     return image
 
 
-def _fold_look(theme: str) -> Look:
+def _look_for(theme: str) -> Look:
     return LOOKS.get(theme, PLAIN)
 
 
@@ -618,7 +617,7 @@ def render_preview(
     except ImportError as exc:
         raise PreviewUnavailable("preview rendering needs Pillow (pip install pillow)") from exc
     size = preview_size(kind, width, height, LARGE_EDGE if large else SMALL_EDGE)
-    image = _draw(kind, size, _rng_for(asset_id), title, _fold_look(theme), frozenset(keywords))
+    image = _draw(kind, size, _rng_for(asset_id), title, _look_for(theme), frozenset(keywords))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
     return buffer.getvalue()
