@@ -5,7 +5,7 @@
     uv run python bench/run.py --only overhead,coldstart --json /tmp/bench.json
 
 Sections (``--only`` takes names or numbers, comma-separated):
-1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes. See docs/benchmarks.md.
+1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets. See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -60,7 +60,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -68,6 +68,7 @@ TITLES = {
     "memory": "4. memory: RSS of the bridge process over mixed calls",
     "scale": "5. scale: paging a large album to the end",
     "sizes": "6. result sizes (approximate tokens = characters / 4)",
+    "sheets": "7. contact sheets: 48 cells, 100 ms injected latency per preview",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -860,6 +861,109 @@ async def section_sizes(ctx: Context) -> None:
     report.data[name] = data
 
 
+# -- 7. contact sheets -----------------------------------------------------------------------------
+
+SHEET_WALL_MAX_S = 1.5
+TRIVIAL_DURING_SHEET_MAX_S = 0.2
+SHEET_CELLS = 48
+PREVIEW_LATENCY_MS = 100
+
+
+def image_tokens(width: int, height: int) -> int:
+    """Anthropic's estimate of the tokens an image costs: width × height / 750."""
+    return round(width * height / 750)
+
+
+def image_size(result: CallToolResult) -> tuple[int, int, int]:
+    """(width, height, bytes) of the result's image block."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    block = next(b for b in result.content if getattr(b, "type", "") == "image")
+    data = base64.b64decode(block.data)  # type: ignore[attr-defined]
+    with Image.open(io.BytesIO(data)) as img:
+        return img.width, img.height, len(data)
+
+
+async def section_sheets(ctx: Context) -> None:
+    p = ctx.params
+    sb = await ctx.default_sandbox()
+    report, name = ctx.report, "sheets"
+    runs = 3 if p.quick else 7
+    args = {"media_type": "image", "limit": SHEET_CELLS}
+    async with bridge(sb) as client, rest_client(sb) as http:
+        warm = await client.call_tool("get_contact_sheet", args)  # Pillow imported, sandbox previews cached
+        if warm.is_error:
+            raise RuntimeError(f"get_contact_sheet failed: {getattr(warm.content[0], 'text', '?')}")
+        ids = [line.split(" → ")[1].split(",")[0] for line in warm.content[1].text.splitlines() if " → " in line]  # type: ignore[union-attr]
+        singles = [image_size(await client.call_tool("get_asset_preview", {"asset_id": i})) for i in ids]
+        rules = {"rules": [{"match": r"^/assets/[^/]+/preview$", "latency_ms": PREVIEW_LATENCY_MS}]}
+        (await http.put(f"{sb.control}/faults", json=rules)).raise_for_status()
+        walls: list[float] = []
+        trivial: list[float] = []
+        try:
+            for _ in range(runs):
+                done = anyio.Event()
+
+                async def sheet(done: anyio.Event = done) -> None:
+                    start = time.perf_counter()
+                    result = await client.call_tool("get_contact_sheet", args)
+                    walls.append(time.perf_counter() - start)
+                    if result.is_error:
+                        raise RuntimeError("get_contact_sheet failed under latency")
+                    done.set()
+
+                async def poke(done: anyio.Event = done) -> None:
+                    await anyio.sleep(0.05)
+                    while not done.is_set():
+                        start = time.perf_counter()
+                        structured(await client.call_tool("list_api_links", {}), "list_api_links")
+                        trivial.append(time.perf_counter() - start)
+                        await anyio.sleep(0.05)
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(sheet)
+                    group.start_soon(poke)
+            last = image_size(await client.call_tool("get_contact_sheet", args))
+        finally:
+            (await http.delete(f"{sb.control}/faults")).raise_for_status()
+    wall = median(walls)
+    worst_trivial = max(trivial) if trivial else 0.0
+    sheet_tokens = image_tokens(last[0], last[1])
+    single_tokens = sum(image_tokens(w, h) for w, h, _ in singles)
+    out(
+        f"  {SHEET_CELLS}-cell sheet of image previews, {PREVIEW_LATENCY_MS} ms upstream latency per preview, "
+        f"median of {runs} runs; list_api_links called every 50 ms meanwhile ({len(trivial)} calls)"
+    )
+    out(
+        f"  one sheet {last[0]}×{last[1]} px, {last[2]:,} bytes ≈ {sheet_tokens:,} image tokens; "
+        f"{len(singles)} get_asset_preview images ≈ {single_tokens:,} tokens in {len(singles)} calls "
+        f"({sum(b for _, _, b in singles):,} bytes)"
+    )
+    report.add(
+        name, f"{SHEET_CELLS}-cell sheet, wall time", ms(wall), f"≤ {ms(SHEET_WALL_MAX_S)}", wall <= SHEET_WALL_MAX_S
+    )
+    report.add(name, "sequential fetching would take at least", ms(SHEET_CELLS * PREVIEW_LATENCY_MS / 1000))
+    report.add(
+        name,
+        "slowest trivial call during a sheet",
+        ms(worst_trivial),
+        f"≤ {ms(TRIVIAL_DURING_SHEET_MAX_S)}",
+        worst_trivial <= TRIVIAL_DURING_SHEET_MAX_S,
+    )
+    report.add(name, "image tokens: one sheet", f"{sheet_tokens:,}")
+    report.add(name, f"image tokens: {len(singles)} single previews", f"{single_tokens:,}")
+    report.add(name, "sheet bytes (≤ 1,000,000)", f"{last[2]:,}", "≤ 1,000,000", last[2] <= 1_000_000)
+    report.data[name] = {
+        "wall_s": walls,
+        "trivial_s": trivial,
+        "sheet": {"width": last[0], "height": last[1], "bytes": last[2], "tokens": sheet_tokens},
+        "singles": {"count": len(singles), "tokens": single_tokens},
+    }
+
+
 # -- main ------------------------------------------------------------------------------------------
 
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
@@ -869,6 +973,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "memory": section_memory,
     "scale": section_scale,
     "sizes": section_sizes,
+    "sheets": section_sheets,
 }
 
 
@@ -882,7 +987,7 @@ def parse_only(text: str | None) -> list[str]:
             part = SECTIONS[int(part) - 1]
         matches = [s for s in SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–6)")
+            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–7)")
         chosen.append(matches[0])
     return [s for s in SECTIONS if s in chosen]
 
@@ -947,7 +1052,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N, for CI (well under 60 s)")
-    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–6")
+    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–7")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and raw sample to FILE")
     args = parser.parse_args()
     try:

@@ -20,9 +20,11 @@ INTERFACE_TOOLS = frozenset(
         "get_archive_configuration",
         "list_api_links",
         "api_get",
+        "get_contact_sheet",
+        "suggest_keywords",
     }
 )
-"""The tool names interface.md fixes."""
+"""The tool names interface.md fixes (always registered)."""
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -103,9 +103,9 @@ def succeeded(part: ToolReturnPart | None) -> dict[str, Any]:
 
 
 def check_tools_offered(info: AgentInfo) -> None:
-    """The nine interface tools, with the schemas and descriptions the server publishes."""
+    """The interface tools, with the schemas and descriptions the server publishes."""
     offered = {t.name: t for t in info.function_tools}
-    assert len(info.function_tools) == len(offered) == 9
+    assert len(info.function_tools) == len(offered) == len(INTERFACE_TOOLS)
     assert set(offered) == INTERFACE_TOOLS
     for name, tool in offered.items():
         assert tool.parameters_json_schema == SNAPSHOT[name]["inputSchema"], name

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
@@ -54,7 +56,7 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     result = cli(["demo"], {})
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Tools offered (9):" in out
+    assert "Tools offered (11):" in out
     tax = get_taxonomy()
     france = tax.expand("France")
     lib = build_library()
@@ -65,3 +67,9 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     assert len(shown) == 8 and shown <= expected
     assert f"Album '{lib.albums[0].name}'" in out
     assert "preview           image/jpeg" in out
+    sheet_line = next(line for line in out.splitlines() if line.startswith("    written to "))
+    sheet = Path(sheet_line.removeprefix("    written to "))
+    with Image.open(sheet) as image:
+        assert image.format == "JPEG" and max(image.size) <= 1568 and (image.size[0] > image.size[1])
+    assert "get_contact_sheet(query='France'): Contact sheet of 24 of 81 assets (search q='France'): 6×4 grid" in out
+    assert sheet.stat().st_size <= 1_000_000

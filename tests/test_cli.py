@@ -14,7 +14,7 @@ import pytest
 from footage_mcp import __version__
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.core.settings import Settings
-from tests.conftest import INITIALIZE
+from tests.conftest import INITIALIZE, INTERFACE_TOOLS
 
 
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -115,7 +115,7 @@ def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
         proc.stderr.close()
     assert [r["id"] for r in replies] == [1, 2] and rest_out == b""
     assert replies[0]["result"]["serverInfo"]["name"] == "footage"
-    assert len(replies[1]["result"]["tools"]) == 9
+    assert {t["name"] for t in replies[1]["result"]["tools"]} == INTERFACE_TOOLS
     assert "connect_tcp" not in stderr and "127.0.0.1:9" not in stderr  # no REST I/O happened
 
 

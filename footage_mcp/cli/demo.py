@@ -8,7 +8,10 @@ preview.
 
 from __future__ import annotations
 
+import base64
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -68,6 +71,14 @@ async def run_demo(out: Any = sys.stdout) -> None:
             )
             for asset in found["assets"]:
                 say(_asset_line(asset))
+            sheet = await client.call_tool("get_contact_sheet", {"query": SEARCH, "limit": 24})
+            image = next((c for c in sheet.content if isinstance(c, ImageContent)), None)
+            if image is not None and not sheet.is_error:
+                path = Path(tempfile.mkdtemp(prefix="footage-demo-")) / "contact-sheet-france.jpg"
+                path.write_bytes(base64.b64decode(image.data))
+                legend = next((c.text for c in sheet.content if hasattr(c, "text")), "")
+                say(f"\nget_contact_sheet(query={SEARCH!r}): {legend.splitlines()[0] if legend else ''}")
+                say(f"    written to {path}")
 
             albums = _structured(await client.call_tool("list_albums", {"limit": 5}), "list_albums")
             first = albums["albums"][0]

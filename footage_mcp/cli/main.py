@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--shape", choices=("hal", "array", "items"), default="hal", help="list response family")
     sandbox.add_argument("--token", default=None, help="accepted API token (default: sandbox-token)")
     sandbox.add_argument("--alt-routes", action="store_true", help="serve search/album assets at non-default paths")
+    sandbox.add_argument(
+        "--extra-album-assets", type=int, default=0, metavar="N", help="add a 'Bulk Import' album of N more assets"
+    )
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
     sub.add_parser(
         "check",
@@ -77,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 serve_sandbox(
-                    host=args.host, port=args.port, shape=args.shape, token=args.token, alt_routes=args.alt_routes
+                    host=args.host,
+                    port=args.port,
+                    shape=args.shape,
+                    token=args.token,
+                    alt_routes=args.alt_routes,
+                    extra_album_assets=max(0, args.extra_album_assets),
                 )
             except OSError as exc:
                 print(

@@ -20,6 +20,7 @@ import httpx2
 from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
 from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.rest.http import RestClient, decode_json
+from footage_mcp.rest.keywords import Concept, KeywordRoute
 from footage_mcp.rest.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
 from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
 from footage_mcp.rest.shapes import (
@@ -234,6 +235,12 @@ class FootageApi:
         configuration = body if isinstance(body, dict) else {"value": body}
         self._configuration = (time.monotonic() + CONFIGURATION_TTL_SECONDS, configuration)
         return dict(configuration)
+
+    # ------------------------------------------------------------ keyword taxonomy
+
+    async def suggest_keywords(self, text: str, language: str | None = None) -> list[Concept]:
+        """Taxonomy concepts matching ``text`` (see :class:`footage_mcp.rest.keywords.KeywordRoute`)."""
+        return await KeywordRoute(self).suggest_keywords(text, language)
 
     # ------------------------------------------------------------ lists
 

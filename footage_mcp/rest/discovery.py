@@ -38,6 +38,7 @@ ROUTE_KEYS: tuple[str, ...] = (
     "assetPreview",
     "search",
     "archiveConfiguration",
+    "keywords",
 )
 
 DEFAULT_ROUTES: Mapping[str, str] = {
@@ -51,6 +52,8 @@ DEFAULT_ROUTES: Mapping[str, str] = {
     "search": "/search/assets{?q,type,album,label,keyword,from,to,page,size}",
     # Confirmed public route (footage-api.md, 'Confirmed').
     "archiveConfiguration": "/configuration/archive",
+    # Guessed (footage-api.md, 'Writes, files and keywords'): the taxonomy's suggestions.
+    "keywords": "/keywords{?q,lang}",
 }
 
 _ALIASES: Mapping[str, str] = {
@@ -61,6 +64,9 @@ _ALIASES: Mapping[str, str] = {
     "archive": "archiveConfiguration",
     "configurationarchive": "archiveConfiguration",
     "archiveconfig": "archiveConfiguration",
+    "taxonomy": "keywords",
+    "concepts": "keywords",
+    "keywordsuggestions": "keywords",
 }
 
 _NORMALISED_KEYS = {re.sub(r"[^a-z0-9]", "", k.lower()): k for k in ROUTE_KEYS}

@@ -28,6 +28,7 @@ from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SH
 from .control import control_routes
 from .errors import ApiError, bad_parameter, error_body, not_found
 from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
+from .keywords import keyword_body
 from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
 from .paging import parse_paging
 from .previews import PreviewUnavailable, render_preview
@@ -201,7 +202,17 @@ class _Api:
         if not asset.preview_available:
             raise not_found(f"Asset '{asset.id}' has no preview")
         try:
-            data = render_preview(asset.id, asset.kind, asset.width, asset.height, large=size == "large")
+            home = self.library.album(asset.album_ids[0]) if asset.album_ids else None
+            data = render_preview(
+                asset.id,
+                asset.kind,
+                asset.width,
+                asset.height,
+                large=size == "large",
+                title=asset.name,
+                theme=home.name if home else "",
+                keywords=asset.keywords,
+            )
         except PreviewUnavailable as exc:
             raise ApiError(503, str(exc)) from None
         headers = {"Cache-Control": "public, max-age=86400", "ETag": f'"{asset.id}-{size or "small"}"'}
@@ -211,6 +222,11 @@ class _Api:
         """``GET /search/assets`` (``/find/assets`` with alt routes): filtered, ranked assets."""
         query = parse_search(request.query_params, self.taxonomy)
         return self.asset_list(request, self.index.search(query))
+
+    async def keywords(self, request: Request) -> Response:
+        """``GET /keywords?q=&lang=``: taxonomy concepts matching ``q`` (see :mod:`.keywords`)."""
+        url = self.site(request).url("/keywords")
+        return self.json(keyword_body(self.taxonomy, request.query_params, self.config.shape, url))
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -230,6 +246,7 @@ class _Api:
             ("/assets/{id}", self.asset),
             ("/assets/{id}/preview", self.asset_preview),
             (search, self.search),
+            ("/keywords", self.keywords),
         ]
         return [Route(f"{BASE_PATH}{path}", handler, methods=["GET"]) for path, handler in table]
 

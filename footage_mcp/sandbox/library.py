@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from .taxonomy import CONCEPTS
+from .taxonomy import CONCEPTS, get_taxonomy
 from .themes import THEMES, Subject, Theme
 
 __all__ = [
@@ -268,10 +268,18 @@ def _video_tech(rng: random.Random, framing: str) -> tuple[str, int, float, int,
     return mime, int(duration * mbps * 125_000 * rng.uniform(0.9, 1.1)), duration, width, height
 
 
-def _audio_tech(rng: random.Random) -> tuple[str, int, float, None, None]:
-    """MIME type, bytes, duration (10–900 s) for an audio file."""
+def _audio_tech(rng: random.Random, framing: str) -> tuple[str, int, float, None, None]:
+    """MIME type, bytes, duration for an audio file: a "30 s edit" lasts 29.5–30.5 s, a "loop"
+    10–32 s, anything else 10–900 s (one draw in every case, so the rest of the library does not
+    depend on the framing)."""
     mime = _weighted(rng, _MIME["audio"])
-    duration = round(rng.triangular(10, 900, 60), 3)
+    drawn = rng.triangular(10, 900, 60)
+    fraction = (drawn - 10) / 890
+    if framing == "30 s edit":
+        drawn = 29.5 + fraction
+    elif framing == "loop":
+        drawn = 10 + 22 * fraction
+    duration = round(drawn, 3)
     bytes_per_second = 288_000 if mime == "audio/wav" else 40_000
     return mime, int(duration * bytes_per_second) + 44, duration, None, None
 
@@ -297,7 +305,7 @@ def _tech(
     if kind == "video":
         return _video_tech(rng, framing)
     if kind == "audio":
-        return _audio_tech(rng)
+        return _audio_tech(rng, framing)
     return _document_tech(rng, title)
 
 
@@ -407,12 +415,24 @@ class _Builder:
                     self.drafts.append(self.draft(home, theme, kind, subjects[i % len(subjects)]))
 
     def add_secondary_albums(self) -> None:
-        """Put about 35 % of assets into one more album and 10 % into two more (same kind only)."""
+        """Offer about 35 % of assets one more album and 10 % two more (same kind only); an asset joins
+        an offered album only when it fits there: created within the album's years and keyworded
+        with one of the album's concepts or a narrower one (no Rome shot of 2016 in "Paris Street
+        Life 2019"). The draws are the same whether an offer is taken or not, so the rest of the
+        library does not depend on this rule."""
+        taxonomy = get_taxonomy()
+        wanted = [frozenset().union(*(taxonomy.expand(k) for k in theme.keywords)) for theme in THEMES]
         for d in self.drafts:
             candidates = [i for i, t in enumerate(THEMES) if t.count(d.kind) and i != d.home]
             roll = self.rng.random()
             extra = 2 if roll < 0.10 else 1 if roll < 0.45 else 0
-            d.albums.extend(sorted(self.rng.sample(candidates, min(extra, len(candidates)))))
+            offered = sorted(self.rng.sample(candidates, min(extra, len(candidates))))
+            concepts = {taxonomy.id_for_label(k) for k in d.keywords}
+            d.albums.extend(
+                i
+                for i in offered
+                if THEMES[i].years[0] <= d.created.year <= THEMES[i].years[1] and concepts & wanted[i]
+            )
 
     def hide_some_previews(self) -> None:
         """About one document in 40 (at least one) has no preview."""

@@ -269,5 +269,6 @@ def root_body(site: Site) -> Json:
         "search": {"href": site.url(f"{site.search_path}{{?{search_vars}}}"), "templated": True},
         "archiveConfiguration": {"href": site.url("/configuration/archive")},
         "publicStatus": {"href": f"{rel}/public/status"},
+        "keywords": {"href": site.url("/keywords{?q,lang,size}"), "templated": True},
     }
     return {"_links": links, "name": "Footage Sandbox", "version": VERSION}

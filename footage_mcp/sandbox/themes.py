@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["THEMES", "Subject", "Theme"]
+__all__ = ["LOOKS", "PLAIN", "THEMES", "Look", "Subject", "Theme"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ THEMES: tuple[Theme, ...] = (
                     _s("Interview with a jazz pianist", "Interview", "Music"),
                     _s("Interview with a rescue-dog trainer", "Interview", "Dog"),
                     _s("Interview with a beekeeper", "Interview", "Nature"),
-                    _s("Interview with a street photographer in Lyon", "Interview", "Lyon", "Street"),
+                    _s("Interview with a street photographer in Paris", "Interview", "Paris", "Street"),
                     _s("Studio setup, behind the camera", "Interview", "Office"),
                 ),
             ),
@@ -472,3 +472,39 @@ THEMES: tuple[Theme, ...] = (
         ),
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """How a theme's previews look: a motif (drawn by :mod:`.previews`) and its colours.
+
+    ``sky``/``ground`` are the gradient's top and bottom, ``accent`` the motif's main colour and
+    ``ink`` its dark outline colour (RGB).
+    """
+
+    motif: str
+    sky: tuple[int, int, int]
+    ground: tuple[int, int, int]
+    accent: tuple[int, int, int]
+    ink: tuple[int, int, int]
+
+
+LOOKS: dict[str, Look] = {
+    "Paris Street Life 2019": Look("paris", (92, 120, 178), (226, 170, 150), (238, 200, 120), (36, 32, 52)),
+    "Alpine Summer": Look("alps", (110, 170, 230), (120, 170, 90), (250, 250, 250), (60, 74, 96)),
+    "Product Launch Berlin": Look("stage", (30, 22, 60), (70, 40, 110), (0, 200, 220), (12, 10, 24)),
+    "Interviews — Season 2": Look("interview", (86, 60, 44), (150, 110, 80), (230, 190, 140), (30, 22, 18)),
+    "Brand Audio Kit": Look("waves", (20, 30, 70), (60, 20, 90), (250, 120, 60), (10, 10, 30)),
+    "Press Kit Documents": Look("press", (210, 220, 235), (160, 180, 210), (20, 70, 160), (20, 30, 60)),
+    "Lyon Market Mornings": Look("market", (250, 220, 170), (200, 120, 70), (200, 40, 40), (70, 30, 20)),
+    "Rome: Stone and Light": Look("rome", (240, 200, 130), (200, 130, 80), (236, 220, 190), (110, 60, 40)),
+    "Munich Oktoberfest 2023": Look("fair", (120, 180, 240), (240, 240, 250), (30, 90, 200), (30, 40, 80)),
+    "Coastal Drone Reels": Look("coast", (120, 200, 240), (20, 150, 170), (250, 240, 210), (60, 60, 70)),
+    "Pets & Animals Stock": Look("pets", (250, 220, 160), (140, 190, 110), (170, 110, 60), (60, 40, 30)),
+    "Wedding at Lake Como": Look("wedding", (250, 225, 230), (150, 190, 220), (230, 190, 90), (90, 70, 80)),
+    "Office & Team Portraits": Look("office", (200, 210, 220), (120, 130, 150), (70, 110, 170), (40, 44, 56)),
+    "Summer Concert Series": Look("concert", (30, 10, 50), (120, 20, 90), (255, 90, 200), (8, 4, 16)),
+}
+"""The look of each theme's previews, by album name; anything else (the bulk import) gets :data:`PLAIN`."""
+
+PLAIN = Look("camera", (150, 150, 155), (90, 90, 100), (230, 230, 230), (30, 30, 36))

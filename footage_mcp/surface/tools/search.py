@@ -25,6 +25,57 @@ from footage_mcp.surface.params import (
     clamp_limit,
 )
 
+QueryText = Annotated[
+    str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text, e.g. 'eiffel tower night'.")
+]
+MediaTypeFilter = Annotated[
+    Literal["image", "video", "audio", "document"] | None,
+    Lowercase,
+    Field(description="Only assets of this kind."),
+]
+AlbumFilter = Annotated[str | None, Text, Field(description="Only assets in this album (id from list_albums).")]
+LabelFilter = Annotated[
+    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label, e.g. 'editorial'.")
+]
+KeywordFilter = Annotated[
+    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword or a narrower one.")
+]
+CreatedAfter = Annotated[
+    str | None, Field(description="Only assets created on/after this ISO date, e.g. 2020-01-01.")
+]
+CreatedBefore = Annotated[
+    str | None, Field(description="Only assets created on/before this ISO date, e.g. 2023-12-31.")
+]
+
+
+def search_filters(
+    query: str | None,
+    media_type: str | None,
+    album_id: str | None,
+    label: str | None,
+    keyword: str | None,
+    created_after: str | None,
+    created_before: str | None,
+) -> dict[str, str | None]:
+    """The logical search filters (q, type, album, label, keyword, from, to) of the tool arguments.
+
+    Raises:
+        InvalidArgument: a bad album id or date, or created_after later than created_before.
+    """
+    filters = {
+        "q": query.strip() if query else None,
+        "type": media_type,
+        "album": check_id(album_id, "album") if album_id else None,
+        "label": label.strip() if label else None,
+        "keyword": keyword.strip() if keyword else None,
+        "from": check_date(created_after, "created_after"),
+        "to": check_date(created_before, "created_before"),
+    }
+    after, before = filters["from"], filters["to"]
+    if after and before and after[:10] > before[:10]:
+        raise InvalidArgument(f"created_after ({after[:10]}) is later than created_before ({before[:10]}); swap them")
+    return filters
+
 
 def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
@@ -32,56 +83,30 @@ def register(mcp: MCPServer[Any]) -> None:
         description=(
             "Search the library's assets by free text (titles, descriptions, keywords; keywords match "
             "synonyms and narrower places, so 'France' also finds 'Paris') and filters: media type, album, "
-            "label, keyword and creation date range. Returns asset summaries and a next_cursor; when "
-            "cursor is given, it continues the earlier search and the other arguments are ignored."
+            "label, keyword (suggest_keywords finds the taxonomy's terms) and creation date range. Returns "
+            "asset summaries and a next_cursor; when cursor is given, it continues the earlier search and "
+            "the other arguments are ignored. get_contact_sheet shows the hits as one image."
         ),
         annotations=READ_ONLY,
     )
     async def search_assets(
         ctx: Context[Any, Any],
-        query: Annotated[
-            str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text, e.g. 'eiffel tower night'.")
-        ] = None,
-        media_type: Annotated[
-            Literal["image", "video", "audio", "document"] | None,
-            Lowercase,
-            Field(description="Only assets of this kind."),
-        ] = None,
-        album_id: Annotated[
-            str | None, Text, Field(description="Only assets in this album (id from list_albums).")
-        ] = None,
-        label: Annotated[
-            str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label, e.g. 'editorial'.")
-        ] = None,
-        keyword: Annotated[
-            str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword or a narrower one.")
-        ] = None,
-        created_after: Annotated[
-            str | None, Field(description="Only assets created on/after this ISO date, e.g. 2020-01-01.")
-        ] = None,
-        created_before: Annotated[
-            str | None, Field(description="Only assets created on/before this ISO date, e.g. 2023-12-31.")
-        ] = None,
+        query: QueryText = None,
+        media_type: MediaTypeFilter = None,
+        album_id: AlbumFilter = None,
+        label: LabelFilter = None,
+        keyword: KeywordFilter = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Annotated[CallToolResult, AssetList]:
         async def op(api: FootageApi) -> Listing[AssetList]:
             if cursor:  # a cursor continues the earlier search: its filters are inside it
                 return await api.search_assets({}, limit=clamp_limit(limit), cursor=cursor)
-            filters = {
-                "q": query.strip() if query else None,
-                "type": media_type,
-                "album": check_id(album_id, "album") if album_id else None,
-                "label": label.strip() if label else None,
-                "keyword": keyword.strip() if keyword else None,
-                "from": check_date(created_after, "created_after"),
-                "to": check_date(created_before, "created_before"),
-            }
-            after, before = filters["from"], filters["to"]
-            if after and before and after[:10] > before[:10]:
-                raise InvalidArgument(
-                    f"created_after ({after[:10]}) is later than created_before ({before[:10]}); swap them"
-                )
+            filters = search_filters(
+                query, media_type, album_id, label, keyword, created_after, created_before
+            )
             return await api.search_assets(filters, limit=clamp_limit(limit), cursor=cursor)
 
         return await guarded(ctx, op)

@@ -1,0 +1,148 @@
+"""The sandbox side of contact sheets: previews that show their subject, and the data the demo shows."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from functools import cache
+
+from PIL import Image, ImageStat
+from starlette.testclient import TestClient
+
+from footage_mcp.sandbox import BASE_PATH, DEFAULT_TOKEN, build_library, create_app
+from footage_mcp.sandbox.library import Asset, Library
+from footage_mcp.sandbox.previews import render_preview
+from footage_mcp.sandbox.taxonomy import get_taxonomy
+from footage_mcp.sandbox.themes import LOOKS, THEMES
+
+LIB = build_library()
+
+
+@cache
+def client() -> TestClient:
+    return TestClient(create_app(), base_url="http://127.0.0.1:8765")
+
+
+def preview(asset: Asset) -> Image.Image:
+    response = client().get(f"{BASE_PATH}/assets/{asset.id}/preview", headers={"apiKey": DEFAULT_TOKEN})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    return Image.open(io.BytesIO(response.content)).convert("RGB")
+
+
+def home(library: Library, asset: Asset) -> str:
+    album = library.album(asset.album_ids[0])
+    assert album is not None
+    return album.name
+
+
+def test_every_theme_has_a_look_of_its_own() -> None:
+    assert set(LOOKS) == {t.name for t in THEMES}
+    assert len({look.motif for look in LOOKS.values()}) == len(THEMES)
+
+
+def test_black_and_white_titles_give_grey_previews_and_others_colour() -> None:
+    bw = [a for a in LIB.assets if a.name.endswith("black and white") or ", black and white," in a.name]
+    assert len(bw) >= 5
+    for asset in bw[:5]:
+        image = preview(asset)
+        r, g, b = (ImageStat.Stat(image.getchannel(c)).mean[0] for c in "RGB")
+        assert max(abs(r - g), abs(g - b), abs(r - b)) < 2, asset.name  # grey, up to JPEG chroma noise
+    coloured = next(a for a in LIB.assets if a.kind == "image" and "black and white" not in a.name)
+    r, g, b = (ImageStat.Stat(preview(coloured).getchannel(c)).mean[0] for c in "RGB")
+    assert max(abs(r - g), abs(g - b), abs(r - b)) > 8
+
+
+def test_videos_have_a_film_strip_and_images_do_not() -> None:
+    video = next(a for a in LIB.assets if a.kind == "video" and a.width and a.height and a.width > a.height)
+    image = next(a for a in LIB.assets if a.kind == "image" and a.width and a.height and a.width > a.height)
+    for asset, strip in ((video, True), (image, False)):
+        picture = preview(asset).convert("L")
+        band = picture.crop((0, 0, picture.width, max(4, picture.height // 12) - 1))
+        _low, high = band.getextrema()
+        dark = sum(band.histogram()[:40]) / (band.width * band.height)
+        assert (dark > 0.4 and high > 200) == strip, (asset.name, dark, high)
+
+
+def test_the_title_is_drawn_on_a_dark_banner() -> None:
+    asset = next(a for a in LIB.assets if a.kind == "image" and a.width and a.height and a.width > a.height)
+    picture = preview(asset).convert("L")
+    banner = picture.crop((0, int(picture.height * 0.75), picture.width, picture.height))
+    counts = banner.histogram()
+    histogram = Counter({"white": sum(counts[231:]), "dark": sum(counts[:70]), "mid": sum(counts[70:231])})
+    assert histogram["white"] > 200 and histogram["dark"] > histogram["white"]
+    same = render_preview(
+        asset.id,
+        asset.kind,
+        asset.width,
+        asset.height,
+        title=asset.name,
+        theme=home(LIB, asset),
+        keywords=asset.keywords,
+    )
+    other = render_preview(
+        asset.id,
+        asset.kind,
+        asset.width,
+        asset.height,
+        title="Another title altogether",
+        theme=home(LIB, asset),
+        keywords=asset.keywords,
+    )
+    assert same != other
+
+
+def test_themes_look_different() -> None:
+    """The mean colour of one image preview per theme: no two themes look alike."""
+    means = []
+    for album in LIB.albums:
+        asset = next(
+            (
+                a
+                for a in LIB.album_assets(album)
+                if a.kind in ("image", "video") and a.album_ids[0] == album.id and "black and white" not in a.name
+            ),
+            None,
+        )
+        if asset is None:
+            continue
+        means.append((album.name, tuple(ImageStat.Stat(preview(asset)).mean)))
+    assert len(means) >= 12
+    for i, (name_a, a) in enumerate(means):
+        for name_b, b in means[i + 1 :]:
+            assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) > 12, (name_a, name_b)
+
+
+def test_edits_and_loops_last_as_long_as_their_titles_say() -> None:
+    edits = [a for a in LIB.assets if "30 s edit" in a.name]
+    loops = [a for a in LIB.assets if a.name.endswith(", loop") or ", loop," in a.name]
+    assert edits and loops
+    assert all(a.duration is not None and 29.5 <= a.duration <= 30.5 for a in edits)
+    assert all(a.duration is not None and 10 <= a.duration <= 32 for a in loops)
+
+
+def test_an_asset_is_only_in_albums_it_fits() -> None:
+    taxonomy = get_taxonomy()
+    themes = {t.name: t for t in THEMES}
+    for album in LIB.albums:
+        theme = themes[album.name]
+        wanted = frozenset().union(*(taxonomy.expand(k) for k in theme.keywords))
+        for asset in LIB.album_assets(album):
+            if asset.album_ids[0] == album.id:
+                continue
+            assert theme.years[0] <= asset.created.year <= theme.years[1], (album.name, asset.name)
+            assert {taxonomy.id_for_label(k) for k in asset.keywords} & wanted, (album.name, asset.name)
+    paris = next(a for a in LIB.albums if a.name == "Paris Street Life 2019")
+    members = LIB.album_assets(paris)
+    assert {a.created.year for a in members} == {2019}
+    assert all(taxonomy.expand("Paris") & {taxonomy.id_for_label(k) for k in a.keywords} for a in members)
+
+
+def test_the_france_search_shows_paris_and_lyon_first_and_finds_81() -> None:
+    response = client().get(
+        f"{BASE_PATH}/search/assets", params={"q": "France", "size": 8}, headers={"apiKey": DEFAULT_TOKEN}
+    )
+    body = response.json()
+    assert body["page"]["totalElements"] == 81
+    first = body["_embedded"]["assets"]
+    places = {k for a in first for k in a["keywords"] if k in ("Paris", "Lyon", "Eiffel Tower")}
+    assert {"Paris", "Lyon"} <= places
