@@ -26,12 +26,12 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
 from footage_mcp.core.errors import FootageError, InvalidArgument, InvalidCursor, NotFound, TransportError
+from footage_mcp.core.text import strip_invisible
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.rest.models import AssetList, AssetSummary
 from footage_mcp.surface.annotations import READ_ONLY
 from footage_mcp.surface.guard import guarded
 from footage_mcp.surface.params import Cursor, Text, check_id
-from footage_mcp.surface.render import strip_invisible
 from footage_mcp.surface.sheets import MAX_CELLS, Cell, PreviewProblem, decode_thumbnail, format_duration, layout_for
 from footage_mcp.surface.tools.search import (
     CreatedAfter,
