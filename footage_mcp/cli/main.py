@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--shape", choices=("hal", "array", "items"), default="hal", help="list response family")
     sandbox.add_argument("--token", default=None, help="accepted API token (default: sandbox-token)")
     sandbox.add_argument("--alt-routes", action="store_true", help="serve search/album assets at non-default paths")
+    sandbox.add_argument("--data", default=None, metavar="FILE", help="keep the library's changes in this SQLite file")
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
     sub.add_parser(
         "check",
@@ -77,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 serve_sandbox(
-                    host=args.host, port=args.port, shape=args.shape, token=args.token, alt_routes=args.alt_routes
+                    host=args.host,
+                    port=args.port,
+                    shape=args.shape,
+                    token=args.token,
+                    alt_routes=args.alt_routes,
+                    data_file=args.data,
                 )
             except OSError as exc:
                 print(
