@@ -187,6 +187,7 @@ class Plan:
     """What the call would change, one sentence (counts and names)."""
     items: list[ItemResult] = field(default_factory=list)
     destructive: bool = False
+    """Removes something: always confirmed (remove_from_album, remove_labels)."""
     keywords: list[KeywordMatch] = field(default_factory=list)
     album: Album | None = None
     asset: Asset | None = None
@@ -291,9 +292,7 @@ class Changes:
         assert asset is not None
         return state, asset
 
-    async def _assets(
-        self, ids: Sequence[str], progress: Progress
-    ) -> list[tuple[ObjectState, Asset] | FootageError]:
+    async def _assets(self, ids: Sequence[str], progress: Progress) -> list[tuple[ObjectState, Asset] | FootageError]:
         return await bounded(ids, self._asset, progress, "read asset")
 
     async def _album(self, album_id: str) -> tuple[ObjectState, Album]:
@@ -365,7 +364,8 @@ class Changes:
         if text is not None and text != (current.description or ""):
             changes["description"] = text
         what = " and ".join(changes) or "nothing"
-        plan = Plan(summary=f"change the {what} of {kind} '{current.name or oid}'", destructive=True, ids=[oid])
+        # overwrites, but one object the caller named: not a "confirmation required" write (interface.md)
+        plan = Plan(summary=f"change the {what} of {kind} '{current.name or oid}'", ids=[oid])
         if kind == "album":
             plan.album = current  # type: ignore[assignment]
         else:
@@ -396,7 +396,11 @@ class Changes:
                 else:
                     result.asset = now  # type: ignore[assignment]
                 return result
-            parsed = (parse_album if kind == "album" else parse_asset)(answer.body) if isinstance(answer.body, dict) else None
+            parsed = (
+                (parse_album if kind == "album" else parse_asset)(answer.body)
+                if isinstance(answer.body, dict)
+                else None
+            )
             if parsed is None:
                 _, parsed = await (self._album(oid) if kind == "album" else self._asset_or_raise(oid))
             result = WriteResult(status="done", summary=f"Changed the {what} of {kind} '{parsed.name or oid}'.")
@@ -477,7 +481,9 @@ class Changes:
         batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
         for number, batch in enumerate(batches, 1):
             try:
-                await self.writes.send(target, {field_name: [i.id for i in batch]}, idempotent=True, check_with="get_album")
+                await self.writes.send(
+                    target, {field_name: [i.id for i in batch]}, idempotent=True, check_with="get_album"
+                )
             except FootageError as exc:
                 for item in batch:
                     item.outcome, item.reason = "failed", exc.message
@@ -523,8 +529,8 @@ class Changes:
                 reason = "already has these labels" if add else "has none of these labels"
                 items.append(ItemResult(id=asset_id, name=asset.name, outcome="unchanged", reason=reason))
         count = len(todo)
-        summary = (
-            f"{'add' if add else 'remove'} {_names(wanted)} {'to' if add else 'from'} {count} asset(s)" + _tail(items)
+        summary = f"{'add' if add else 'remove'} {_names(wanted)} {'to' if add else 'from'} {count} asset(s)" + _tail(
+            items
         )
         plan = Plan(summary=summary, items=items, destructive=not add, ids=ids)
         if not todo:
@@ -537,9 +543,7 @@ class Changes:
                     "assetLabels", {"id": item.id}, state, method=None if add else "DELETE"
                 )
                 try:
-                    await self.writes.send(
-                        target, {self.writes.field("assetLabels", "labels"): delta}, idempotent=True
-                    )
+                    await self.writes.send(target, {self.writes.field("assetLabels", "labels"): delta}, idempotent=True)
                 except FootageError as exc:
                     item.outcome, item.reason = "failed", exc.message
                 else:
@@ -693,10 +697,10 @@ class Changes:
         state, asset = await self._asset_or_raise(source)
         _, other = await self._asset_or_raise(target_id)
         if (time_in is not None or time_out is not None) and asset.media_type != "video":
+            kind = asset.media_type or "of unknown type"
             raise InvalidArgument(
-                f"time_in/time_out apply to video assets only; asset '{asset.name or source}' is "
-                f"{'an' if (asset.media_type or 'x')[0] in 'aeiou' else 'a'} {asset.media_type or 'asset of unknown type'}: "
-                "leave the times out"
+                f"time_in/time_out apply to video assets only; asset '{asset.name or source}' is not a video "
+                f"({kind}): leave the times out"
             )
         summary = f"relate '{asset.name or source}' to '{other.name or target_id}' as {relation}" + (
             " (two-way)" if two_way else ""

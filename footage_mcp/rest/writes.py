@@ -45,7 +45,7 @@ from footage_mcp.core.errors import (
 from footage_mcp.core.settings import TOKEN_HELP
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.discovery import DEFAULT_METHODS, Route, body_fields, resolve_href, same_origin
-from footage_mcp.rest.http import MAX_JSON_BYTES, RETRY_STATUSES, RestClient, decode_json, Fetched
+from footage_mcp.rest.http import MAX_JSON_BYTES, RETRY_STATUSES, Fetched, RestClient, decode_json
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,9 @@ class WriteClient:
             for name in route.path_variables:
                 if name.lower() in ("assetid", "asset_id", "asset"):
                     path_values[name] = values["assetId"]
-        return route.expand(self.api.base_url, {**path_values, **{k: v for k, v in values.items() if k not in path_values}})
+        return route.expand(
+            self.api.base_url, {**path_values, **{k: v for k, v in values.items() if k not in path_values}}
+        )
 
     # ------------------------------------------------------------ objects
 

@@ -1,8 +1,9 @@
 """The sandbox ASGI app: a local emulator of the Footage REST API under ``/api/asset``.
 
 Auth as on footage.one (confirmed): ``GET /``, ``GET /configuration/archive`` and ``/public/...`` are
-public; everything else needs the header ``apiKey: <token>`` (401 JSON otherwise). Only GET and HEAD
-are served, plus the write routes of :mod:`.writes` and ``OPTIONS`` (405 otherwise). Errors are Spring-Boot-style JSON ``{"status", "error", "message", "path"}``.
+public; everything else needs the header ``apiKey: <token>`` (401 JSON otherwise). GET and HEAD are
+served, plus the write routes of :mod:`.writes` and ``OPTIONS`` (405 otherwise). Errors are
+Spring-Boot-style JSON ``{"status", "error", "message", "path"}``.
 The response shape (``hal``, ``array``, ``items``) is fixed per app; see :mod:`.shapes`.
 Fault injection (:mod:`.faults`) applies before auth; the control API (:mod:`.control`) is under ``/_sandbox/``.
 """
@@ -286,7 +287,8 @@ def create_app(
     other-origin redirects point (default ``http://127.0.0.1:9``, closed); ``faults``: initial fault
     rules, ``{"rules": [...]}`` or a list (see :mod:`.faults`). The control API is under ``/_sandbox/``
     (see :mod:`.control`); its state is ``app.state.sandbox``. Writes (:mod:`.writes`) change an in-memory
-    copy of the library (``app.state.store``), kept in the SQLite file ``data_file`` when given. Raises ValueError on an unknown shape,
+    copy of the library (``app.state.store``), kept in the SQLite file ``data_file`` when given. Raises
+    ValueError on an unknown shape,
     an empty token or invalid rules (:class:`~.faults.RuleError`).
     """
     if shape not in SHAPES:

@@ -148,12 +148,12 @@ class Store:
         self._commit([*self.library.albums, album], self.library.assets)
         return album
 
-    def update_album(self, album: Album, changes: dict[str, str]) -> Album:
+    def update_album(self, album: Album, changes: dict[str, Any]) -> Album:
         new = dataclasses.replace(album, **changes, updated=_now())
         self._replace(albums={album.id: new})
         return new
 
-    def update_asset(self, asset: Asset, changes: dict[str, str]) -> Asset:
+    def update_asset(self, asset: Asset, changes: dict[str, Any]) -> Asset:
         new = dataclasses.replace(asset, **changes, updated=_now())
         self._replace(assets={asset.id: new})
         return new
@@ -174,7 +174,9 @@ class Store:
         return added
 
     def remove_from_album(self, album: Album, asset_id: str) -> None:
-        new_album = dataclasses.replace(album, asset_ids=tuple(i for i in album.asset_ids if i != asset_id), updated=_now())
+        new_album = dataclasses.replace(
+            album, asset_ids=tuple(i for i in album.asset_ids if i != asset_id), updated=_now()
+        )
         asset = self.library.asset(asset_id)
         assets = {}
         if asset is not None:

@@ -381,9 +381,7 @@ class _Writes:
             replay_key = f"{request.url.path}\n{key}"
             if honour and replay_key in self.mode.replays:
                 status, content, headers = self.mode.replays[replay_key]
-                return Response(
-                    content, status_code=status, headers={**headers, "Idempotent-Replayed": "true"}
-                )
+                return Response(content, status_code=status, headers={**headers, "Idempotent-Replayed": "true"})
             response = await handler(request)
             if honour:
                 assert key is not None
@@ -406,7 +404,9 @@ class _Writes:
             if fault.kind == "timeout":
                 await asyncio.sleep(fault.hang)
                 return response
-            return _json_response(error_body(fault.status, "Injected fault after commit", request.url.path), fault.status)
+            return _json_response(
+                error_body(fault.status, "Injected fault after commit", request.url.path), fault.status
+            )
         return response
 
     # -- control -----------------------------------------------------------------------------
@@ -483,9 +483,7 @@ def extend_routes(api: _Api, reads: list[Route], store: Store, paths: WritePaths
         ("POST", paths.keywords, writes.keywords, "keywords"),
         ("POST", paths.relations, writes.relations, "relations"),
     ]
-    routes = [
-        Route(f"{BASE_PATH}{path}", writes.wrap(handler), methods=[method]) for method, path, handler, _ in table
-    ]
+    routes = [Route(f"{BASE_PATH}{path}", writes.wrap(handler), methods=[method]) for method, path, handler, _ in table]
     routes.append(Route(f"{BASE_PATH}{paths.taxonomy}", writes.taxonomy, methods=["GET"]))
     allowed: dict[str, set[str]] = {}
     accepts: dict[str, dict[str, dict[str, str]]] = {}

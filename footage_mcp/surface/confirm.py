@@ -95,7 +95,8 @@ def progress_of(ctx: Context[Any, Any]) -> Callable[[float, float, str], Awaitab
 
 
 async def prepare(
-    ctx: Context[Any, Any], build: Callable[[Changes, Callable[[float, float, str], Awaitable[None]]], Awaitable[Plan]],
+    ctx: Context[Any, Any],
+    build: Callable[[Changes, Callable[[float, float, str], Awaitable[None]]], Awaitable[Plan]],
     count: int = 1,
 ) -> Prepared:
     """Run ``build`` (a plan) within the call budget; a refusal or failure becomes ``failure``."""
@@ -133,7 +134,9 @@ def question(tool: str, plan: Plan) -> str:
     return text if len(text) <= MAX_QUESTION_CHARS else text[: MAX_QUESTION_CHARS - 1] + "…"
 
 
-def ask(ctx: Context[Any, Any], tool: str, prepared: Prepared, confirm: bool | None) -> Elicit[Confirmation] | NoQuestion:
+def ask(
+    ctx: Context[Any, Any], tool: str, prepared: Prepared, confirm: bool | None
+) -> Elicit[Confirmation] | NoQuestion:
     """The confirmation step (a resolver body): an elicitation, or why none is needed or possible.
 
     With elicitation declared, the user is asked even when ``confirm`` is true: the person, not the
@@ -194,7 +197,9 @@ async def finish(
         result = plan.dry_run("declined", "the user declined: nothing was changed")
     _audit(tool, plan, result)
     if result.status == "failed" and not result.items:  # one failed change: an error, like a failed read
-        return redact_result(error(result.summary + (f" — {result.next_step}" if result.next_step else "")), api.rest.settings.token)
+        return redact_result(
+            error(result.summary + (f" — {result.next_step}" if result.next_step else "")), api.rest.settings.token
+        )
     return redact_result(to_result(result, api.rest.settings.output_budget), api.rest.settings.token)
 
 

@@ -55,9 +55,7 @@ Confirm = Annotated[
     ),
 ]
 Name = Annotated[str | None, Field(description="New name (one line, ≤ 200 characters).")]
-Description = Annotated[
-    str | None, Field(description="New description (≤ 5000 characters).")
-]
+Description = Annotated[str | None, Field(description="New description (≤ 5000 characters).")]
 Relation = Literal[
     "variant",
     "derivative",
@@ -83,7 +81,9 @@ async def plan_create_album(ctx: Context[Any, Any], name: str, description: str 
     return await prepare(ctx, lambda c, p: c.create_album(name, description))
 
 
-async def plan_update_album(ctx: Context[Any, Any], album_id: str, name: str | None, description: str | None) -> Prepared:
+async def plan_update_album(
+    ctx: Context[Any, Any], album_id: str, name: str | None, description: str | None
+) -> Prepared:
     return await prepare(ctx, lambda c, p: c.update_album(album_id, name, description))
 
 
@@ -95,7 +95,9 @@ async def plan_remove_from_album(ctx: Context[Any, Any], album_id: str, asset_id
     return await prepare(ctx, lambda c, p: c.membership(album_id, asset_ids, add=False, progress=p), len(asset_ids))
 
 
-async def plan_update_asset(ctx: Context[Any, Any], asset_id: str, name: str | None, description: str | None) -> Prepared:
+async def plan_update_asset(
+    ctx: Context[Any, Any], asset_id: str, name: str | None, description: str | None
+) -> Prepared:
     return await prepare(ctx, lambda c, p: c.update_asset(asset_id, name, description))
 
 
@@ -329,9 +331,7 @@ def register(mcp: MCPServer[Any]) -> None:
         *,
         plan: Annotated[Prepared, Resolve(plan_add_keywords)],
         answer: Annotated[Answer, Resolve(ask_add_keywords)],
-        language: Annotated[
-            str | None, Field(max_length=10, description="Language of the terms, e.g. 'de'.")
-        ] = None,
+        language: Annotated[str | None, Field(max_length=10, description="Language of the terms, e.g. 'de'.")] = None,
         confirm: Confirm = None,
     ) -> Annotated[CallToolResult, WriteResult]:
         return await finish(ctx, "add_keywords", plan, answer)
