@@ -1,4 +1,4 @@
-"""Command line: ``footage-mcp [serve|sandbox|demo|check|config]`` (interface.md, 'Install and run').
+"""Command line: ``footage-mcp [serve|sandbox|demo|check|config|probe]`` (interface.md, 'Install and run').
 
 ``serve`` (the default) speaks MCP over stdio: nothing but JSON-RPC goes to stdout, logs go
 to stderr. A configuration error prints one line to stderr and exits with status 2 (this includes
@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         "the environment the MCP server would have. One PASS/WARN/FAIL line per check; exit status 0 when "
         "nothing FAILs. Never prints the token.",
     )
+    probe = sub.add_parser(
+        "probe",
+        help="read the API's structure (GET/HEAD/OPTIONS only) into an anonymised profile; suggest FOOTAGE_ROUTES",
+    )
+    probe.add_argument("--out", default=None, metavar="FILE", help="profile file (default footage-probe.json)")
     from footage_mcp.cli.hostconfig import add_parser as add_config_parser
 
     add_config_parser(sub)
@@ -100,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             from footage_mcp.cli.hostconfig import main as config_main
 
             return config_main(args)
+        if command == "probe":
+            from footage_mcp.cli.probe import main as probe_main
+
+            return probe_main(args.out)
         if command == "check":  # reads the environment itself: every problem is a FAIL line, not exit 2
             from footage_mcp.cli.check import main as check_main
 
