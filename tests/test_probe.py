@@ -148,7 +148,9 @@ def test_suggestion_for_moved_routes_round_trips_and_survives_a_failing_root(tmp
                     await client.call_tool("add_to_album", {"album_id": album.id, "asset_ids": [outsider]})
                 )
                 assert added["status"] == "done", added
-                labelled = structured(await client.call_tool("add_labels", {"asset_ids": [target.id], "labels": ["moved"]}))
+                labelled = structured(
+                    await client.call_tool("add_labels", {"asset_ids": [target.id], "labels": ["moved"]})
+                )
                 assert labelled["status"] == "done", labelled
                 keyworded = structured(
                     await client.call_tool("add_keywords", {"asset_ids": [target.id], "keywords": ["Lyon"]})

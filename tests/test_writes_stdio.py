@@ -164,7 +164,9 @@ async def test_write_faults_hold_over_stdio(hal_writable: RunningSandbox) -> Non
         labelled = structured(await client.call_tool("add_labels", {"asset_ids": [video], "labels": ["after-503"]}))
         assert labelled["status"] == "done"  # idempotent: retried after the 503
         text = error_text(
-            await client.call_tool("relate_assets", {"asset_id": video, "related_asset_id": other, "relation": "variant"})
+            await client.call_tool(
+                "relate_assets", {"asset_id": video, "related_asset_id": other, "relation": "variant"}
+            )
         )
         assert "may or may not have happened: check with get_asset" in text
         # the server keeps answering

@@ -123,8 +123,8 @@ def list_family(body: Any, headers: Any) -> dict[str, Any]:
         }
     if isinstance(body, dict) and isinstance(body.get("_embedded"), dict):
         keys = [k for k, v in body["_embedded"].items() if isinstance(v, list)]
-        links = body.get("_links") if isinstance(body.get("_links"), dict) else {}
-        page = body.get("page") if isinstance(body.get("page"), dict) else {}
+        links: dict[str, Any] = body["_links"] if isinstance(body.get("_links"), dict) else {}
+        page: dict[str, Any] = body["page"] if isinstance(body.get("page"), dict) else {}
         return {
             "family": "hal",
             "list_key": f"_embedded.{keys[0]}" if keys else None,
@@ -179,7 +179,7 @@ class Prober:
         rest = self.rest
         base = rest.base_url
         profile: dict[str, Any] = {"profile_version": PROFILE_VERSION, "tool": "footage-mcp probe"}
-        status, headers, root = await self.request("GET", base + "/")
+        status, _headers, root = await self.request("GET", base + "/")
         links = parse_root_links(root) if root is not None else []
         profile["root"] = {
             "status": status,
@@ -212,7 +212,9 @@ class Prober:
         for key in WRITE_ROUTE_KEYS:
             if key == "keywords":
                 continue
-            writes[key] = await self._write_route(routes, key, values if key in READ_FALLBACK else {"id": asset_id or "x"})
+            writes[key] = await self._write_route(
+                routes, key, values if key in READ_FALLBACK else {"id": asset_id or "x"}
+            )
         profile["write_routes"] = writes
         profile = _scrub(profile, self.ids, rest.settings.token)
         return profile, suggest(profile)
@@ -225,7 +227,9 @@ class Prober:
         status, headers, body = await self.request("GET", route.expand(self.rest.base_url, values))
         entry: dict[str, Any] = {
             "status": status,
-            "template": relative_template(self.rest, route.template, set()) if route.anchor == "link" else route.template,
+            "template": relative_template(self.rest, route.template, set())
+            if route.anchor == "link"
+            else route.template,
             "source": route.source,
             "query_parameters": route.query_variables,
         }
@@ -315,7 +319,11 @@ def _scrub(value: Any, ids: set[str], token: str | None) -> Any:
 
 def suggest(profile: dict[str, Any]) -> str:
     """A ``FOOTAGE_ROUTES`` TOML with what the profile shows differs from the defaults."""
-    lines = ["# footage-mcp probe: routes that differ from the bridge's defaults (save as routes.toml,", "# then set FOOTAGE_ROUTES to its path)", "[routes]"]
+    lines = [
+        "# footage-mcp probe: routes that differ from the bridge's defaults (save as routes.toml,",
+        "# then set FOOTAGE_ROUTES to its path)",
+        "[routes]",
+    ]
     entries: dict[str, str] = {}
     for link in profile.get("root", {}).get("links", []):
         key, template = link.get("route_key"), link.get("template")
@@ -362,6 +370,9 @@ def main(out: str | None) -> int:
     target = Path(out or "footage-probe.json")
     target.write_text(json.dumps(profile, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(toml, end="")
-    print(f"footage-mcp probe: profile written to {target} (structure only: no values, ids, names or token)", file=sys.stderr)
+    print(
+        f"footage-mcp probe: profile written to {target} (structure only: no values, ids, names or token)",
+        file=sys.stderr,
+    )
     reached = profile["root"]["status"] == 200 or any(v.get("status") == 200 for v in profile["lists"].values())
     return 0 if reached else 1
