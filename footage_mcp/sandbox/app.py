@@ -301,7 +301,8 @@ def create_app(
     api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
     store = Store(api.library, data_file)
     store.listeners.append(api.replace_library)
-    api.replace_library(store.library)
+    if store.library is not api.library:  # state read back from data_file
+        api.replace_library(store.library)
     mode = WriteMode()
     app = Starlette(
         routes=[*extend_routes(api, api.routes(), store, write_paths(alt_routes), mode), *control_routes(state)],
