@@ -574,3 +574,82 @@ async def test_one_audit_line_per_write_without_the_token(caplog: pytest.LogCapt
     assert lines[1].startswith("write tool=add_labels outcome=refused reason=asset_ids is empty")
     assert len(lines) == 2 and all(TOKEN not in line for line in lines)
     assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "footage_mcp.audit")
+
+
+# ---------------------------------------------------------------- where a write goes, in order of trust
+
+
+async def test_write_target_order_object_link_root_default_config(tmp_path: Path) -> None:
+    from footage_mcp.rest.api import FootageApi
+    from footage_mcp.rest.http import RestClient
+    from footage_mcp.rest.writes import ObjectState, WriteClient
+
+    root = {
+        "_links": {
+            "assetLabels": {"href": "/api/asset/root-labels/{id}", "templated": True},
+            "albumAssets": {"href": "/api/asset/albums/{id}/members{?page,size}", "templated": True},
+        }
+    }
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=root if request.url.path in ("/api/asset", "/api/asset/") else {})
+
+    settings = Settings(api_token=TOKEN, base_url=BASE)
+    async with RestClient(settings, transport=httpx2.MockTransport(answer)) as rest:
+        writer = WriteClient(FootageApi(rest))
+        obj = ObjectState("asset", "a1", {}, None, {"labels": BASE + "/assets/a1/own-labels{?lang}"})
+        own = await writer.target("assetLabels", {"id": "a1"}, obj)
+        assert (own.method, own.url, own.source) == ("POST", BASE + "/assets/a1/own-labels", "object link")
+        from_root = await writer.target("assetLabels", {"id": "a1"}, ObjectState("asset", "a1", {}, None))
+        assert (from_root.url, from_root.source) == (BASE + "/root-labels/a1", "discovery root")
+        removal = await writer.target("assetLabels", {"id": "a1"}, None, method="DELETE")
+        assert removal.method == "DELETE"
+        # a write route falls back to the root's link of the read route it extends, without the query part
+        add = await writer.target("addToAlbum", {"id": "b1"})
+        assert (add.method, add.url) == ("POST", BASE + "/albums/b1/members")
+        drop = await writer.target("removeFromAlbum", {"id": "b1", "assetId": "a/1"})
+        assert (drop.method, drop.url) == ("DELETE", BASE + "/albums/b1/members/a%2F1")
+        default = await writer.target("relations", {"id": "a1"})
+        assert (default.method, default.url, default.source) == ("POST", BASE + "/assets/a1/relations", "default")
+        # an object link to another origin is never used
+        foreign = ObjectState("asset", "a1", {}, None, {"labels": "https://elsewhere.example/labels"})
+        assert (await writer.target("assetLabels", {"id": "a1"}, foreign)).source == "discovery root"
+        configured = WriteClient(
+            FootageApi(rest, {"assetLabels": "PUT /tags/{id}"}), {"assetLabels": "PUT /tags/{id}", "assetLabels.labels": "tags"}
+        )
+        chosen = await configured.target("assetLabels", {"id": "a1"}, obj)
+        assert (chosen.method, chosen.url, chosen.source) == ("PUT", BASE + "/tags/a1", "FOOTAGE_ROUTES")
+        assert configured.field("assetLabels", "labels") == "tags" and writer.field("assetLabels", "labels") == "labels"
+
+
+class Counting(httpx2.AsyncBaseTransport):
+    """Counts requests in flight at once (each held a moment)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.inner = httpx2.ASGITransport(app)
+        self.now = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        import anyio
+
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await anyio.sleep(0.01)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+async def test_bulk_calls_keep_concurrency_bounded() -> None:
+    from footage_mcp.rest.changes import CONCURRENCY
+
+    app = create_app(shape="hal")
+    ids = [a.id for a in library(app).assets[:60]]
+    counting = Counting(app)
+    async with bridge(app, transport=counting) as client:
+        result = structured(await client.call_tool("add_labels", {"asset_ids": ids, "labels": ["wave"], "confirm": True}))
+    assert result["counts"]["done"] == 60
+    assert 1 < counting.most <= CONCURRENCY
+    assert len([r for r in writes_sent(app) if r["method"] == "POST"]) == 60

@@ -187,12 +187,12 @@ class WriteClient:
             return Target(method or route.method or chosen_method, self._expand(route, values), "FOOTAGE_ROUTES")
         rel = OBJECT_RELS.get(key)
         if obj is not None and rel and rel in obj.links:
-            href = obj.links[rel]
+            href = re.split(r"\{[?&]", obj.links[rel], maxsplit=1)[0].split("?", 1)[0]  # no query part
             url = resolve_href(self.api.base_url, href, "link")
             if "{" not in url and same_origin(url, self.api.base_url) and self.rest.is_under_base(url):
                 if key == "removeFromAlbum":
-                    url = url.split("?", 1)[0].rstrip("/") + "/" + quote(values["assetId"], safe="")
-                return Target(chosen_method, url.split("?", 1)[0] if key != "removeFromAlbum" else url, "object link")
+                    url = url.rstrip("/") + "/" + quote(values["assetId"], safe="")
+                return Target(chosen_method, url, "object link")
         if route.source == "discovery":
             return Target(chosen_method, self._expand(route, values), "discovery root")
         fallback = READ_FALLBACK.get(key)
