@@ -84,7 +84,9 @@ def test_membership_labels_keywords_relations() -> None:
     image = next(a for a in lib.assets if a.kind == "image")
     body = {"type": "segment", "target": video.id, "timeIn": 1}
     assert http.post(f"{B}/assets/{image.id}/relations", headers=H, json=body).status_code == 422  # times: video only
-    assert http.post(f"{B}/assets/{video.id}/relations", headers=H, json={**body, "target": video.id}).status_code == 422
+    assert (
+        http.post(f"{B}/assets/{video.id}/relations", headers=H, json={**body, "target": video.id}).status_code == 422
+    )
     ok = http.post(f"{B}/assets/{video.id}/relations", headers=H, json={"type": "variant", "target": image.id})
     assert ok.status_code == 201 and ok.json()["direction"] == "one-way"
     again = http.post(f"{B}/assets/{video.id}/relations", headers=H, json={"type": "variant", "target": image.id})
@@ -133,7 +135,7 @@ def test_after_commit_faults_and_bad_fault_documents() -> None:
 
 
 def test_state_dump_and_reset() -> None:
-    http, app = client(shape="array")
+    http, _ = client(shape="array")
     seed = http.get("/_sandbox/state").json()
     http.post(f"{B}/albums", headers=H, json={"name": "Temp"})
     assert len(http.get("/_sandbox/state").json()["albums"]) == len(seed["albums"]) + 1

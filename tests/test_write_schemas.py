@@ -71,3 +71,16 @@ async def test_every_write_tool_is_described_bounded_and_annotated() -> None:
         for param in ("labels", "keywords"):
             if param in bounds:
                 assert bounds[param] == (1, 20)
+
+
+async def test_write_tool_schemas_pass_the_portability_lint() -> None:
+    from tests.test_portability import gemini_violations, host_violations, openai_violations
+
+    problems: list[str] = []
+    for tool in await _write_tools():
+        name, inp = tool["name"], tool["inputSchema"]
+        problems += [f"{name} input: {p}" for p in host_violations(inp, output=False)]
+        problems += [f"{name} input (OpenAI): {p}" for p in openai_violations(inp)]
+        problems += [f"{name} input (Gemini): {p}" for p in gemini_violations(inp)]
+        problems += [f"{name} output: {p}" for p in host_violations(tool["outputSchema"], output=True)]
+    assert problems == []

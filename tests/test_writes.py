@@ -615,7 +615,8 @@ async def test_write_target_order_object_link_root_default_config(tmp_path: Path
         foreign = ObjectState("asset", "a1", {}, None, {"labels": "https://elsewhere.example/labels"})
         assert (await writer.target("assetLabels", {"id": "a1"}, foreign)).source == "discovery root"
         configured = WriteClient(
-            FootageApi(rest, {"assetLabels": "PUT /tags/{id}"}), {"assetLabels": "PUT /tags/{id}", "assetLabels.labels": "tags"}
+            FootageApi(rest, {"assetLabels": "PUT /tags/{id}"}),
+            {"assetLabels": "PUT /tags/{id}", "assetLabels.labels": "tags"},
         )
         chosen = await configured.target("assetLabels", {"id": "a1"}, obj)
         assert (chosen.method, chosen.url, chosen.source) == ("PUT", BASE + "/tags/a1", "FOOTAGE_ROUTES")
@@ -649,7 +650,9 @@ async def test_bulk_calls_keep_concurrency_bounded() -> None:
     ids = [a.id for a in library(app).assets[:60]]
     counting = Counting(app)
     async with bridge(app, transport=counting) as client:
-        result = structured(await client.call_tool("add_labels", {"asset_ids": ids, "labels": ["wave"], "confirm": True}))
+        result = structured(
+            await client.call_tool("add_labels", {"asset_ids": ids, "labels": ["wave"], "confirm": True})
+        )
     assert result["counts"]["done"] == 60
     assert 1 < counting.most <= CONCURRENCY
     assert len([r for r in writes_sent(app) if r["method"] == "POST"]) == 60
