@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.stdio import stdio_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, sandbox_process
@@ -178,4 +179,23 @@ async def test_write_faults_hold_over_stdio(hal_writable: RunningSandbox) -> Non
     assert [(r["type"], r["target"]) for r in asset["relations"]].count(("variant", other)) == 1
     mode = control(hal_writable, "GET", "writes")
     assert mode["applied"] == [1, 1, 1]
+    control(hal_writable, "POST", "reset")
+
+
+async def test_audit_lines_reach_stderr_at_the_default_log_level(hal_writable: RunningSandbox, tmp_path: Any) -> None:
+    control(hal_writable, "POST", "reset")
+    asset = LIB.assets[9]
+    log = (tmp_path / "bridge.log").open("w+", encoding="utf-8")
+    params = bridge_parameters(hal_writable.base_url, hal_writable.token, WRITES_ON)
+    async with Client(stdio_client(params, errlog=log), mode="legacy") as client:
+        structured(await client.call_tool("add_labels", {"asset_ids": [asset.id], "labels": ["logged"]}))
+        structured(await client.call_tool("add_labels", {"asset_ids": [asset.id], "labels": ["logged"]}))
+        await client.call_tool("create_album", {"name": "x" * 300})
+    log.seek(0)
+    lines = [line for line in log.read().splitlines() if "footage_mcp.audit" in line]
+    log.close()
+    assert len(lines) == 3 and all(" INFO footage_mcp.audit: write tool=" in line for line in lines)
+    assert lines[0].endswith(f"tool=add_labels ids={asset.id} outcome=done done=1 unchanged=0 failed=0 would_change=0")
+    assert "outcome=unchanged" in lines[1] and "tool=create_album outcome=refused" in lines[2]
+    assert not any(hal_writable.token in line for line in lines)
     control(hal_writable, "POST", "reset")

@@ -39,7 +39,8 @@ from footage_mcp.surface.context import api_of
 from footage_mcp.surface.guard import error, redact_result
 from footage_mcp.surface.render import clean_text, to_result
 
-audit = logging.getLogger("footage_mcp.audit")
+AUDIT_LOGGER = "footage_mcp.audit"
+audit = logging.getLogger(AUDIT_LOGGER)
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1500
@@ -216,4 +217,14 @@ def _audit(tool: str, plan: Plan, result: WriteResult) -> None:
     audit.info("write tool=%s ids=%s outcome=%s%s", tool, ids or "-", result.status, counts)
 
 
-__all__ = ["Confirmation", "NoQuestion", "Prepared", "ask", "changes_of", "finish", "prepare", "question"]
+__all__ = [
+    "AUDIT_LOGGER",
+    "Confirmation",
+    "NoQuestion",
+    "Prepared",
+    "ask",
+    "changes_of",
+    "finish",
+    "prepare",
+    "question",
+]

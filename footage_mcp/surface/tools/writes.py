@@ -10,6 +10,7 @@ with one clear message each.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
@@ -21,7 +22,7 @@ from pydantic import Field
 from footage_mcp.rest.changes import RELATION_TYPES
 from footage_mcp.rest.write_models import WriteResult
 from footage_mcp.surface.annotations import ADDITIVE, CREATES, OVERWRITES
-from footage_mcp.surface.confirm import Confirmation, NoQuestion, Prepared, ask, finish, prepare
+from footage_mcp.surface.confirm import AUDIT_LOGGER, Confirmation, NoQuestion, Prepared, ask, finish, prepare
 from footage_mcp.surface.params import Text
 
 AssetIds = Annotated[
@@ -184,6 +185,10 @@ def ask_relate_assets(ctx: Context[Any, Any], plan: Annotated[Prepared, Resolve(
 
 
 def register(mcp: MCPServer[Any]) -> None:
+    """Register the write tools. Their audit lines (INFO on ``footage_mcp.audit``) are then shown whatever
+    FOOTAGE_LOG_LEVEL says: an audit trail that is off by default is none."""
+    logging.getLogger(AUDIT_LOGGER).setLevel(logging.INFO)
+
     @mcp.tool(
         title="Create album",
         description=(
