@@ -202,6 +202,7 @@ class Prober:
         if album_id:
             lists["albumAssets"] = await self._list(routes["albumAssets"], "albumAssets", first, album_id)
         profile["lists"] = lists
+        profile["other_links"] = await self._other_links(links, {routes[k].template for k in LIST_ROUTES})
         objects: dict[str, Any] = {}
         for kind, oid in (("album", album_id), ("asset", asset_id)):
             if oid:
@@ -248,6 +249,30 @@ class Prober:
                 if oid:
                     self.ids.add(oid)
         return entry
+
+    async def _other_links(self, links: list[Any], seen: set[str]) -> dict[str, Any]:
+        """The first answer of every other root link that needs no path value (structure only)."""
+        found: dict[str, Any] = {}
+        for link in links:
+            route = Route(link.name, link.href, "discovery", "link")
+            if link.href in seen or link.name == "self" or route.path_variables:
+                continue
+            try:
+                url = route.expand(self.rest.base_url, {})
+            except Exception:  # a malformed template: recorded as such
+                found[link.name] = {"status": None, "note": "not a valid URI template"}
+                continue
+            status, headers, body = await self.request("GET", url)
+            entry: dict[str, Any] = {"status": status}
+            listed = isinstance(body, dict) and (
+                "_embedded" in body or any(isinstance(body.get(k), list) for k in LIST_KEYS)
+            )
+            if isinstance(body, list) or listed:
+                entry.update(list_family(body, headers))
+            if isinstance(body, dict):
+                entry["fields"] = field_types(body)
+            found[link.name] = entry
+        return found
 
     async def _object(self, route: Route, kind: str, oid: str) -> dict[str, Any]:
         url = route.expand(self.rest.base_url, {v: oid for v in route.path_variables})
