@@ -656,3 +656,21 @@ async def test_bulk_calls_keep_concurrency_bounded() -> None:
     assert result["counts"]["done"] == 60
     assert 1 < counting.most <= CONCURRENCY
     assert len([r for r in writes_sent(app) if r["method"] == "POST"]) == 60
+
+
+def test_routes_file_names_and_methods_are_checked() -> None:
+    from footage_mcp.core.errors import ConfigError
+    from footage_mcp.rest.discovery import body_fields, build_route_map, normalise_overrides
+
+    assert normalise_overrides({"add-to-album": "post /a/{id}", "add_to_album.assetIds": "ids"}) == {
+        "addToAlbum": "post /a/{id}",
+        "addToAlbum.assetIds": "ids",
+    }
+    routes = build_route_map(BASE, [], {"add-to-album": "post /a/{id}", "addToAlbum.assetIds": "ids"})
+    assert (routes["addToAlbum"].method, routes["addToAlbum"].template) == ("POST", "/a/{id}")
+    assert routes["album"].method is None and "addToAlbum.assetIds" not in routes
+    assert body_fields({"addToAlbum.assetIds": "ids"}) == {"addToAlbum": {"assetIds": "ids"}}
+    with pytest.raises(ConfigError, match=r"unknown route 'nope' in 'nope\.ids'"):
+        normalise_overrides({"nope.ids": "x"})
+    with pytest.raises(ConfigError, match="'search' is read with GET; remove 'POST'"):
+        normalise_overrides({"search": "POST /find"})

@@ -97,7 +97,6 @@ DEFAULT_METHODS: Mapping[str, str] = {
 """The HTTP method of each write route unless a ``FOOTAGE_ROUTES`` value names one (guessed). Labels are
 removed with ``DELETE`` on the ``assetLabels`` route."""
 
-METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 _METHOD_PREFIX = re.compile(r"^\s*(GET|HEAD|OPTIONS|POST|PUT|PATCH|DELETE)\s+(\S.*)$", re.IGNORECASE)
 
 
@@ -268,6 +267,9 @@ def normalise_overrides(overrides: Mapping[str, str]) -> dict[str, str]:
         key = route_key_for(name)
         if key is None:
             raise ConfigError(f"FOOTAGE_ROUTES: unknown route '{name}'; valid names: {', '.join(ROUTE_KEYS)}")
+        method, _ = split_method(template)
+        if method not in (None, "GET") and (key not in WRITE_ROUTE_KEYS or key == "keywords"):
+            raise ConfigError(f"FOOTAGE_ROUTES: '{name}' is read with GET; remove '{method}' from its value")
         result[key] = template
     return result
 
