@@ -53,10 +53,6 @@ RELATION_TYPES = (
 Progress = Callable[[float, float, str], Awaitable[None]]
 
 
-async def _no_progress(done: float, total: float, message: str) -> None:
-    return None
-
-
 # ---------------------------------------------------------------- local checks
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

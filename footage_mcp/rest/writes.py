@@ -272,8 +272,13 @@ class WriteClient:
         idempotent: bool,
         if_match: str | None = None,
         check_with: str = "get_asset",
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> Answer:
         """Send one write and return its successful answer.
+
+        ``body`` is sent as JSON; ``content`` with ``content_type`` replaces it for other bodies (a
+        multipart upload builds its bytes and boundary itself).
 
         Raises:
             PreconditionFailed: 412 (``If-Match`` no longer matches).
@@ -289,10 +294,11 @@ class WriteClient:
         if token is None:
             raise TokenMissing(f"writes need a Footage API token: {TOKEN_HELP}")
         headers = {"apiKey": token, "Accept": "application/json"}
-        content: bytes | None = None
         if body is not None:
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            headers["Content-Type"] = "application/json"
+            content_type = "application/json"
+        if content is not None and content_type:
+            headers["Content-Type"] = content_type
         if if_match:
             headers["If-Match"] = if_match
         key: str | None = None
@@ -386,11 +392,6 @@ class WriteClient:
             return ApiError(f"the Footage API answered the write with a redirect ({status}); not followed", status)
         error = self.rest._error_for(status, headers, raw, url)
         return error
-
-
-def excerpt_of(error: FootageError) -> str:
-    """The message of ``error`` without its trailing advice (for per-asset reasons)."""
-    return re.sub(r"\s+", " ", error.message).strip()
 
 
 __all__ = [
