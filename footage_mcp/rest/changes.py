@@ -215,9 +215,16 @@ class Plan:
 
     def unchanged(self) -> WriteResult:
         status: WriteStatus = "failed" if self.items and all(i.outcome == "failed" for i in self.items) else "unchanged"
+        summary = "Nothing to change: " + self.summary
+        if self.items:
+            same = sum(1 for i in self.items if i.outcome == "unchanged")
+            failed = len(self.items) - same
+            parts = ([f"{same} already so"] if same else []) + ([f"{failed} failed"] if failed else [])
+            summary = f"Nothing was changed: of {len(self.items)} asset(s), " + ", ".join(parts)
+            summary += " (see items)" if failed else ""
         return WriteResult(
             status=status,
-            summary="Nothing to change: " + self.summary,
+            summary=summary,
             counts=_counts(self.items) if self.items else None,
             items=self.items,
             album=self.album,
@@ -326,7 +333,7 @@ class Changes:
             except Conflict as exc:
                 return WriteResult(status="failed", summary=f"Album '{title}' was not created: {exc.message}")
             except MaybeApplied as exc:
-                return WriteResult(status="failed", summary=exc.message, next_step="check with list_albums")
+                return WriteResult(status="failed", summary=exc.message)  # the message says what to check
             album = parse_album(answer.body) if isinstance(answer.body, dict) else None
             if album is None and answer.location and self.writes.rest.is_under_base(answer.location):
                 state = await self.writes.read_url("album", answer.location, answer.location.rsplit("/", 1)[-1])
@@ -719,7 +726,7 @@ class Changes:
             except Conflict:
                 return WriteResult(status="unchanged", summary=f"The API says the relation already exists: {summary}.")
             except MaybeApplied as exc:
-                return WriteResult(status="failed", summary=exc.message, next_step=f"check with get_asset '{source}'")
+                return WriteResult(status="failed", summary=exc.message)  # the message says what to check
             except BadRequest as exc:
                 return WriteResult(status="failed", summary=f"The API refused the relation: {exc.message}")
             try:
