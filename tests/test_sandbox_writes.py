@@ -164,3 +164,11 @@ def test_data_flag_survives_a_restart(tmp_path: Path) -> None:
     with sandbox_process(extra_args=("--data", str(data))) as second:
         album = httpx2.get(second.base_url + f"/albums/{made.json()['id']}", headers=H, timeout=10)
     assert album.status_code == 200 and album.json()["name"] == "Restarted"
+
+
+def test_write_control_routes_are_loopback_only() -> None:
+    app = create_app()
+    remote = TestClient(app, client=("203.0.113.7", 5000))
+    for method, path in (("GET", "/_sandbox/writes"), ("GET", "/_sandbox/state"), ("POST", "/_sandbox/reset")):
+        response = remote.request(method, path)
+        assert response.status_code == 403 and "loopback" in response.json()["message"]
