@@ -674,3 +674,19 @@ def test_routes_file_names_and_methods_are_checked() -> None:
         normalise_overrides({"nope.ids": "x"})
     with pytest.raises(ConfigError, match="'search' is read with GET; remove 'POST'"):
         normalise_overrides({"search": "POST /find"})
+
+
+async def test_a_missing_write_route_says_how_to_configure_it() -> None:
+    from footage_mcp.sandbox.faults import parse_rules
+
+    app = create_app(shape="items", alt_routes=True)  # labels live at /tags; only the failing root says so
+    app.state.sandbox.rules = parse_rules([{"match": "^/?$", "status": 503}])
+    asset = library(app).assets[0]
+    async with bridge(app, max_retries=0) as client:
+        result = structured(await client.call_tool("add_labels", {"asset_ids": [asset.id], "labels": ["x"]}))
+    assert result["status"] == "failed"
+    reason = result["items"][0]["reason"]
+    assert reason.startswith(f"the Footage API has no such route (404 for POST /assets/{asset.id}/labels")
+    assert "the assetLabels route from default): set assetLabels in FOOTAGE_ROUTES" in reason
+    assert "footage-mcp probe suggests the routes" in reason
+    assert library(app).asset(asset.id) == asset

@@ -105,6 +105,8 @@ class Target:
     method: str
     url: str
     source: str
+    key: str = ""
+    """The route key (for the hint when the API has no such route)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +186,7 @@ class WriteClient:
         route = routes[key]
         chosen_method = method or route.method or DEFAULT_METHODS.get(key, "GET")
         if route.source == "config":
-            return Target(method or route.method or chosen_method, self._expand(route, values), "FOOTAGE_ROUTES")
+            return Target(method or route.method or chosen_method, self._expand(route, values), "FOOTAGE_ROUTES", key)
         rel = OBJECT_RELS.get(key)
         if obj is not None and rel and rel in obj.links:
             href = re.split(r"\{[?&]", obj.links[rel], maxsplit=1)[0].split("?", 1)[0]  # no query part
@@ -192,16 +194,16 @@ class WriteClient:
             if "{" not in url and same_origin(url, self.api.base_url) and self.rest.is_under_base(url):
                 if key == "removeFromAlbum":
                     url = url.rstrip("/") + "/" + quote(values["assetId"], safe="")
-                return Target(chosen_method, url, "object link")
+                return Target(chosen_method, url, "object link", key)
         if route.source == "discovery":
-            return Target(chosen_method, self._expand(route, values), "discovery root")
+            return Target(chosen_method, self._expand(route, values), "discovery root", key)
         fallback = READ_FALLBACK.get(key)
         if fallback and routes[fallback].source == "discovery":
             url = self._expand(routes[fallback], values).split("?", 1)[0]
             if key == "removeFromAlbum":
                 url = url.rstrip("/") + "/" + quote(values["assetId"], safe="")
-            return Target(chosen_method, url, "discovery root")
-        return Target(chosen_method, self._expand(route, values), "default")
+            return Target(chosen_method, url, "discovery root", key)
+        return Target(chosen_method, self._expand(route, values), "default", key)
 
     def _expand(self, route: Route, values: Mapping[str, str]) -> str:
         path_values = {v: values.get(v) or values.get("id") for v in route.path_variables}
@@ -328,9 +330,9 @@ class WriteClient:
                     if status >= 500 and not retry_safe:
                         raise MaybeApplied(self._maybe(target, f"failed ({status})", check_with))
                     if last or status not in RETRY_STATUSES:
-                        raise self._error(status, resp_headers, raw, url)
+                        raise self._error(status, resp_headers, raw, url, target)
                 else:
-                    return self._answer(status, resp_headers, raw, url)
+                    return self._answer(status, resp_headers, raw, url, target)
             pause = min(0.5 * 2 ** (attempt - 1), 4.0)
             if waited + pause > settings.retry_budget:
                 break
@@ -373,9 +375,9 @@ class WriteClient:
         except httpx2.TransportError as exc:
             raise TransportError(f"cannot reach the Footage API ({type(exc).__name__}); retry later") from None
 
-    def _answer(self, status: int, headers: httpx2.Headers, raw: bytes, url: str) -> Answer:
+    def _answer(self, status: int, headers: httpx2.Headers, raw: bytes, url: str, target: Target) -> Answer:
         if status >= 400 or status < 200:
-            raise self._error(status, headers, raw, url)
+            raise self._error(status, headers, raw, url, target)
         body: Any = None
         if raw.strip():
             fetched = Fetched(url, status, headers, raw)
@@ -385,7 +387,18 @@ class WriteClient:
                 body = None  # a 2xx with a body we cannot read: the write happened; the caller reads back
         return Answer(status, headers, body, url)
 
-    def _error(self, status: int, headers: httpx2.Headers, raw: bytes, url: str) -> ApiError:
+    def _error(self, status: int, headers: httpx2.Headers, raw: bytes, url: str, target: Target) -> ApiError:
+        if status in (404, 405) and target.key:
+            path = (self.rest.relative_path(url.split("?", 1)[0]) or url).split("?", 1)[0]
+            what = "has no such route" if status == 404 else "does not take this method there"
+            hint = (
+                f"the Footage API {what} ({status} for {target.method} /{path}, the {target.key} route from "
+                f"{target.source}): set {target.key} in FOOTAGE_ROUTES, with its method (e.g. "
+                f'"{target.method} /…"); footage-mcp probe suggests the routes'
+            )
+            if status == 405 and headers.get("allow"):
+                hint += f" (the API allows {headers['allow']} there)"
+            return (NotFound if status == 404 else ApiError)(hint, status)
         if status == 412:
             return PreconditionFailed("the object changed since it was read (412)", 412)
         if 300 <= status < 400:
