@@ -252,9 +252,9 @@ def test_not_found_errors_are_json() -> None:
     assert get("/public/nothing", auth=False).status_code == 404
 
 
-def test_only_get_and_head() -> None:
+def test_only_get_and_head() -> None:  # and the write routes (tests/test_sandbox_writes.py)
     client = _client()
-    response = client.post(f"{BASE_PATH}/albums", headers=AUTH)
+    response = client.put(f"{BASE_PATH}/albums", headers=AUTH)
     assert response.status_code == 405
     assert response.json()["status"] == 405
     assert "GET" in response.headers["allow"]

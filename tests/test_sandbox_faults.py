@@ -152,6 +152,9 @@ async def test_info_and_loopback_only() -> None:
                 "/_sandbox/requests": "GET or DELETE the log of requests under /api/asset",
                 "/_sandbox/echo-requests": "GET or DELETE the log of requests the echo listener received",
                 "/_sandbox/info": "GET the base URL and the echo origin",
+                "/_sandbox/writes": "GET or PUT the write mode: idempotency keys, If-Match, after-commit faults",
+                "/_sandbox/state": "GET the library's current albums and assets (what writes changed)",
+                "/_sandbox/reset": "POST: back to the seeded library",
             }
         }
     remote = httpx2.ASGITransport(app=app, client=("203.0.113.7", 5000))

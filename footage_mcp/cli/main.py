@@ -1,4 +1,4 @@
-"""Command line: ``footage-mcp [serve|sandbox|demo|check|config]`` (interface.md, 'Install and run').
+"""Command line: ``footage-mcp [serve|sandbox|demo|check|config|probe]`` (interface.md, 'Install and run').
 
 ``serve`` (the default) speaks MCP over stdio: nothing but JSON-RPC goes to stdout, logs go
 to stderr. A configuration error prints one line to stderr and exits with status 2 (this includes
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--extra-album-assets", type=int, default=0, metavar="N", help="add a 'Bulk Import' album of N more assets"
     )
+    sandbox.add_argument("--data", default=None, metavar="FILE", help="keep the library's changes in this SQLite file")
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
     sub.add_parser(
         "check",
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "the environment the MCP server would have. One PASS/WARN/FAIL line per check; exit status 0 when "
         "nothing FAILs. Never prints the token.",
     )
+    probe = sub.add_parser(
+        "probe",
+        help="read the API's structure (GET/HEAD/OPTIONS only) into an anonymised profile; suggest FOOTAGE_ROUTES",
+    )
+    probe.add_argument("--out", default=None, metavar="FILE", help="profile file (default footage-probe.json)")
     from footage_mcp.cli.hostconfig import add_parser as add_config_parser
 
     add_config_parser(sub)
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                     token=args.token,
                     alt_routes=args.alt_routes,
                     extra_album_assets=max(0, args.extra_album_assets),
+                    data_file=args.data,
                 )
             except OSError as exc:
                 print(
@@ -102,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             from footage_mcp.cli.hostconfig import main as config_main
 
             return config_main(args)
+        if command == "probe":
+            from footage_mcp.cli.probe import main as probe_main
+
+            return probe_main(args.out)
         if command == "check":  # reads the environment itself: every problem is a FAIL line, not exit 2
             from footage_mcp.cli.check import main as check_main
 

@@ -12,6 +12,7 @@ FOOTAGE_ROUTES         JSON or TOML file overriding the route map      none
 FOOTAGE_MAX_RETRIES    retries of one idempotent request               2
 FOOTAGE_RETRY_BUDGET   seconds all retry waits of one call may take    10
 FOOTAGE_OUTPUT_BUDGET  largest tool result, tokens (characters / 4)    20000
+FOOTAGE_ALLOW_WRITES   ``true`` registers the write tools               false
 =====================  =============================================  ==================================
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
@@ -148,6 +149,7 @@ class Settings(BaseSettings):
     output_budget: int = Field(
         default=20_000, ge=500, le=1_000_000, description="Largest tool result, in tokens (characters / 4)."
     )
+    allow_writes: bool = Field(default=False, description="Register the write tools (interface.md, Version 0.2).")
 
     @property
     def call_budget(self) -> float:

@@ -7,6 +7,12 @@ Sources, later wins (footage-api.md, 'The route map and the root's link names'):
    separator-insensitively (``albumAssets`` = ``album_assets`` = ``album-assets``);
 3. the ``FOOTAGE_ROUTES`` file.
 
+Write routes (footage-api.md, 'Writes, files and keywords', all guessed) have keys too
+(:data:`WRITE_ROUTE_KEYS`) and a method (:data:`DEFAULT_METHODS`); a ``FOOTAGE_ROUTES`` value may
+start with its method (``"POST /albums/{id}/assets"``), and a name ``<key>.<field>`` renames a body
+field of that route (``"addToAlbum.assetIds" = "ids"``; see :func:`body_fields`). The object's own
+links come before all of these; :mod:`footage_mcp.rest.writes` applies that order.
+
 Templates are expanded with the ``uritemplate`` library (RFC 6570), never by string
 replacement. A template's query variables say which query parameters the route takes;
 a link with no query expression inherits the default route's query variables. A link to
@@ -41,6 +47,20 @@ ROUTE_KEYS: tuple[str, ...] = (
     "keywords",
 )
 
+WRITE_ROUTE_KEYS: tuple[str, ...] = (
+    "createAlbum",
+    "updateAlbum",
+    "addToAlbum",
+    "removeFromAlbum",
+    "updateAsset",
+    "assetLabels",
+    "assetKeywords",
+    "relations",
+)
+"""Route keys of the writes (footage-api.md's table; guessed)."""
+
+ROUTE_KEYS = ROUTE_KEYS + WRITE_ROUTE_KEYS
+
 DEFAULT_ROUTES: Mapping[str, str] = {
     # Guessed (footage-api.md): paths, and `page` (0-based) / `size` paging, search parameters.
     "albums": "/albums{?q,page,size}",
@@ -52,9 +72,41 @@ DEFAULT_ROUTES: Mapping[str, str] = {
     "search": "/search/assets{?q,type,album,label,keyword,from,to,page,size}",
     # Confirmed public route (footage-api.md, 'Confirmed').
     "archiveConfiguration": "/configuration/archive",
-    # Guessed (footage-api.md, 'Writes, files and keywords'): the taxonomy's suggestions.
+    # Guessed (footage-api.md, 'Writes, files and keywords'): Spring-style REST.
+    "createAlbum": "/albums",
+    "updateAlbum": "/albums/{id}",
+    "addToAlbum": "/albums/{id}/assets",
+    "removeFromAlbum": "/albums/{id}/assets/{assetId}",
+    "updateAsset": "/assets/{id}",
+    "assetLabels": "/assets/{id}/labels",
+    "assetKeywords": "/assets/{id}/keywords",
+    "relations": "/assets/{id}/relations",
     "keywords": "/keywords{?q,lang}",
 }
+
+DEFAULT_METHODS: Mapping[str, str] = {
+    "createAlbum": "POST",
+    "updateAlbum": "PATCH",
+    "addToAlbum": "POST",
+    "removeFromAlbum": "DELETE",
+    "updateAsset": "PATCH",
+    "assetLabels": "POST",
+    "assetKeywords": "POST",
+    "relations": "POST",
+    "keywords": "GET",
+}
+"""The HTTP method of each write route unless a ``FOOTAGE_ROUTES`` value names one (guessed). Labels are
+removed with ``DELETE`` on the ``assetLabels`` route."""
+
+_METHOD_PREFIX = re.compile(r"^\s*(GET|HEAD|OPTIONS|POST|PUT|PATCH|DELETE)\s+(\S.*)$", re.IGNORECASE)
+
+
+def split_method(value: str) -> tuple[str | None, str]:
+    """``("POST", "/albums/{id}/assets")`` from ``"POST /albums/{id}/assets"``; ``(None, value)`` without a method."""
+    match = _METHOD_PREFIX.match(value)
+    if match is None:
+        return None, value.strip()
+    return match.group(1).upper(), match.group(2).strip()
 
 _ALIASES: Mapping[str, str] = {
     "searchassets": "search",
@@ -106,6 +158,8 @@ class Route:
     template: str
     source: Literal["default", "discovery", "config"]
     anchor: Literal["base", "link"] = "base"
+    method: str | None = None
+    """The HTTP method a ``FOOTAGE_ROUTES`` value named (None: :data:`DEFAULT_METHODS`, or GET)."""
 
     @property
     def variables(self) -> list[str]:
@@ -194,9 +248,21 @@ def normalise_overrides(overrides: Mapping[str, str]) -> dict[str, str]:
     """
     result: dict[str, str] = {}
     for name, template in overrides.items():
+        if "." in name:  # <key>.<field>: a body field name (see body_fields)
+            head, _, field = name.partition(".")
+            owner = route_key_for(head)
+            if owner is None or not field:
+                raise ConfigError(
+                    f"FOOTAGE_ROUTES: unknown route '{head}' in '{name}'; valid names: {', '.join(ROUTE_KEYS)}"
+                )
+            result[f"{owner}.{field}"] = template
+            continue
         key = route_key_for(name)
         if key is None:
             raise ConfigError(f"FOOTAGE_ROUTES: unknown route '{name}'; valid names: {', '.join(ROUTE_KEYS)}")
+        method, _ = split_method(template)
+        if method not in (None, "GET") and (key not in WRITE_ROUTE_KEYS or key == "keywords"):
+            raise ConfigError(f"FOOTAGE_ROUTES: '{name}' is read with GET; remove '{method}' from its value")
         result[key] = template
     return result
 
@@ -224,8 +290,22 @@ def build_route_map(base_url: str, links: list[Link], overrides: Mapping[str, st
             continue
         routes[key] = candidate
     for key, template in normalise_overrides(overrides).items():
-        routes[key] = Route(key, template, "config")
+        if "." in key:
+            continue
+        method, path = split_method(template)
+        routes[key] = Route(key, path, "config", method=method)
     return routes
+
+
+def body_fields(overrides: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Body field renames from ``FOOTAGE_ROUTES``: ``{"addToAlbum": {"assetIds": "ids"}}`` from
+    ``"addToAlbum.assetIds" = "ids"``."""
+    fields: dict[str, dict[str, str]] = {}
+    for key, value in normalise_overrides(overrides).items():
+        if "." in key:
+            owner, _, name = key.partition(".")
+            fields.setdefault(owner, {})[name] = value
+    return fields
 
 
 def _escape_braces(href: str) -> str:

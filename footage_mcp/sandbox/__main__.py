@@ -1,4 +1,5 @@
-"""``python -m footage_mcp.sandbox [--host H] [--port P] [--shape S] [--token T] [--alt-routes] [--faults FILE]``."""
+"""``python -m footage_mcp.sandbox [--host H] [--port P] [--shape S] [--token T] [--alt-routes] [--faults FILE]
+[--data FILE]``."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         "--extra-album-assets", type=int, default=0, metavar="N", help="add a 'Bulk Import' album of N assets"
     )
     parser.add_argument("--faults", default=None, metavar="FILE", help="initial fault rules (JSON, see faults.py)")
+    parser.add_argument("--data", default=None, metavar="FILE", help="keep the library's changes in this SQLite file")
     return parser
 
 
@@ -46,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             extra_album_assets=args.extra_album_assets,
             faults_file=args.faults,
+            data_file=args.data,
         )
     except RuleError as exc:
         print(f"footage sandbox: {exc}", file=sys.stderr)

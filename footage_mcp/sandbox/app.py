@@ -1,8 +1,9 @@
 """The sandbox ASGI app: a local emulator of the Footage REST API under ``/api/asset``.
 
 Auth as on footage.one (confirmed): ``GET /``, ``GET /configuration/archive`` and ``/public/...`` are
-public; everything else needs the header ``apiKey: <token>`` (401 JSON otherwise). Only GET and HEAD
-are served (405 otherwise). Errors are Spring-Boot-style JSON ``{"status", "error", "message", "path"}``.
+public; everything else needs the header ``apiKey: <token>`` (401 JSON otherwise). GET and HEAD are
+served, plus the write routes of :mod:`.writes` and ``OPTIONS`` (405 otherwise). Errors are
+Spring-Boot-style JSON ``{"status", "error", "message", "path"}``.
 The response shape (``hal``, ``array``, ``items``) is fixed per app; see :mod:`.shapes`.
 Fault injection (:mod:`.faults`) applies before auth; the control API (:mod:`.control`) is under ``/_sandbox/``.
 """
@@ -34,7 +35,10 @@ from .paging import parse_paging
 from .previews import PreviewUnavailable, render_preview
 from .search import SearchIndex, parse_search
 from .shapes import ListPage, Site, album_json, asset_json, list_body, root_body
+from .store import Store
 from .taxonomy import get_taxonomy
+from .writepaths import write_paths
+from .writes import WriteMode, extend_routes, with_etag
 
 __all__ = ["create_app"]
 
@@ -100,6 +104,11 @@ class _Api:
         self.library = library
         self.config = config
         self.taxonomy = get_taxonomy()
+        self.index = SearchIndex(library, self.taxonomy)
+
+    def replace_library(self, library: Library) -> None:
+        """Serve ``library`` from now on (after a write), with a fresh search index."""
+        self.library = library
         self.index = SearchIndex(library, self.taxonomy)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -176,7 +185,8 @@ class _Api:
 
     async def album(self, request: Request) -> Response:
         """``GET /albums/{id}``."""
-        return self.json(album_json(self.album_or_404(request), self.site(request)))
+        album = self.album_or_404(request)
+        return with_etag(self.json(album_json(album, self.site(request))), album)
 
     async def album_assets(self, request: Request) -> Response:
         """``GET /albums/{id}/assets`` (``/contents`` with alt routes): assets in album order."""
@@ -191,7 +201,8 @@ class _Api:
 
     async def asset(self, request: Request) -> Response:
         """``GET /assets/{id}``."""
-        return self.json(asset_json(self.asset_or_404(request), self.site(request)))
+        asset = self.asset_or_404(request)
+        return with_etag(self.json(asset_json(asset, self.site(request))), asset)
 
     async def asset_preview(self, request: Request) -> Response:
         """``GET /assets/{id}/preview[?size=large]``: a JPEG, 320 px (or 1600 px) on the long edge."""
@@ -224,8 +235,9 @@ class _Api:
         return self.asset_list(request, self.index.search(query))
 
     async def keywords(self, request: Request) -> Response:
-        """``GET /keywords?q=&lang=``: taxonomy concepts matching ``q`` (see :mod:`.keywords`)."""
-        url = self.site(request).url("/keywords")
+        """``GET /keywords?q=&lang=`` (``/taxonomy/concepts`` with alt routes): taxonomy concepts matching
+        ``q`` (see :mod:`.keywords`)."""
+        url = self.site(request).url(write_paths(self.config.alt_routes).taxonomy)
         return self.json(keyword_body(self.taxonomy, request.query_params, self.config.shape, url))
 
     # -- routing ---------------------------------------------------------------------------
@@ -246,7 +258,7 @@ class _Api:
             ("/assets/{id}", self.asset),
             ("/assets/{id}/preview", self.asset_preview),
             (search, self.search),
-            ("/keywords", self.keywords),
+            (write_paths(self.config.alt_routes).taxonomy, self.keywords),
         ]
         return [Route(f"{BASE_PATH}{path}", handler, methods=["GET"]) for path, handler in table]
 
@@ -283,6 +295,7 @@ def create_app(
     extra_album_assets: int = 0,
     echo_origin: str | None = None,
     faults: Mapping[str, Any] | Sequence[Any] | None = None,
+    data_file: str | None = None,
 ) -> Starlette:
     """Build the sandbox app.
 
@@ -291,7 +304,9 @@ def create_app(
     ``seed``/``extra_album_assets``: see :func:`~.library.build_library`; ``echo_origin``: where
     other-origin redirects point (default ``http://127.0.0.1:9``, closed); ``faults``: initial fault
     rules, ``{"rules": [...]}`` or a list (see :mod:`.faults`). The control API is under ``/_sandbox/``
-    (see :mod:`.control`); its state is ``app.state.sandbox``. Raises ValueError on an unknown shape,
+    (see :mod:`.control`); its state is ``app.state.sandbox``. Writes (:mod:`.writes`) change an in-memory
+    copy of the library (``app.state.store``), kept in the SQLite file ``data_file`` when given. Raises
+    ValueError on an unknown shape,
     an empty token or invalid rules (:class:`~.faults.RuleError`).
     """
     if shape not in SHAPES:
@@ -302,12 +317,19 @@ def create_app(
     if faults is not None:
         state.rules = parse_rules(faults)
     api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
+    store = Store(api.library, data_file)
+    store.listeners.append(api.replace_library)
+    if store.library is not api.library:  # state read back from data_file
+        api.replace_library(store.library)
+    mode = WriteMode()
     app = Starlette(
-        routes=[*api.routes(), *control_routes(state)],
+        routes=[*extend_routes(api, api.routes(), store, write_paths(alt_routes), mode), *control_routes(state)],
         middleware=[Middleware(FaultMiddleware, state=state), Middleware(ApiKeyMiddleware, token=token)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.library = api.library
     app.state.shape = shape
     app.state.sandbox = state
+    app.state.store = store
+    app.state.write_mode = mode
     return app

@@ -7,6 +7,7 @@ Control routes (no token, never faulted; refused with 403 to clients on a non-lo
 - ``GET|DELETE /_sandbox/requests``: the log of requests under ``/api/asset``, oldest first.
 - ``GET|DELETE /_sandbox/echo-requests``: the log of requests the echo listener received.
 - ``GET /_sandbox/info``: ``{"base_url", "echo_origin"}``.
+- ``GET|PUT /_sandbox/writes``, ``GET /_sandbox/state``, ``POST /_sandbox/reset``: see :mod:`.writes`.
 - ``GET /_sandbox/``: ``{"routes": {path: what it does}}`` (the address the sandbox prints).
 """
 
@@ -107,6 +108,9 @@ ROUTES = {
     "requests": "GET or DELETE the log of requests under /api/asset",
     "echo-requests": "GET or DELETE the log of requests the echo listener received",
     "info": "GET the base URL and the echo origin",
+    "writes": "GET or PUT the write mode: idempotency keys, If-Match, after-commit faults",
+    "state": "GET the library's current albums and assets (what writes changed)",
+    "reset": "POST: back to the seeded library",
 }
 """The control routes, as ``GET /_sandbox/`` lists them."""
 

@@ -132,6 +132,7 @@ def serve(
     seed: int = DEFAULT_SEED,
     extra_album_assets: int = 0,
     faults_file: str | os.PathLike[str] | None = None,
+    data_file: str | None = None,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM.
 
@@ -140,11 +141,19 @@ def serve(
     stdout line (flushed), and a human summary with the token and ``export`` hint on stderr. Both
     run in one event loop. ``token`` defaults to ``$FOOTAGE_SANDBOX_TOKEN``, then ``sandbox-token``;
     ``faults_file``: initial fault rules (JSON, as for ``PUT /_sandbox/faults``). Raises OSError if
+    ``data_file``: keep the library's state (writes) in this SQLite file across restarts. Raises OSError if
     the port is taken, RuleError (a ValueError) on a bad faults file and ValueError on an unknown shape.
     """
     token = token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
     rules = load_rules_file(faults_file) if faults_file is not None else None
-    app = create_app(shape=shape, token=token, alt_routes=alt_routes, seed=seed, extra_album_assets=extra_album_assets)
+    app = create_app(
+        shape=shape,
+        token=token,
+        alt_routes=alt_routes,
+        seed=seed,
+        extra_album_assets=extra_album_assets,
+        data_file=data_file,
+    )
     state: SandboxState = app.state.sandbox
     state.rules = rules or []
     sock = bind(host, port)

@@ -20,6 +20,7 @@ from starlette.datastructures import URL
 from .constants import BASE_PATH, VERSION
 from .library import Album, Asset, Relation
 from .paging import Paging, encode_cursor
+from .writepaths import write_paths
 
 __all__ = ["ListPage", "Site", "album_json", "asset_json", "list_body", "relation_json", "root_body"]
 
@@ -85,8 +86,11 @@ def relation_json(relation: Relation) -> Json:
 def _asset_hal(asset: Asset, site: Site) -> Json:
     """HAL spelling: camelCase, ``durationMs``, ISO times, ``_links``; None fields omitted."""
     links: Json = {"self": {"href": site.url(f"/assets/{quote(asset.id)}")}}
+    paths = write_paths(site.alt_routes)
     if asset.preview_available:
         links["preview"] = {"href": site.url(f"/assets/{quote(asset.id)}/preview")}
+    for rel, template in (("labels", paths.labels), ("keywords", paths.keywords), ("relations", paths.relations)):
+        links[rel] = {"href": site.url(template.replace("{id}", quote(asset.id)))}
     body = {
         "id": asset.id,
         "name": asset.name,
@@ -269,6 +273,7 @@ def root_body(site: Site) -> Json:
         "search": {"href": site.url(f"{site.search_path}{{?{search_vars}}}"), "templated": True},
         "archiveConfiguration": {"href": site.url("/configuration/archive")},
         "publicStatus": {"href": f"{rel}/public/status"},
-        "keywords": {"href": site.url("/keywords{?q,lang,size}"), "templated": True},
     }
+    for name, template in write_paths(site.alt_routes).root_links().items():
+        links[name] = {"href": site.url(template), "templated": True}
     return {"_links": links, "name": "Footage Sandbox", "version": VERSION}

@@ -151,6 +151,10 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
     server: Any = mcp
     for module in (albums, search, assets, sheets, keywords, public):
         module.register(server)
+    if settings.allow_writes:
+        from footage_mcp.surface.tools import writes
+
+        writes.register(server)
     resources.register(server, api_of)
     prompts.register(server, api_of)
     return mcp
