@@ -74,7 +74,9 @@ def _become(request: dict[str, Any], channels: tuple[IO[str], IO[str]]) -> None:
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, fd)
         os.close(target)
-    sys.argv = ["footage-mcp", *request["argv"]]
+    import footage_mcp
+
+    sys.argv = [str(Path(footage_mcp.__file__).with_name("__main__.py")), *request["argv"]]  # as under -m
     status = 1
     try:
         from footage_mcp.cli.main import main

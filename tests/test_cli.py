@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import pytest
 
 from footage_mcp import __version__
@@ -17,10 +18,15 @@ from footage_mcp.core.settings import Settings
 from tests.conftest import INITIALIZE
 
 
-def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(args: list[str], env: dict[str, str] | None = None, *, cold: bool = False) -> subprocess.CompletedProcess[str]:
+    """``footage-mcp <args>`` with ``env`` (and nothing of this machine's FOOTAGE_*), stdin empty: in a
+    process forked from a warm one (tests/forkrun.py), or with ``cold`` a fresh ``python -m footage_mcp``.
+    What a process shows at start (stdout purity, locale, stdin) is tested with a real start below."""
+    if not cold:
+        return forkrun.run(args, child_env(env), timeout=60)
     return subprocess.run(
         [sys.executable, "-m", "footage_mcp", *args],
-        input=stdin,
+        input="",
         capture_output=True,
         text=True,
         env=child_env(env),
@@ -76,7 +82,7 @@ def test_token_alias_and_repr_never_shows_the_token(monkeypatch: pytest.MonkeyPa
 
 
 def test_version() -> None:
-    result = run(["--version"])
+    result = run(["--version"], cold=True)
     assert result.returncode == 0 and result.stdout.strip() == f"footage-mcp {__version__}"
 
 
