@@ -32,6 +32,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -217,6 +218,7 @@ class _Zygote:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _zygotes: list[_Zygote] = []
