@@ -18,7 +18,7 @@ from datetime import UTC
 from typing import Any
 
 import pytest
-from inprocess import bridge
+from inprocess import Bridge, bridge
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
@@ -252,18 +252,16 @@ async def every_tool_and_resource(client: Client) -> None:
         await client.read_resource("footage://albums/missing")
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-async def test_paging_every_album_and_asset_none_missing_none_twice(shape: str) -> None:
-    async with bridge(shape=shape) as running:
-        client = running.client
-        album_ids = await page_all(client, "list_albums", {}, "albums", limit=3)
-        assert album_ids == [a.id for a in LIB.albums]
-        every_asset = await page_all(client, "search_assets", {}, "assets", limit=37)
-        assert len(every_asset) == len(set(every_asset)) == len(LIB.assets) == 320
-        assert set(every_asset) == {a.id for a in LIB.assets}
-        for album in LIB.albums:
-            ids = await page_all(client, "list_album_assets", {"album_id": album.id}, "assets", limit=25)
-            assert ids == list(album.asset_ids), album.name
+async def test_paging_every_album_and_asset_none_missing_none_twice(shaped_bridge: Bridge) -> None:
+    client = shaped_bridge.client
+    album_ids = await page_all(client, "list_albums", {}, "albums", limit=3)
+    assert album_ids == [a.id for a in LIB.albums]
+    every_asset = await page_all(client, "search_assets", {}, "assets", limit=37)
+    assert len(every_asset) == len(set(every_asset)) == len(LIB.assets) == 320
+    assert set(every_asset) == {a.id for a in LIB.assets}
+    for album in LIB.albums:
+        ids = await page_all(client, "list_album_assets", {"album_id": album.id}, "assets", limit=25)
+        assert ids == list(album.asset_ids), album.name
 
 
 async def test_a_route_only_the_discovery_root_names_is_followed() -> None:
