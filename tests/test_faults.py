@@ -290,19 +290,22 @@ async def run_cell(client: Client, sandbox: httpx2.AsyncClient, fault: Fault) ->
 
 
 @asynccontextmanager
-async def matrix_bridge(fault: Fault, faulty_sandbox: RunningSandbox) -> AsyncIterator[Bridge]:
-    """In process: over ASGI, or over loopback HTTP for the faults only a socket shows."""
+async def matrix_bridge(fault: Fault, request: pytest.FixtureRequest) -> AsyncIterator[Bridge]:
+    """In process: over ASGI, or over loopback HTTP (the module's sandbox subprocess) for the faults
+    only a socket shows."""
     if fault.socket:
-        async with bridge_over_loopback(faulty_sandbox, **FAST) as running:
+        async with bridge_over_loopback(request.getfixturevalue("faulty_sandbox"), **FAST) as running:
             yield running
     else:
         async with bridge(**FAST) as running:
             yield running
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-async def test_fault_matrix(faulty_sandbox: RunningSandbox, fault: Fault) -> None:
-    async with matrix_bridge(fault, faulty_sandbox) as running:
+@pytest.mark.parametrize(
+    "fault", [pytest.param(f, id=f.name, marks=[pytest.mark.slow] if f.socket else []) for f in FAULTS]
+)
+async def test_fault_matrix(request: pytest.FixtureRequest, fault: Fault) -> None:
+    async with matrix_bridge(fault, request) as running:
         await run_cell(running.client, running.control, fault)
 
 
@@ -325,6 +328,7 @@ async def test_a_faulty_discovery_root_falls_back_to_default_routes() -> None:
         assert len(ok.structured_content["assets"]) == 3
 
 
+@pytest.mark.slow
 async def test_connection_refused_and_tls_failure(faulty_sandbox: RunningSandbox) -> None:
     async with in_process_client("http://127.0.0.1:9/api/asset", "token-123456", **FAST) as client:
         assert message(await client.call_tool("list_albums", {})) == (
