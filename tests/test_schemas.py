@@ -1,7 +1,7 @@
 """Snapshot of every tool's public schema (name, title, description, input and output schema,
 annotations). A change fails this test until the snapshot is regenerated on purpose:
 
-    UPDATE_SNAPSHOTS=1 uv run pytest -p no:xdist tests/test_schemas.py
+    UPDATE_SNAPSHOTS=1 uv run pytest -n0 tests/test_schemas.py
 
 A missing snapshot fails too (it is never written and then compared with itself); under CI (``CI`` set,
 as ``.ci/run`` and CI services do) ``UPDATE_SNAPSHOTS`` is refused, so CI can only compare.
@@ -36,7 +36,7 @@ async def _tools() -> list[dict[str, Any]]:
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
 
 
-REGENERATE = "UPDATE_SNAPSHOTS=1 uv run pytest -p no:xdist tests/test_schemas.py"
+REGENERATE = "UPDATE_SNAPSHOTS=1 uv run pytest -n0 tests/test_schemas.py"
 
 
 def under_ci(env: Mapping[str, str]) -> bool:
