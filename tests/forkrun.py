@@ -43,7 +43,10 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the launcher imports this module without site-packages: stdlib only at run time
+    from mcp import StdioServerParameters
 
 PRELOAD = (
     "footage_mcp.cli.main",
@@ -278,6 +281,14 @@ def warm_command(argv: Sequence[str]) -> list[str]:
     if COLD:
         return [sys.executable, "-m", "footage_mcp", *argv]
     return [sys.executable, "-S", str(LAUNCHER), zygote_socket(), *argv]
+
+
+def warm_parameters(params: StdioServerParameters) -> StdioServerParameters:
+    """Stdio parameters from :func:`footage_mcp.cli.launch.bridge_parameters` (``python -m footage_mcp
+    <argv>``), with :func:`warm_command` instead: the same arguments and environment."""
+    assert params.args[:2] == ["-m", "footage_mcp"], params.args
+    command = warm_command(params.args[2:])
+    return params.model_copy(update={"command": command[0], "args": command[1:]})
 
 
 if __name__ == "__main__":

@@ -262,14 +262,7 @@ def test_sandbox_on_a_busy_port_says_so_in_one_line(hal_sandbox: RunningSandbox)
 @pytest.mark.parametrize("option", [["--host", "127.0.0.1"], ["--port", "8800"], ["--allow-remote"]])
 def test_http_only_options_without_the_http_transport_are_refused(option: list[str]) -> None:
     """``serve --port 8800`` alone would silently serve stdio: say so instead, before reading any setting."""
-    result = subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "serve", *option],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
+    result = run(["serve", *option])
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.strip().endswith(
         f"{option[0]} applies to --transport http only (stdio is the default); "
