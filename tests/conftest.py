@@ -1,10 +1,12 @@
-"""Shared fixtures: the sandbox over real loopback HTTP (a subprocess), and bridge parameters."""
+"""Shared fixtures: the sandbox over real loopback HTTP (a subprocess), the in-process bridge over the
+sandbox app (tests/inprocess.py), and bridge parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from inprocess import Bridge, bridge
 
 from footage_mcp.cli.launch import RunningSandbox, sandbox_process
 
@@ -56,4 +58,11 @@ def hal_sandbox() -> Iterator[RunningSandbox]:
 def alt_sandbox() -> Iterator[RunningSandbox]:
     """A sandbox whose search and album-assets routes differ from the bridge's defaults."""
     with sandbox_process(shape="items", alt_routes=True) as running:
+        yield running
+
+
+@pytest.fixture(params=SHAPES)
+async def shaped_bridge(request: pytest.FixtureRequest) -> AsyncIterator[Bridge]:
+    """The in-process bridge (tests/inprocess.py) over a fresh sandbox app, in each list shape."""
+    async with bridge(shape=request.param) as running:
         yield running

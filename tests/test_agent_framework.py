@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import forkrun
 import pytest
 from fastmcp.client.transports import StdioTransport
 from pydantic_ai import Agent
@@ -72,7 +73,10 @@ class Script:
 
 def bridge_toolset(sandbox: RunningSandbox, *, max_retries: int | None = None) -> MCPToolset:
     env = child_env({"FOOTAGE_BASE_URL": sandbox.base_url, "FOOTAGE_API_TOKEN": sandbox.token, "PYTHONUTF8": "1"})
-    transport = StdioTransport(command=BRIDGE[0], args=list(BRIDGE[1:]), env=env, keep_alive=False)
+    # forked from a warm process (tests/forkrun.py): a cold start can outlast the framework's 5 s
+    # initialization timeout on a loaded machine; the example below starts BRIDGE cold
+    command = forkrun.warm_command(["serve"])
+    transport = StdioTransport(command=command[0], args=command[1:], env=env, keep_alive=False)
     return MCPToolset(transport, max_retries=max_retries)
 
 

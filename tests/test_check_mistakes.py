@@ -1,8 +1,11 @@
 """`footage-mcp check` on the mistakes users make: one test per mistake, the exact line it prints, a
 non-zero status (a WARN alone leaves it 0), and never the canary token.
 
-Every run is a real subprocess (``python -m footage_mcp check``) with its environment built by
-``child_env``, and the proxy and CA variables of this machine removed unless the test sets them.
+Every run is a process of its own (``footage-mcp check``, forked from a warm server by tests/forkrun.py:
+its own environment, streams and exit status, without a cold interpreter's second of imports; the real
+``python -m footage_mcp check`` runs in tests/test_check_demo.py, and with FOOTAGE_TEST_COLD_PROCESSES=1
+here too) with its environment built by ``child_env``, and the proxy and CA variables of this machine
+removed unless the test sets them.
 The API is the sandbox over loopback HTTP, or the same sandbox app behind TLS (uvicorn in a thread,
 certificates made here with ``cryptography``).
 """
@@ -14,8 +17,6 @@ import io
 import ipaddress
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import httpx2
 import pytest
 import uvicorn
@@ -78,8 +80,7 @@ def check(env: dict[str, str], command: str = "check") -> Checked:
         for variant in (name, name.lower()):
             if variant not in env:
                 full.pop(variant, None)
-    args = [sys.executable, "-m", "footage_mcp"] + ([command] if command else [])
-    result = subprocess.run(args, capture_output=True, text=True, env=full, timeout=120, stdin=subprocess.DEVNULL)
+    result = forkrun.run([command] if command else [], full, timeout=120)
     output = result.stdout + result.stderr
     for fragment in (CANARY, CANARY[:12], CANARY[12:], "5f0c1d9e"):
         assert fragment not in output, f"the token leaked: {output}"

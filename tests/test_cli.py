@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import pytest
 
 from footage_mcp import __version__
@@ -17,10 +18,15 @@ from footage_mcp.core.settings import Settings
 from tests.conftest import INITIALIZE, INTERFACE_TOOLS
 
 
-def run(args: list[str], env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(args: list[str], env: dict[str, str] | None = None, *, cold: bool = False) -> subprocess.CompletedProcess[str]:
+    """``footage-mcp <args>`` with ``env`` (and nothing of this machine's FOOTAGE_*), stdin empty: in a
+    process forked from a warm one (tests/forkrun.py), or with ``cold`` a fresh ``python -m footage_mcp``.
+    What a process shows at start (stdout purity, locale, stdin) is tested with a real start below."""
+    if not cold:
+        return forkrun.run(args, child_env(env), timeout=60)
     return subprocess.run(
         [sys.executable, "-m", "footage_mcp", *args],
-        input=stdin,
+        input="",
         capture_output=True,
         text=True,
         env=child_env(env),
@@ -76,7 +82,7 @@ def test_token_alias_and_repr_never_shows_the_token(monkeypatch: pytest.MonkeyPa
 
 
 def test_version() -> None:
-    result = run(["--version"])
+    result = run(["--version"], cold=True)
     assert result.returncode == 0 and result.stdout.strip() == f"footage-mcp {__version__}"
 
 
@@ -256,14 +262,7 @@ def test_sandbox_on_a_busy_port_says_so_in_one_line(hal_sandbox: RunningSandbox)
 @pytest.mark.parametrize("option", [["--host", "127.0.0.1"], ["--port", "8800"], ["--allow-remote"]])
 def test_http_only_options_without_the_http_transport_are_refused(option: list[str]) -> None:
     """``serve --port 8800`` alone would silently serve stdio: say so instead, before reading any setting."""
-    result = subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "serve", *option],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
+    result = run(["serve", *option])
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.strip().endswith(
         f"{option[0]} applies to --transport http only (stdio is the default); "

@@ -1,5 +1,6 @@
 """Cancellation and concurrency over real stdio and loopback HTTP, asserted by order and state
-(the sandbox's log of in-flight requests), never by wall-clock time."""
+(the sandbox's log of in-flight requests), never by wall-clock time. The bridge is a process of its own
+on real pipes, forked from a warm one (tests/forkrun.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from forkrun import warm_parameters
 from mcp import Client
 from mcp.client.stdio import stdio_client
 
@@ -34,7 +36,7 @@ async def test_concurrent_calls_are_in_flight_together_and_a_slow_one_holds_up_n
     hal_sandbox: RunningSandbox,
 ) -> None:
     origin = hal_sandbox.base_url.removesuffix("/api/asset")
-    params = bridge_parameters(hal_sandbox.base_url, hal_sandbox.token, {"FOOTAGE_TIMEOUT": "20"})
+    params = warm_parameters(bridge_parameters(hal_sandbox.base_url, hal_sandbox.token, {"FOOTAGE_TIMEOUT": "20"}))
     async with httpx2.AsyncClient(base_url=origin + "/_sandbox") as control, Client(params, mode="legacy") as client:
         await client.call_tool("list_api_links", {})
         await control.delete("/requests")
@@ -79,9 +81,8 @@ async def test_a_cancelled_call_aborts_its_request_and_the_server_goes_on(
     hal_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     origin = hal_sandbox.base_url.removesuffix("/api/asset")
-    params = bridge_parameters(
-        hal_sandbox.base_url, hal_sandbox.token, {"FOOTAGE_TIMEOUT": "30", "FOOTAGE_LOG_LEVEL": "DEBUG"}
-    )
+    settings = {"FOOTAGE_TIMEOUT": "30", "FOOTAGE_LOG_LEVEL": "DEBUG"}
+    params = warm_parameters(bridge_parameters(hal_sandbox.base_url, hal_sandbox.token, settings))
     errlog = tmp_path / "bridge.log"
     with errlog.open("w") as err:
         async with (

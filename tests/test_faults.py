@@ -1,5 +1,8 @@
-"""The fault matrix: each upstream fault × each tool it can hit, over real stdio (the bridge as a
-subprocess, the mcp SDK client) and real loopback HTTP (the sandbox with fault injection).
+"""The fault matrix: each upstream fault × each tool it can hit, on the in-process layer (tests/inprocess.py:
+the real bridge and the real sandbox app with fault injection in one process, the SDK's in-memory client).
+Faults that only a socket can show (a timeout, a slow body, an aborted connection) run the same in-process
+bridge against the sandbox over real loopback HTTP; a few cells also run over real stdio (the bridge as a
+subprocess), so the matrix is shown to hold through the process too.
 
 Every cell asserts the exact message the model gets, and the request log shows how many attempts the
 bridge made (retries only where they are allowed). The bridge runs with FOOTAGE_TIMEOUT=1,
@@ -17,13 +20,14 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from inprocess import FAST, Bridge, bridge, bridge_over_loopback, in_process_client
 from mcp import Client
 from mcp.types import CallToolResult
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, sandbox_process
 from footage_mcp.sandbox.library import build_library
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio]
 
 LIB = build_library()
 ALBUM = LIB.albums[0].id
@@ -119,6 +123,7 @@ class Fault:
     rule: dict[str, Any]
     expect: Callable[[Target], str | None]  # None: the call succeeds
     attempts: int = 1  # requests the bridge makes to the faulted route
+    socket: bool = False  # only a real socket shows it (ASGI buffers answers and knows no timeouts)
 
 
 FAULTS = [
@@ -143,8 +148,8 @@ FAULTS = [
     Fault("502-then-ok", {"statuses": [502]}, lambda t: None, attempts=2),
     Fault("504-then-ok", {"statuses": [504]}, lambda t: None, attempts=2),
     Fault("500", {"status": 500}, lambda t: "the Footage service failed (500); retrying is unlikely to help"),
-    Fault("timeout", {"latency_ms": 2500, "times": 1}, lambda t: TIMEOUT),
-    Fault("slow-body", {"body": "slow", "slow_ms": 3000}, lambda t: TIMEOUT),
+    Fault("timeout", {"latency_ms": 2500, "times": 1}, lambda t: TIMEOUT, socket=True),
+    Fault("slow-body", {"body": "slow", "slow_ms": 3000}, lambda t: TIMEOUT, socket=True),
     Fault(
         "html",
         {"body": "html"},
@@ -174,6 +179,7 @@ FAULTS = [
         "aborted",
         {"body": "aborted"},
         lambda t: "the Footage API closed the connection before the response was complete; try again",
+        socket=True,
     ),
     Fault(
         "not-json",
@@ -230,6 +236,10 @@ FAULTS = [
 ]
 
 
+STDIO_FAULTS = ("503-persistent", "timeout", "error-echoes-token")
+"""The cells also run over real stdio: a retried status, a socket fault, the token redaction."""
+
+
 @pytest.fixture(scope="module")
 def faulty_sandbox() -> Any:
     with sandbox_process(shape="hal") as running:
@@ -250,64 +260,83 @@ def message(result: CallToolResult) -> str | None:
     return str(result.content[0].text)  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-async def test_fault_matrix(faulty_sandbox: RunningSandbox, fault: Fault) -> None:
+async def run_cell(client: Client, sandbox: httpx2.AsyncClient, fault: Fault) -> None:
     """All eight tools are called at once, each against its own faulted route (the calls run
-    concurrently over one stdio session and one connection pool)."""
+    concurrently over one session and one connection pool)."""
+    await client.call_tool("list_api_links", {})  # discovery root read and cached before faults start
+    await sandbox.delete("/requests")
+    await sandbox.delete("/echo-requests")
+    rules = [{"match": target.route, **fault.rule} for target in TARGETS]
+    assert (await sandbox.put("/faults", json={"rules": rules})).status_code == 200
+    results: dict[str, CallToolResult] = {}
+
+    async def run(target: Target) -> None:
+        results[target.tool] = await client.call_tool(target.tool, target.args)
+
+    try:
+        async with anyio.create_task_group() as group:
+            for target in TARGETS:
+                group.start_soon(run, target)
+    finally:
+        await sandbox.delete("/faults")
+    log = (await sandbox.get("/requests")).json()
+    for target in TARGETS:
+        assert message(results[target.tool]) == fault.expect(target), f"{fault.name} × {target.tool}"
+        hits = [e for e in log if re.search(target.route, e["path"].removeprefix("/api/asset"))]
+        assert len(hits) == fault.attempts, f"{fault.name} × {target.tool}: {len(hits)} requests"
+    assert (await sandbox.get("/echo-requests")).json() == []  # nothing reached the other origin
+    # the server keeps serving after every fault
+    assert message(await client.call_tool("get_album", {"album_id": ALBUM})) is None
+
+
+@asynccontextmanager
+async def matrix_bridge(fault: Fault, request: pytest.FixtureRequest) -> AsyncIterator[Bridge]:
+    """In process: over ASGI, or over loopback HTTP (the module's sandbox subprocess) for the faults
+    only a socket shows."""
+    if fault.socket:
+        async with bridge_over_loopback(request.getfixturevalue("faulty_sandbox"), **FAST) as running:
+            yield running
+    else:
+        async with bridge(**FAST) as running:
+            yield running
+
+
+@pytest.mark.parametrize(
+    "fault", [pytest.param(f, id=f.name, marks=[pytest.mark.slow] if f.socket else []) for f in FAULTS]
+)
+async def test_fault_matrix(request: pytest.FixtureRequest, fault: Fault) -> None:
+    async with matrix_bridge(fault, request) as running:
+        await run_cell(running.client, running.control, fault)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f.name in STDIO_FAULTS], ids=STDIO_FAULTS)
+async def test_fault_matrix_over_stdio(faulty_sandbox: RunningSandbox, fault: Fault) -> None:
     params = bridge_parameters(faulty_sandbox.base_url, faulty_sandbox.token, BRIDGE_ENV)
     async with control(faulty_sandbox) as sandbox, Client(params, mode="legacy") as client:
-        await client.call_tool("list_api_links", {})  # discovery root read and cached before faults start
-        await sandbox.delete("/requests")
-        await sandbox.delete("/echo-requests")
-        rules = [{"match": target.route, **fault.rule} for target in TARGETS]
-        assert (await sandbox.put("/faults", json={"rules": rules})).status_code == 200
-        results: dict[str, CallToolResult] = {}
-
-        async def run(target: Target) -> None:
-            results[target.tool] = await client.call_tool(target.tool, target.args)
-
-        try:
-            async with anyio.create_task_group() as group:
-                for target in TARGETS:
-                    group.start_soon(run, target)
-        finally:
-            await sandbox.delete("/faults")
-        log = (await sandbox.get("/requests")).json()
-        for target in TARGETS:
-            assert message(results[target.tool]) == fault.expect(target), f"{fault.name} × {target.tool}"
-            hits = [e for e in log if re.search(target.route, e["path"].removeprefix("/api/asset"))]
-            assert len(hits) == fault.attempts, f"{fault.name} × {target.tool}: {len(hits)} requests"
-        assert (await sandbox.get("/echo-requests")).json() == []  # nothing reached the other origin
-        # the server keeps serving after every fault
-        assert message(await client.call_tool("get_album", {"album_id": ALBUM})) is None
+        await run_cell(client, sandbox, fault)
 
 
-async def test_a_faulty_discovery_root_falls_back_to_default_routes(faulty_sandbox: RunningSandbox) -> None:
-    params = bridge_parameters(faulty_sandbox.base_url, faulty_sandbox.token, BRIDGE_ENV)
-    async with control(faulty_sandbox) as sandbox:
-        await sandbox.put("/faults", json={"rules": [{"match": "^/?$", "status": 503}]})
-        try:
-            async with Client(params, mode="legacy") as client:
-                assert message(await client.call_tool("list_api_links", {})) == (
-                    "the Footage service failed (503); retrying in a moment may help"
-                )
-                ok = await client.call_tool("search_assets", {"query": "Paris", "limit": 3})
-                assert message(ok) is None and ok.structured_content is not None
-                assert len(ok.structured_content["assets"]) == 3
-        finally:
-            await sandbox.delete("/faults")
+async def test_a_faulty_discovery_root_falls_back_to_default_routes() -> None:
+    async with bridge(faults=[{"match": "^/?$", "status": 503}], **FAST) as running:
+        client = running.client
+        assert message(await client.call_tool("list_api_links", {})) == (
+            "the Footage service failed (503); retrying in a moment may help"
+        )
+        ok = await client.call_tool("search_assets", {"query": "Paris", "limit": 3})
+        assert message(ok) is None and ok.structured_content is not None
+        assert len(ok.structured_content["assets"]) == 3
 
 
-async def test_connection_refused_and_tls_failure() -> None:
-    refused = bridge_parameters("http://127.0.0.1:9/api/asset", "token-123456", BRIDGE_ENV)
-    async with Client(refused, mode="legacy") as client:
+@pytest.mark.slow
+async def test_connection_refused_and_tls_failure(faulty_sandbox: RunningSandbox) -> None:
+    async with in_process_client("http://127.0.0.1:9/api/asset", "token-123456", **FAST) as client:
         assert message(await client.call_tool("list_albums", {})) == (
             "connection to 127.0.0.1:9 was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
         )
-    with sandbox_process() as plain_http:
-        tls_url = plain_http.base_url.replace("http://", "https://")
-        async with Client(bridge_parameters(tls_url, "token-123456", BRIDGE_ENV), mode="legacy") as client:
-            assert message(await client.call_tool("get_archive_configuration", {})) == (
-                "TLS handshake with 127.0.0.1 failed (certificate or proxy problem); check the system clock, "
-                "proxy settings and FOOTAGE_BASE_URL"
-            )
+    tls_url = faulty_sandbox.base_url.replace("http://", "https://")
+    async with in_process_client(tls_url, "token-123456", **FAST) as client:
+        assert message(await client.call_tool("get_archive_configuration", {})) == (
+            "TLS handshake with 127.0.0.1 failed (certificate or proxy problem); check the system clock, "
+            "proxy settings and FOOTAGE_BASE_URL"
+        )

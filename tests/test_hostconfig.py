@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import pytest
 
 from footage_mcp import __version__
@@ -35,12 +36,10 @@ CANARY = "canary-3b9e71c2-token"
 
 
 def config(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m footage_mcp config ...`` with the canary token set (both variables) unless ``env`` says
+    """``footage-mcp config ...`` with the canary token set (both variables) unless ``env`` says
     otherwise, and no FOOTAGE_* of this machine."""
     full = child_env({"FOOTAGE_API_TOKEN": CANARY, "FOOTAGE_API_KEY": CANARY, **(env or {})})
-    result = subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "config", *args], capture_output=True, text=True, env=full, timeout=60
-    )
+    result = forkrun.run(["config", *args], full, timeout=60)  # a process of its own (see tests/forkrun.py)
     assert CANARY not in result.stdout + result.stderr
     return result
 

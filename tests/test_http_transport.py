@@ -29,8 +29,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def http_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
+    """One ``serve --transport http`` subprocess (a cold start) for the module's clients."""
     port = free_port()
     env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
     proc = subprocess.Popen(

@@ -1,6 +1,9 @@
 """The MCP Inspector CLI (npm @modelcontextprotocol/inspector, pinned in tests/clients) drives the
-bridge: a third-party client, a separate Node.js process, spawning ``python -m footage_mcp serve`` over
-stdio against the sandbox on loopback. Every call is a fresh Inspector run, the way a user runs it.
+bridge: a third-party client, a separate Node.js process, spawning the server over stdio against the
+sandbox on loopback. Every call is a fresh Inspector run, the way a user runs it. The server it spawns is
+``footage-mcp serve`` forked from a warm process (tests/forkrun.py: its own process on the Inspector's
+pipes, without a cold interpreter's second of imports; a cold ``python -m footage_mcp serve`` is what
+tests/test_stdio.py drives, and FOOTAGE_TEST_COLD_PROCESSES=1 makes this file start cold ones too).
 
 Covered: initialize in both protocol eras (2025-11-25 "legacy" and 2026-07-28 "modern"), tools/list
 with the ``--strict`` schema-portability report, tools/call of every read tool, resources/list,
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import pytest
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
@@ -54,10 +58,7 @@ def inspect(hal_sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactor
             method,
             *options,
             "--",  # --tool-arg and --prompt-args take several values: end them before the command
-            sys.executable,
-            "-m",
-            "footage_mcp",
-            "serve",
+            *forkrun.warm_command(["serve"]),
         ]
         done = subprocess.run(
             command, capture_output=True, text=True, encoding="utf-8", timeout=120, env=child_env({"HOME": str(home)})
@@ -114,10 +115,7 @@ def test_tools_list_is_complete_and_the_strict_portability_report_is_clean(
         "tools/list",
         "--strict",
         "--",
-        sys.executable,
-        "-m",
-        "footage_mcp",
-        "serve",
+        *forkrun.warm_command(["serve"]),
     ]
     done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", timeout=120, env=child_env())
     assert done.returncode == 0, done.stderr

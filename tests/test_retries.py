@@ -9,7 +9,18 @@ import anyio
 import httpx2
 import pytest
 
-from footage_mcp.core.errors import ConnectFailed, RateLimited, UpstreamFailure
+from footage_mcp.core.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    ConnectFailed,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    TransportError,
+    Unauthorized,
+    UpstreamFailure,
+)
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.http import RestClient
@@ -58,11 +69,25 @@ async def test_retryable_statuses_are_retried_until_success(status: int, sleeps:
     assert all(0 < s <= 8.5 for s in sleeps)
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 500, 501])
-async def test_other_statuses_are_not_retried(status: int, sleeps: list[float]) -> None:
+@pytest.mark.parametrize(
+    ("status", "error", "message"),
+    [
+        (400, BadRequest, r"^the Footage API rejected the request \(400\): busy$"),
+        (401, Unauthorized, r"^the Footage API rejected the token \(401\)"),
+        (403, Forbidden, r"^the token's user has no permission to see album 'x' \(403\)"),
+        (404, NotFound, r"^album 'x' not found"),
+        (409, Conflict, r"^the Footage API reports a conflict \(409\): busy$"),
+        (500, UpstreamFailure, r"^the Footage service failed \(500\); retrying is unlikely to help$"),
+        (501, UpstreamFailure, r"^the Footage service failed \(501\); retrying is unlikely to help$"),
+    ],
+)
+async def test_other_statuses_are_not_retried(
+    status: int, error: type[ApiError], message: str, sleeps: list[float]
+) -> None:
     api, calls = api_with([status, 200], max_retries=3)
-    with pytest.raises(Exception):  # noqa: B017 - the mapping is tested elsewhere; here only the count
+    with pytest.raises(error, match=message) as info:
         await api.get_album("x")
+    assert type(info.value) is error and info.value.status == status
     assert len(calls) == 1 and sleeps == []
 
 
@@ -104,9 +129,11 @@ async def test_connect_errors_are_retried_then_reported(sleeps: list[float]) -> 
 
 async def test_timeouts_are_not_retried(sleeps: list[float]) -> None:
     api, calls = api_with([httpx2.ReadTimeout("slow", request=None)], max_retries=3)
-    with pytest.raises(Exception, match="did not answer within 5 s"):
+    with pytest.raises(TransportError) as info:
         await api.get_album("x")
-    assert len(calls) == 1
+    assert type(info.value) is TransportError  # not ConnectFailed: nothing says the API is unreachable
+    assert str(info.value) == "the Footage API did not answer within 5 s; try again later, or raise FOOTAGE_TIMEOUT"
+    assert len(calls) == 1 and sleeps == []
 
 
 async def test_no_retries_when_disabled(sleeps: list[float]) -> None:

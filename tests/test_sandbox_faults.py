@@ -432,9 +432,18 @@ class Running:
     base_url: str
     root: str
     stderr: list[str]
+    stderr_reader: threading.Thread
+    """Reads the process's stderr into :attr:`stderr` until it closes (so it ends after the process)."""
 
     def control(self) -> httpx2.Client:
         return httpx2.Client(base_url=self.root, timeout=10)
+
+    def all_stderr(self) -> str:
+        """Everything the process wrote to stderr, once it has exited (stops it first)."""
+        _stop(self)
+        self.stderr_reader.join(timeout=10)
+        assert not self.stderr_reader.is_alive(), "stderr did not close after the sandbox exited"
+        return "".join(self.stderr)
 
 
 def _start(*args: str) -> Running:
@@ -450,7 +459,8 @@ def _start(*args: str) -> Running:
     stdout, stderr_stream = process.stdout, process.stderr
     threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
     stderr: list[str] = []
-    threading.Thread(target=lambda: stderr.extend(stderr_stream), daemon=True).start()
+    reader = threading.Thread(target=lambda: stderr.extend(stderr_stream), daemon=True)
+    reader.start()
     try:
         line = lines.get(timeout=20)
     except queue.Empty:
@@ -458,7 +468,7 @@ def _start(*args: str) -> Running:
         raise AssertionError(f"no READY line; stderr: {''.join(stderr)}") from None
     assert line.startswith("READY http://127.0.0.1:") and line.rstrip().endswith(BASE_PATH), line
     base_url = line.split()[1]
-    return Running(process, base_url, base_url.removesuffix(BASE_PATH), stderr)
+    return Running(process, base_url, base_url.removesuffix(BASE_PATH), stderr, reader)
 
 
 def _stop(running: Running) -> None:
@@ -518,17 +528,22 @@ def test_loopback_info_and_faults_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_loopback_aborted_then_the_server_keeps_serving(live: Running) -> None:
-    put(live, {"match": "^/albums$", "body": "aborted", "times": 1})
-    with httpx2.Client(base_url=live.base_url, headers=AUTH, timeout=10) as c:
-        with pytest.raises(httpx2.RemoteProtocolError, match=r"peer closed connection|incomplete"):
-            c.get("/albums")
-        again = c.get("/albums")
-        assert again.status_code == 200 and again.json()["page"]["totalElements"] == 14
-    with live.control() as c:
-        assert [e["outcome"] for e in c.get(REQUESTS).json()] == ["fault:aborted", "ok"]
-    time.sleep(0.1)
-    assert "Traceback" not in "".join(live.stderr) and "InjectedAbort" not in "".join(live.stderr)
+def test_loopback_aborted_then_the_server_keeps_serving() -> None:
+    live = _start()  # its own process: its whole stderr is read, after it exited, for a traceback
+    try:
+        put(live, {"match": "^/albums$", "body": "aborted", "times": 1})
+        with httpx2.Client(base_url=live.base_url, headers=AUTH, timeout=10) as c:
+            with pytest.raises(httpx2.RemoteProtocolError, match=r"peer closed connection|incomplete"):
+                c.get("/albums")
+            again = c.get("/albums")
+            assert again.status_code == 200 and again.json()["page"]["totalElements"] == 14
+        with live.control() as c:
+            assert [e["outcome"] for e in c.get(REQUESTS).json()] == ["fault:aborted", "ok"]
+    finally:
+        stderr = live.all_stderr()
+    assert live.process.returncode == 0
+    assert f"Footage sandbox: {live.base_url}" in stderr  # the reader saw the process's stderr
+    assert "Traceback" not in stderr and "InjectedAbort" not in stderr
 
 
 @pytest.mark.slow

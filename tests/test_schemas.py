@@ -1,7 +1,10 @@
 """Snapshot of every tool's public schema (name, title, description, input and output schema,
 annotations). A change fails this test until the snapshot is regenerated on purpose:
 
-    UPDATE_SNAPSHOTS=1 uv run pytest tests/test_schemas.py
+    UPDATE_SNAPSHOTS=1 uv run pytest -n0 tests/test_schemas.py
+
+A missing snapshot fails too (it is never written and then compared with itself); under CI (``CI`` set,
+as ``.ci/run`` and CI services do) ``UPDATE_SNAPSHOTS`` is refused, so CI can only compare.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +36,50 @@ async def _tools() -> list[dict[str, Any]]:
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
 
 
+REGENERATE = "UPDATE_SNAPSHOTS=1 uv run pytest -n0 tests/test_schemas.py"
+
+
+def under_ci(env: Mapping[str, str]) -> bool:
+    """Whether ``CI`` is set to anything but an empty, ``0`` or ``false`` value."""
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def compare_with_snapshot(current: list[dict[str, Any]], snapshot: Path, env: Mapping[str, str]) -> None:
+    """Assert ``current`` equals the recorded ``snapshot``. With ``UPDATE_SNAPSHOTS=1`` (never under CI)
+    write it instead. A missing snapshot fails: there is nothing to compare with."""
+    if env.get("UPDATE_SNAPSHOTS") == "1":
+        if under_ci(env):
+            pytest.fail("UPDATE_SNAPSHOTS is refused under CI: regenerate the snapshot locally and commit it")
+        snapshot.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
+    if not snapshot.exists():
+        pytest.fail(f"the snapshot {snapshot.name} is missing: generate it with {REGENERATE}, review it, commit it")
+    recorded = json.loads(snapshot.read_text(encoding="utf-8"))
+    assert current == recorded, f"tool schemas changed: review, then {REGENERATE}"
+
+
 async def test_tool_schemas_match_the_snapshot() -> None:
-    current = await _tools()
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
-        SNAPSHOT.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    recorded = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
-    assert current == recorded, (
-        "tool schemas changed: review, then UPDATE_SNAPSHOTS=1 uv run pytest tests/test_schemas.py"
-    )
+    compare_with_snapshot(await _tools(), SNAPSHOT, os.environ)
+
+
+@pytest.mark.parametrize("env", [{}, {"CI": "true"}, {"CI": "1"}], ids=["local", "ci-true", "ci-1"])
+def test_a_missing_snapshot_fails_and_is_not_written(tmp_path: Path, env: dict[str, str]) -> None:
+    missing = tmp_path / "tools.json"
+    with pytest.raises(pytest.fail.Exception, match=r"the snapshot tools\.json is missing: generate it with"):
+        compare_with_snapshot([{"name": "x"}], missing, env)
+    assert not missing.exists()
+
+
+def test_under_ci_the_snapshot_is_only_compared(tmp_path: Path) -> None:
+    snapshot = tmp_path / "tools.json"
+    snapshot.write_text('[{"name": "old"}]', encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception, match="UPDATE_SNAPSHOTS is refused under CI"):
+        compare_with_snapshot([{"name": "new"}], snapshot, {"CI": "true", "UPDATE_SNAPSHOTS": "1"})
+    with pytest.raises(AssertionError, match="tool schemas changed"):
+        compare_with_snapshot([{"name": "new"}], snapshot, {"CI": "true"})
+    compare_with_snapshot([{"name": "new"}], snapshot, {"UPDATE_SNAPSHOTS": "1"})  # locally: regenerated
+    assert json.loads(snapshot.read_text(encoding="utf-8")) == [{"name": "new"}]
+    compare_with_snapshot([{"name": "new"}], snapshot, {"CI": "false"})
 
 
 async def test_every_interface_tool_is_offered_with_title_descriptions_and_annotations() -> None:
