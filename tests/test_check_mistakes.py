@@ -982,8 +982,22 @@ def test_the_fix_works_ssl_cert_file_with_the_ca(tls_api: TlsApi) -> None:
         {"FOOTAGE_BASE_URL": tls_api.base_url, "FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_FILE": str(tls_api.ca_file)}
     )
     assert result.line("CA certificates") == (
-        f"PASS  CA certificates  SSL_CERT_FILE={tls_api.ca_file} (1 CA certificate) replaces the built-in bundle"
+        f"PASS  CA certificates  SSL_CERT_FILE={tls_api.ca_file} (1 CA certificate) replaces the system trust"
     )
     assert result.line("connection") == f"PASS  connection       {tls_api.base_url}/ answered 200"
     assert result.line("token accepted") == "PASS  token accepted   the API accepted the token (14 albums)"
     assert result.status == 0, result.stdout
+
+
+def test_without_ssl_variables_check_names_the_system_trust_it_uses(tls_api: TlsApi) -> None:
+    """httpx2 trusts the operating system's certificates (no certifi): check says which ones, and a
+    private CA that is not among them is still the TLS failure with its fix."""
+    from footage_mcp.rest.netenv import system_trust
+
+    result = check({"FOOTAGE_BASE_URL": tls_api.base_url, "FOOTAGE_API_TOKEN": CANARY})
+    trust = system_trust()
+    count = f" ({trust.certificates} CA certificates)" if trust.certificates is not None else ""
+    assert trust.problem is None, trust
+    assert result.line("CA certificates") == f"PASS  CA certificates  {trust.description}{count}"
+    assert "certifi " not in result.stdout and "certifi's" not in result.stdout
+    assert result.line("connection").startswith("FAIL  connection       TLS: the certificate of 127.0.0.1 is not trusted")

@@ -68,6 +68,23 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def is_valid_host_name(host: str) -> bool:
+    """False when ``host`` (as a URL holds it, IPv6 without brackets) cannot be a DNS name: an
+    ``xn--`` label (an IDNA A-label) that does not decode as punycode, an empty label, or one over 63
+    characters. IP addresses are valid. Checked with the stdlib's ``idna`` codec, because httpx2 reads
+    ASCII host names as they are (httpx rejected ``xn--zz``; httpx2 sends it to DNS)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    try:
+        host.lower().encode("idna").decode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 MAX_BASE_URL_CHARS = 2048
 _UNEXPANDED = re.compile(r"^(?:\$\{[^}]*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%)$")
 """``${name}``, ``$NAME`` or ``%NAME%``: a variable reference the host did not expand."""
@@ -93,7 +110,8 @@ def validate_base_url(url: str) -> str:
 
     Accepted: an ``https`` URL (``http`` only on a loopback host) without credentials, query or
     fragment, at most :data:`MAX_BASE_URL_CHARS` characters, with no whitespace or control character
-    inside, a port from 1 to 65535 and a host name httpx2 accepts (IDNA)."""
+    inside, a port from 1 to 65535 and a host name httpx2 accepts that can be a DNS name
+    (:func:`is_valid_host_name`)."""
     text = url.strip()
     if len(text) > MAX_BASE_URL_CHARS:
         raise ConfigError(f"FOOTAGE_BASE_URL is too long ({len(text)} characters; at most {MAX_BASE_URL_CHARS})")
@@ -119,8 +137,10 @@ def validate_base_url(url: str) -> str:
     if parts.query or parts.fragment or "?" in text or "#" in text:
         raise ConfigError("FOOTAGE_BASE_URL must not contain a query or fragment (use e.g. " + DEFAULT_BASE_URL + ")")
     try:  # what the client will build its requests from: its host rules (IDNA) decide, on reading .host
-        _ = httpx2.URL(text).host
+        valid = is_valid_host_name(httpx2.URL(text).host)
     except (httpx2.InvalidURL, ValueError, UnicodeError):
+        valid = False
+    if not valid:
         raise ConfigError(
             f"FOOTAGE_BASE_URL is not a valid URL: its host name is not a valid host name (use e.g. {DEFAULT_BASE_URL})"
         ) from None
