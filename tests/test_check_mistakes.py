@@ -1000,4 +1000,6 @@ def test_without_ssl_variables_check_names_the_system_trust_it_uses(tls_api: Tls
     assert trust.problem is None, trust
     assert result.line("CA certificates") == f"PASS  CA certificates  {trust.description}{count}"
     assert "certifi " not in result.stdout and "certifi's" not in result.stdout
-    assert result.line("connection").startswith("FAIL  connection       TLS: the certificate of 127.0.0.1 is not trusted")
+    assert result.line("connection").startswith(
+        "FAIL  connection       TLS: the certificate of 127.0.0.1 is not trusted"
+    )
