@@ -112,7 +112,9 @@ def register(mcp: MCPServer[Any]) -> None:
             body, folded = fold_nested_arrays(body)
             notes = ["nesting deeper than 24 levels was cut"] if cut else []
             if folded:
-                notes.append(f"arrays nested directly in arrays deeper than {ARRAY_NESTING} levels are given as JSON text")
+                notes.append(
+                    f"arrays nested directly in arrays deeper than {ARRAY_NESTING} levels are given as JSON text"
+                )
             note = "; ".join(notes) or None
             return ApiResponse(path=path.strip().lstrip("/"), body=body, truncated=cut, note=note)
 
