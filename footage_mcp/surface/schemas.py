@@ -54,7 +54,8 @@ def portable_input(schema: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = _rewrite(schema, defs, DROP_ALWAYS | DROP_INPUT, output=False)
     for name in optional:
         result["properties"][name] = _nullable_parameter(result["properties"][name])
-    return _closed(result)
+    closed: dict[str, Any] = _closed(result)
+    return closed
 
 
 def _nullable_parameter(collapsed: dict[str, Any]) -> dict[str, Any]:
