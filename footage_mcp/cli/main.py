@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from footage_mcp import __version__
 from footage_mcp.core.errors import ConfigError
@@ -106,13 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
-        configure_logging(settings.log_level, [settings.token])
+        configure_logging(settings.log_level, [settings.token, settings.raw_token])
+        if settings.token_problem:  # start anyway: every call that needs the token says what is wrong
+            print(f"footage-mcp: {settings.token_problem}; calls that need the token will say so", file=sys.stderr)
         from footage_mcp.surface.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
+            from footage_mcp.cli.http_serve import serve_http
+
             host = args.host if args.host is not None else HTTP_DEFAULT_HOST
             port = args.port if args.port is not None else HTTP_DEFAULT_PORT
-            return _serve_http(build_server(settings), host, port, args.allow_remote)
+            return serve_http(build_server(settings), host, port, args.allow_remote, settings.log_level)
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:
@@ -120,27 +123,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
-    """Streamable HTTP on ``host:port`` at ``/mcp``, with DNS-rebinding protection (Host and Origin
-    must name the bound address). A non-loopback address needs ``--allow-remote``."""
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    from footage_mcp.core.settings import is_loopback_host
-
-    if not is_loopback_host(host) and not allow_remote:
-        print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)
-        return 2
-    names = ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{name}:{port}" for name in names],
-        allowed_origins=[f"http://{name}:{port}" for name in names],
-    )
-    print(f"footage-mcp: Streamable HTTP on http://{names[0]}:{port}/mcp", file=sys.stderr)
-    server.run("streamable-http", host=host.strip("[]"), port=port, transport_security=security)
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,9 @@ FOOTAGE_OUTPUT_BUDGET  largest tool result, tokens (characters / 4)    20000
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
 sandbox) and must not carry credentials, a query or a fragment; anything else is
 a :class:`~footage_mcp.core.errors.ConfigError`. The token is a ``SecretStr``: the
-settings' repr never shows it.
+settings' repr never shows it. A token that cannot be right (quotes, a ``Bearer `` prefix, a line
+break: :func:`diagnose_token`) is not an error at start: the bridge runs as without a token and every
+call that needs one answers with the problem (:meth:`Settings.token_missing`).
 """
 
 from __future__ import annotations
@@ -177,13 +179,11 @@ class Settings(BaseSettings):
     @field_validator("api_token", mode="before")
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
-        """Surrounding whitespace is dropped, a blank token is none, a mangled one is refused."""
+        """Surrounding whitespace is dropped, a blank token is none. A mangled one is kept (never sent:
+        :attr:`token` is None for it) so that :attr:`token_problem` can say what is wrong with it."""
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if isinstance(value, str):
-            issue = diagnose_token(value)
-            if issue is not None and issue.fatal:
-                raise ValueError(issue.message)
             return value.strip() or None
         return value
 
@@ -211,8 +211,38 @@ class Settings(BaseSettings):
 
     @property
     def token(self) -> str | None:
-        """The token in clear, for the ``apiKey`` header only. Never log it."""
+        """The token in clear, for the ``apiKey`` header only. Never log it. None without one, and for
+        a token that cannot be right (:attr:`token_problem`): the bridge runs as without a token."""
+        raw = self.raw_token
+        if raw is None:
+            return None
+        issue = diagnose_token(raw)
+        return None if issue is not None and issue.fatal else raw
+
+    @property
+    def raw_token(self) -> str | None:
+        """The token as configured (stripped), mangled or not: for redaction only."""
         return self.api_token.get_secret_value() if self.api_token else None
+
+    @property
+    def token_problem(self) -> str | None:
+        """``FOOTAGE_API_TOKEN is wrapped in quotes …``: why the configured token cannot be right (a
+        fatal :func:`diagnose_token` issue, never the token itself), or None."""
+        raw = self.raw_token
+        issue = diagnose_token(raw) if raw is not None else None
+        if issue is None or not issue.fatal:
+            return None
+        return f"{token_from_env()[0] or TOKEN_VARIABLES[0]} {issue.message}"
+
+    def token_missing(self, status: int | None = None) -> str:
+        """What a call that needs the token says when :attr:`token` is None (``status``: the API's
+        answer, when it answered): how to get one, or what is wrong with the one configured (the bridge
+        starts anyway, so that the host shows this message instead of 'Connection closed')."""
+        answered = f" ({status})" if status is not None else ""
+        problem = self.token_problem
+        if problem is not None:
+            return f"this call needs a valid Footage API token{answered}: {problem} (then restart the MCP server)"
+        return f"this call needs a Footage API token{answered}: {TOKEN_HELP}"
 
     def route_overrides(self) -> dict[str, str]:
         """The route map overrides from ``FOOTAGE_ROUTES`` (empty without one).

@@ -51,7 +51,7 @@ from footage_mcp.core.errors import (
     UpstreamFailure,
     exception_chain,
 )
-from footage_mcp.core.settings import TOKEN_HELP, Settings, diagnose_token
+from footage_mcp.core.settings import Settings, diagnose_token
 from footage_mcp.rest.discovery import same_origin
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class RestClient:
         if not self.is_under_base(url):
             raise InvalidArgument("the request would leave the API base URL; the bridge refused to send it")
         if not self.has_token and not self.is_public(url):
-            raise TokenMissing(f"this call needs a Footage API token: {TOKEN_HELP}")
+            raise TokenMissing(self.settings.token_missing())
         cap = MAX_BINARY_BYTES if binary else MAX_JSON_BYTES
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
@@ -314,7 +314,7 @@ class RestClient:
         detail = f": {excerpt}" if excerpt else ""
         if status == 401:
             if not self.has_token:
-                return Unauthorized(f"this call needs a Footage API token (401): {TOKEN_HELP}", status)
+                return Unauthorized(self.settings.token_missing(401), status)
             issue = diagnose_token(self.settings.token or "")
             if issue is not None and not issue.harmless:  # a placeholder: a new key would revoke the real one
                 return Unauthorized(
