@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 from footage_mcp import __version__
-from footage_mcp.cli.launch import RunningSandbox, child_env
+from footage_mcp.cli.launch import RunningSandbox, child_env, sandbox_process
 from footage_mcp.core.settings import Settings
+from footage_mcp.sandbox.library import build_library
 from tests.conftest import INITIALIZE
 
 
@@ -251,8 +253,27 @@ def test_empty_settings_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_sandbox_on_a_busy_port_says_so_in_one_line(hal_sandbox: RunningSandbox) -> None:
     port = hal_sandbox.base_url.split(":")[2].split("/")[0]
     result = run(["sandbox", "--port", port])
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(f"footage-mcp sandbox: cannot listen on 127.0.0.1:{port}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"footage-mcp sandbox: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+def test_the_one_sandbox_command_line_takes_seed_extra_assets_and_faults(tmp_path: Path) -> None:
+    """``footage-mcp sandbox`` has every option of ``python -m footage_mcp.sandbox`` (the benchmark
+    needed --extra-album-assets and worked around the command before), through the one launcher."""
+    rules = {"rules": [{"match": "^/public/status$", "status": 418, "times": 1}]}
+    (tmp_path / "faults.json").write_text(json.dumps(rules))
+    default = build_library()
+    seeded = build_library(7, extra_album_assets=5)
+    with sandbox_process(seed=7, extra_album_assets=5, faults=tmp_path / "faults.json") as running:
+        headers = {"apiKey": running.token}
+        albums = httpx2.get(f"{running.base_url}/albums?size=100", headers=headers, timeout=10).json()
+        status = httpx2.get(f"{running.base_url}/public/status", timeout=10).status_code
+    names = {album["name"] for album in albums["_embedded"]["albums"]}
+    assert names == {album.name for album in seeded.albums} and "Bulk Import" in names
+    assert {album.id for album in seeded.albums}.isdisjoint(album.id for album in default.albums)
+    assert status == 418
 
 
 @pytest.mark.parametrize("option", [["--host", "127.0.0.1"], ["--port", "8800"], ["--allow-remote"]])

@@ -34,12 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
     )
-    sandbox = sub.add_parser("sandbox", help="run a local emulator of the Footage REST API with sample data")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)")
-    sandbox.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    sandbox.add_argument("--shape", choices=("hal", "array", "items"), default="hal", help="list response family")
-    sandbox.add_argument("--token", default=None, help="accepted API token (default: sandbox-token)")
-    sandbox.add_argument("--alt-routes", action="store_true", help="serve search/album assets at non-default paths")
+    # The sandbox's options are its own command line's (footage_mcp/sandbox/__main__.py): main() hands
+    # `sandbox ...` to it before parsing, so that they are declared once and the sandbox is imported only then.
+    sub.add_parser(
+        "sandbox", help="run a local emulator of the Footage REST API with sample data (footage-mcp sandbox -h)"
+    )
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
     sub.add_parser(
         "check",
@@ -59,8 +58,13 @@ HTTP_DEFAULT_PORT = 8770
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["sandbox"]:
+        from footage_mcp.sandbox.__main__ import main as sandbox_main
+
+        return sandbox_main(given[1:], prog="footage-mcp sandbox")
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     command = args.command or "serve"
     if args.command == "serve" and args.transport == "stdio":
         given = [flag for flag, value in (("--host", args.host), ("--port", args.port)) if value is not None]
@@ -71,20 +75,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"or drop {given[0]}"
             )
     try:
-        if command == "sandbox":
-            from footage_mcp.sandbox import serve as serve_sandbox
-
-            try:
-                serve_sandbox(
-                    host=args.host, port=args.port, shape=args.shape, token=args.token, alt_routes=args.alt_routes
-                )
-            except OSError as exc:
-                print(
-                    f"footage-mcp sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-                    file=sys.stderr,
-                )
-                return 1
-            return 0
         if command == "demo":
             from footage_mcp.cli.demo import main as demo_main
 
