@@ -2,9 +2,12 @@
 
 ``serve`` (the default) speaks MCP over stdio: nothing but JSON-RPC goes to stdout, logs go
 to stderr. A configuration error prints one line to stderr and exits with status 2 (this includes
-a proxy or CA bundle setting that would make every request fail). ``check`` reports the same
-problems as FAIL lines instead, with how to fix them. ``config <host>`` prints a configuration
-snippet for an MCP host.
+a proxy or CA bundle setting that would make every request fail); a token that cannot be right is
+not one: serve starts, says so once on stderr, and the calls that need the token answer with the
+problem. ``check`` reports the same problems as FAIL lines instead, with how to fix them.
+``config <host>`` prints a configuration snippet for an MCP host. ``sandbox ...`` is handed to the
+sandbox's own command line (footage_mcp/sandbox/__main__.py); ``serve --transport http`` to
+:mod:`footage_mcp.cli.http_serve`.
 """
 
 from __future__ import annotations
