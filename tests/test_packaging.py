@@ -91,7 +91,16 @@ def test_wheel_holds_the_package_and_nothing_else(dists: Dists) -> None:
     assert set(names) == package | {f"{dist_info}/{m}" for m in meta}, "files outside the package and its dist-info"
     # every file of the source package (modules, the sandbox, any data file it loads), and no others
     assert package == package_files()
-    for module in ("__main__", "cli", "server", "sandbox/app", "sandbox/library", "sandbox/taxonomy", "tools/search"):
+    for module in (
+        "__main__",
+        "cli/main",
+        "surface/server",
+        "rest/api",
+        "sandbox/app",
+        "sandbox/library",
+        "sandbox/taxonomy",
+        "surface/tools/search",
+    ):
         assert f"footage_mcp/{module}.py" in package
     assert meta == {"METADATA", "WHEEL", "entry_points.txt", "RECORD", "licenses/LICENSE"}
     for name in names:
