@@ -1,7 +1,8 @@
 """Helpers for ``bench/run.py``: the sandbox and raw stdio processes, /proc readers, statistics, tables.
 
 Nothing here imports the bridge's internals: the bridge is measured from outside, the way an MCP host
-sees it (a subprocess on stdio), against the sandbox on loopback HTTP.
+sees it (a subprocess on stdio), against the sandbox on loopback HTTP, started by the project's one
+launcher (footage_mcp/cli/launch.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from footage_mcp.cli.launch import sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_TOKEN = "sandbox-token"
@@ -65,10 +67,6 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
-
-
-def mib(kib: float) -> str:
-    return f"{kib / 1024:.1f} MiB"
 
 
 # -- output ----------------------------------------------------------------------------------------
@@ -246,7 +244,7 @@ def child_pids(parent: int, needle: Sequence[str]) -> list[int]:
 class Sandbox:
     base_url: str
     token: str
-    process: asyncio.subprocess.Process
+    process: subprocess.Popen[str]
     started_s: float
 
     @property
@@ -260,30 +258,16 @@ class Sandbox:
 
 @asynccontextmanager
 async def sandbox(extra_album_assets: int = 0, shape: str = "hal") -> AsyncIterator[Sandbox]:
-    """``python -m footage_mcp.sandbox --port 0`` until the block ends (the ``footage-mcp sandbox``
-    command has no ``--extra-album-assets``)."""
-    args = [sys.executable, "-m", "footage_mcp.sandbox", "--port", "0", "--shape", shape, "--token", SANDBOX_TOKEN]
-    if extra_album_assets:
-        args += ["--extra-album-assets", str(extra_album_assets)]
-    env = {**child_env(), "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
-    err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    start = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=err, stdin=asyncio.subprocess.DEVNULL, env=env, cwd=ROOT
+    """``footage-mcp sandbox --port 0`` until the block ends, through the one launcher
+    (:func:`footage_mcp.cli.launch.sandbox_process`), started in a worker thread (it waits for READY)."""
+    launcher = sandbox_process(
+        shape=shape, token=SANDBOX_TOKEN, extra_album_assets=extra_album_assets, env=child_env()
     )
+    running = await asyncio.to_thread(launcher.__enter__)
     try:
-        assert proc.stdout is not None
-        try:
-            line = (await asyncio.wait_for(proc.stdout.readline(), 120)).decode()
-        except TimeoutError:
-            line = ""
-        if not line.startswith("READY "):
-            err.seek(0)
-            raise RuntimeError(f"the sandbox did not start: {err.read().decode(errors='replace')[-2000:]}")
-        yield Sandbox(line.split(None, 1)[1].strip(), SANDBOX_TOKEN, proc, time.perf_counter() - start)
+        yield Sandbox(running.base_url, running.token, running.process, running.started_s)
     finally:
-        await stop_process(proc)
-        err.close()
+        await asyncio.to_thread(launcher.__exit__, None, None, None)
 
 
 async def stop_process(proc: asyncio.subprocess.Process, grace: float = 10.0) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -253,18 +254,34 @@ def load_example() -> ModuleType:
     return module
 
 
-async def test_example_defaults_pass_only_footage_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_example_defaults_run_from_a_clone_and_pass_the_trust_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a clone the bridge is this interpreter's ``-m footage_mcp`` (``uvx footage-mcp`` fails until
+    a PyPI release exists), and uv/httpx2 get the CA and proxy settings they need behind a TLS-inspecting
+    proxy; nothing else of this environment."""
     example = load_example()
+    for name in os.environ:
+        if name.startswith("FOOTAGE_") or name in example.PASSED_ON:
+            monkeypatch.delenv(name)
     monkeypatch.setenv("FOOTAGE_API_TOKEN", "tok-example")
     monkeypatch.setenv("FOOTAGE_BASE_URL", "https://example.test/api/asset")
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/corp/ca.pem")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
     monkeypatch.setenv("UNRELATED_SECRET", "do-not-pass")
     toolset = example.footage_toolset()
     transport = toolset.client.transport
     assert isinstance(transport, StdioTransport)
-    assert (transport.command, transport.args) == ("uvx", ["footage-mcp"])
-    assert transport.env == {"FOOTAGE_API_TOKEN": "tok-example", "FOOTAGE_BASE_URL": "https://example.test/api/asset"}
+    assert (transport.command, transport.args) == (sys.executable, ["-m", "footage_mcp"])
+    assert transport.env == {
+        "FOOTAGE_API_TOKEN": "tok-example",
+        "FOOTAGE_BASE_URL": "https://example.test/api/asset",
+        "SSL_CERT_FILE": "/etc/corp/ca.pem",
+        "HTTPS_PROXY": "http://proxy.corp:3128",
+    }
     assert transport.keep_alive is False
     assert example.DEFAULT_MODEL == "anthropic:claude-sonnet-4-5"
+    monkeypatch.setenv("FOOTAGE_MCP_COMMAND", "uvx --from /src/footage-mcp footage-mcp")
+    assert example.bridge_command() == ("uvx", "--from", "/src/footage-mcp", "footage-mcp")
+    assert "FOOTAGE_MCP_COMMAND" not in example.bridge_env()
 
 
 async def test_example_agent_runs_against_the_sandbox(hal_sandbox: RunningSandbox) -> None:

@@ -120,13 +120,13 @@ async def call(name: str, args: dict[str, Any]) -> CallToolResult:
         (
             "search_assets",
             {"created_after": "yesterday"},
-            "created_after must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z)",
+            "created_after must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z, or 2024-05, or 2024)",
         ),
         (
             "list_albums",
             {"cursor": 12345},
-            "the cursor is not valid for list_albums: pass the next_cursor of the "
-            "previous list_albums result unchanged, or omit it to start again",
+            "the cursor is not valid for the album list: pass the next_cursor of the previous page unchanged, "
+            "or omit it to start again — pass a next_cursor that list_albums returned",
         ),
         ("api_get", {"path": "deep"}, "the Footage API answered with JSON nested too deeply to read"),
         ("api_get", {"path": "boom"}, "the Footage service failed (500); retrying is unlikely to help"),
@@ -220,7 +220,7 @@ async def test_forged_cursors_leading_off_the_base_are_refused_before_any_reques
     assert len(seen) == before
     for key in (b"random" * 6, cursor_key("another-token", BASE), cursor_key(TOKEN, BASE + "/v2")):
         forged = CursorCodec(key).encode(CursorState(f"{BASE}/albums?page=1", 0, "albums"))
-        assert "cursor is not valid for list_albums" in text(await call("list_albums", {"cursor": forged}))
+        assert "cursor is not valid for the album list" in text(await call("list_albums", {"cursor": forged}))
     genuine = CursorCodec(cursor_key(TOKEN, BASE)).encode(CursorState(f"{BASE}/albums?page=1", 0, "albums"))
     assert not (await call("list_albums", {"cursor": genuine})).is_error
 

@@ -233,12 +233,14 @@ def test_whitespace_around_the_token_is_a_warning_only(api: RunningSandbox) -> N
     assert result.status == 0
 
 
-def test_serve_refuses_a_mangled_token_with_one_line_naming_the_problem() -> None:
+def test_serve_starts_with_a_mangled_token_and_says_once_what_is_wrong() -> None:
+    """serve no longer exits at start (a host would show only "Connection closed"): one stderr line,
+    then the calls that need the token answer with the problem (tests/test_serve_start.py)."""
     result = check({"FOOTAGE_API_TOKEN": f"apiKey: {CANARY}"}, command="serve")
-    assert result.status == 2 and result.stdout == ""
+    assert result.status == 0 and result.stdout == ""  # stdin is empty: the host closed the session
     assert result.stderr == (
-        "footage-mcp: configuration error: FOOTAGE_API_TOKEN starts with 'apiKey:' (pasted with the token); "
-        "set only the part after it\n"
+        "footage-mcp: FOOTAGE_API_TOKEN starts with 'apiKey:' (pasted with the token); "
+        "set only the part after it; calls that need the token will say so\n"
     )
 
 
@@ -983,8 +985,24 @@ def test_the_fix_works_ssl_cert_file_with_the_ca(tls_api: TlsApi) -> None:
         {"FOOTAGE_BASE_URL": tls_api.base_url, "FOOTAGE_API_TOKEN": CANARY, "SSL_CERT_FILE": str(tls_api.ca_file)}
     )
     assert result.line("CA certificates") == (
-        f"PASS  CA certificates  SSL_CERT_FILE={tls_api.ca_file} (1 CA certificate) replaces the built-in bundle"
+        f"PASS  CA certificates  SSL_CERT_FILE={tls_api.ca_file} (1 CA certificate) replaces the system trust"
     )
     assert result.line("connection") == f"PASS  connection       {tls_api.base_url}/ answered 200"
     assert result.line("token accepted") == "PASS  token accepted   the API accepted the token (14 albums)"
     assert result.status == 0, result.stdout
+
+
+def test_without_ssl_variables_check_names_the_system_trust_it_uses(tls_api: TlsApi) -> None:
+    """httpx2 trusts the operating system's certificates (no certifi): check says which ones, and a
+    private CA that is not among them is still the TLS failure with its fix."""
+    from footage_mcp.rest.netenv import system_trust
+
+    result = check({"FOOTAGE_BASE_URL": tls_api.base_url, "FOOTAGE_API_TOKEN": CANARY})
+    trust = system_trust()
+    count = f" ({trust.certificates} CA certificates)" if trust.certificates is not None else ""
+    assert trust.problem is None, trust
+    assert result.line("CA certificates") == f"PASS  CA certificates  {trust.description}{count}"
+    assert "certifi " not in result.stdout and "certifi's" not in result.stdout
+    assert result.line("connection").startswith(
+        "FAIL  connection       TLS: the certificate of 127.0.0.1 is not trusted"
+    )

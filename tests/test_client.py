@@ -116,7 +116,7 @@ async def test_same_origin_redirects_are_followed_up_to_five() -> None:
         (400, {}, {"message": "size must be <= 200"}, BadRequest, "size must be <= 200"),
         (401, {}, {}, Unauthorized, "generate a new API key at app.footage.one/account"),
         (403, {}, {}, Forbidden, "no permission"),
-        (404, {}, {}, NotFound, "album 'x' not found — list_albums shows valid ids"),
+        (404, {}, {}, NotFound, "album 'x' not found"),
         (429, {"retry-after": "7"}, {}, RateLimited, "retry in 7 s"),
         (503, {}, {}, UpstreamFailure, "retrying in a moment may help"),
         (500, {}, {}, UpstreamFailure, "retrying is unlikely to help"),
@@ -133,6 +133,9 @@ async def test_error_statuses_become_actionable_messages(
     with pytest.raises(exc) as info:
         await make_api(handler).get_album("x")
     assert text in str(info.value)
+    if status in (403, 404):  # about one album: structured, and no MCP tool named (the surface adds hints)
+        assert (info.value.kind, info.value.id) == ("album", "x")  # type: ignore[attr-defined]
+        assert "list_albums" not in str(info.value)
 
 
 async def test_html_and_invalid_json_bodies() -> None:
@@ -280,8 +283,9 @@ async def test_forged_and_foreign_cursors_are_refused() -> None:
     api = make_api(handler)
     page = (await api.list_albums(query=None, limit=5, cursor=None)).result
     assert page.next_cursor is not None
-    with pytest.raises(InvalidCursor, match="search_assets"):
+    with pytest.raises(InvalidCursor, match="not valid for the search") as info:
         await api.search_assets({}, limit=5, cursor=page.next_cursor)  # another list's cursor
+    assert (info.value.listing, info.value.start_again) == ("search", False)
     body, mac = page.next_cursor.rsplit(".", 1)
     with pytest.raises(InvalidCursor):
         await api.list_albums(query=None, limit=5, cursor=body[:-2] + "AA." + mac)
@@ -399,15 +403,15 @@ def test_long_cursor_states_are_stashed_and_expire_oldest_first() -> None:
     long_url = BASE + "/search/assets?q=" + "x" * 3000
     first = codec.encode(CursorState(long_url, 3, "search"))
     assert len(first) <= INLINE_CURSOR_CHARS
-    assert codec.decode(first, "search", "search_assets") == CursorState(long_url, 3, "search")
-    with pytest.raises(InvalidCursor, match="not valid for list_albums"):
-        codec.decode(first, "albums", "list_albums")  # a stashed cursor keeps its scope
+    assert codec.decode(first, "search", "the search") == CursorState(long_url, 3, "search")
+    with pytest.raises(InvalidCursor, match="not valid for the album list"):
+        codec.decode(first, "albums", "the album list")  # a stashed cursor keeps its scope
     for n in range(STASH_SIZE):
         codec.encode(CursorState(f"{long_url}&n={n}", 0, "search"))
     with pytest.raises(InvalidCursor, match="has expired"):
-        codec.decode(first, "search", "search_assets")
+        codec.decode(first, "search", "the search")
     short = codec.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
-    assert codec.decode(short, "albums", "list_albums").url == BASE + "/albums?page=1"
+    assert codec.decode(short, "albums", "the album list").url == BASE + "/albums?page=1"
 
 
 async def test_the_public_configuration_is_cached_briefly() -> None:
@@ -485,14 +489,14 @@ def test_cursors_outlive_the_process_that_made_them_except_stashed_ones() -> Non
     key = cursor_key(TOKEN, BASE)
     made, restarted = CursorCodec(key), CursorCodec(key)
     short = made.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
-    assert restarted.decode(short, "albums", "list_albums").url == BASE + "/albums?page=1"
+    assert restarted.decode(short, "albums", "the album list").url == BASE + "/albums?page=1"
     stashed = made.encode(CursorState(BASE + "/search/assets?q=" + "x" * 600, 0, "search"))
     with pytest.raises(InvalidCursor) as info:
-        restarted.decode(stashed, "search", "search_assets")
+        restarted.decode(stashed, "search", "the search")
     assert str(info.value) == (
-        "the cursor has expired (the server restarted, or too many listings since); "
-        "call search_assets again without cursor"
+        "the cursor has expired (the server restarted, or too many listings since): start the search again"
     )
+    assert (info.value.listing, info.value.start_again) == ("search", True)
 
 
 def test_the_cursor_key_is_stretched_and_made_once_on_first_use() -> None:
@@ -512,6 +516,6 @@ def test_the_cursor_key_is_stretched_and_made_once_on_first_use() -> None:
     codec = CursorCodec(factory)
     assert calls == []
     cursor = codec.encode(CursorState(BASE + "/albums?page=1", 0, "albums"))
-    codec.decode(cursor, "albums", "list_albums")
+    codec.decode(cursor, "albums", "the album list")
     assert calls == [1]
-    assert CursorCodec(cursor_key(TOKEN, BASE)).decode(cursor, "albums", "list_albums").url.endswith("page=1")
+    assert CursorCodec(cursor_key(TOKEN, BASE)).decode(cursor, "albums", "the album list").url.endswith("page=1")

@@ -383,8 +383,8 @@ def test_powershell_join() -> None:
     assert powershell_join(["claude", "mcp", "add", "a b", "--", "it's"]) == "claude mcp add 'a b' '--' 'it''s'"
 
 
-WINDOWS_EXE = Launch(r"C:\Users\O'Brien\Tools & Co\footage-mcp.exe", (), "executable")
-WINDOWS_UVX = Launch(r"C:\Users\adm$x\.local\bin\uvx.exe", ("--from", r"C:\src\footage mcp", "footage-mcp"), "uvx")
+WINDOWS_EXE = Launch(r"C:\Users\O'Brien\Tools & Co\footage-mcp.exe", ())
+WINDOWS_UVX = Launch(r"C:\Users\adm$x\.local\bin\uvx.exe", ("--from", r"C:\src\footage mcp", "footage-mcp"))
 LOCAL_URL = {"FOOTAGE_BASE_URL": "http://127.0.0.1:8765/api/asset"}
 
 

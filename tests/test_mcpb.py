@@ -170,7 +170,8 @@ def test_the_user_config_reaches_the_server_as_its_environment_variables() -> No
     options = MANIFEST["user_config"]
     assert options["api_token"] == {**options["api_token"], "type": "string", "sensitive": True, "required": True}
     assert options["base_url"]["required"] is False and options["base_url"]["default"] == DEFAULT_BASE_URL
-    env = MANIFEST["server"]["mcp_config"]["env"]
+    env = dict(MANIFEST["server"]["mcp_config"]["env"])
+    assert {env.pop("UV_SYSTEM_CERTS"), env.pop("UV_NATIVE_TLS")} == {"true"}  # uv trusts the system store
     assert env == {"FOOTAGE_API_TOKEN": "${user_config.api_token}", "FOOTAGE_BASE_URL": "${user_config.base_url}"}
     # every ${user_config.X} names a declared option (the packer does not check this) ...
     used = set(re.findall(r"\$\{user_config\.([^}]+)\}", json.dumps(MANIFEST["server"])))
@@ -185,7 +186,12 @@ def test_the_host_starts_the_server_only_with_a_token_and_fills_in_the_default_b
     config = host_launch_config(MANIFEST, tmp_path, {"api_token": "tok-123"})
     assert config["command"] == "uv"
     assert config["args"] == ["run", "--directory", str(tmp_path), "server/main.py"]
-    assert config["env"] == {"FOOTAGE_API_TOKEN": "tok-123", "FOOTAGE_BASE_URL": DEFAULT_BASE_URL}
+    assert config["env"] == {
+        "FOOTAGE_API_TOKEN": "tok-123",
+        "FOOTAGE_BASE_URL": DEFAULT_BASE_URL,
+        "UV_SYSTEM_CERTS": "true",
+        "UV_NATIVE_TLS": "true",
+    }
 
 
 # -- the bundle ---------------------------------------------------------------------------------

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from certs import ca_pem
 
-from footage_mcp.rest.netenv import CaBundle, Proxy, ProxyRoute, ca_bundle, proxy_route, startup_problem
+from footage_mcp.rest.netenv import (
+    CaBundle,
+    Proxy,
+    ProxyRoute,
+    SystemTrust,
+    ca_bundle,
+    proxy_route,
+    startup_problem,
+    system_trust,
+)
 
 DEFAULT = "https://app.footage.one/api/asset"
 PASSWORD = "s3cr3t-pw"
@@ -348,4 +357,52 @@ def test_messages_show_paths_through_the_given_filter(tmp_path: Path) -> None:
     bundle = ca_bundle({"SSL_CERT_FILE": path}, shown=shown)
     assert bundle is not None and bundle.problem == (
         f"SSL_CERT_FILE={tmp_path}/[redacted]/ca.pem does not exist{FILE_TAIL}"
+    )
+
+
+# ---------------------------------------------------------------- the system's trust (no variable)
+
+
+@pytest.mark.parametrize(
+    ("system", "store"), [("Darwin", "the macOS Keychain"), ("Windows", "the Windows certificate store")]
+)
+def test_macos_and_windows_trust_the_system_store_through_truststore(system: str, store: str) -> None:
+    assert system_trust(system) == SystemTrust(f"the system trust store ({store}, through truststore)")
+
+
+class _Paths:
+    def __init__(self, cafile: str, capath: str) -> None:
+        self.openssl_cafile, self.openssl_capath = cafile, capath
+
+
+def test_linux_uses_openssls_compiled_in_file_and_counts_it(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bundle = tmp_path / "cert.pem"
+    bundle.write_text(_pem() + _pem())
+    env.setattr("ssl.get_default_verify_paths", lambda: _Paths(str(bundle), str(tmp_path / "none")))
+    assert system_trust("Linux") == SystemTrust(f"OpenSSL's CA file {bundle}", 1)  # the same CA twice
+
+
+def test_linux_uses_openssls_directory_only_with_hashed_names(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    capath = tmp_path / "certs"
+    capath.mkdir()
+    (capath / "README").write_text("no certificate\n")
+    fallback = tmp_path / "ca-certificates.crt"
+    fallback.write_text(_pem())
+    env.setattr("ssl.get_default_verify_paths", lambda: _Paths(str(tmp_path / "cert.pem"), str(capath)))
+    env.setattr("footage_mcp.rest.netenv.SYSTEM_BUNDLES", (str(tmp_path / "absent.pem"), str(fallback)))
+    assert system_trust("Linux") == SystemTrust(f"the system CA bundle {fallback}", 1)
+    (capath / "5ad8a5d6.0").write_text(_pem())
+    assert system_trust("Linux") == SystemTrust(f"OpenSSL's CA directory {capath}")
+
+
+def test_linux_without_any_ca_certificate_says_every_https_request_fails(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env.setattr("ssl.get_default_verify_paths", lambda: _Paths(str(tmp_path / "cert.pem"), str(tmp_path / "certs")))
+    env.setattr("footage_mcp.rest.netenv.SYSTEM_BUNDLES", (str(tmp_path / "absent.pem"),))
+    trust = system_trust("Linux")
+    assert trust.problem == (
+        f"no system CA certificates found (not in {tmp_path / 'cert.pem'}, {tmp_path / 'certs'}, nor in "
+        f"{tmp_path / 'absent.pem'} and the other usual places): every https request fails; install the "
+        "ca-certificates package, or set SSL_CERT_FILE to a PEM bundle"
     )

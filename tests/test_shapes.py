@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from footage_mcp.rest import shapes
 from footage_mcp.rest.shapes import (
     as_int,
     duration_seconds,
@@ -306,3 +307,31 @@ def test_album_variants(obj: dict[str, Any]) -> None:
     album = parse_album(obj)
     assert album is not None
     assert (album.id, album.name, album.asset_count, album.created) == ("al", "Alps", 3, "2020-01-01T00:00:00Z")
+
+
+class _Reads(dict[str, Any]):
+    """A dict that records which keys are read from it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_each_asset_alias_is_declared_once_and_is_what_the_parser_reads() -> None:
+    """The known-field set (what stays out of ``extra``) is made of the alias tuples the parser reads:
+    an alias added to a parser call and not to the set (or the other way round) fails here. The object
+    has no field but its self link (the id), so every alias is tried."""
+    empty = _Reads({"_links": {"self": {"href": "/api/asset/assets/a1"}}})
+    assert parse_asset(empty) is not None
+    assert empty.read == set(shapes.ASSET_KNOWN) - {"_embedded"}  # _embedded: unwrapped by the API layer
+    sample = {key: "x" for key in shapes.ASSET_KNOWN} | {"id": "a1", "custom": 1}
+    asset = parse_asset(sample)
+    assert asset is not None and asset.extra == {"custom": 1}

@@ -15,8 +15,9 @@ base URL           https, not the website or the hosted MCP endpoint, ends in ``
 proxy              which proxy (from which variable, credentials masked) requests go through, or
                    why none (``NO_PROXY``); a proxy URL httpx2 cannot use (only when a proxy
                    variable is set)
-CA certificates    the SSL_CERT_FILE bundle loads as PEM, the SSL_CERT_DIR directory holds
-                   certificates (only when set)
+CA certificates    which CA certificates are trusted: SSL_CERT_FILE (loads as PEM; counted),
+                   SSL_CERT_DIR (holds certificates), else the system trust store (macOS,
+                   Windows) or the system bundle OpenSSL finds (Linux)
 connection         the base URL answers; else why not: DNS, refused, timeout, the proxy (by its
                    status code only), TLS certificate (with the fix for a proxy that inspects HTTPS)
 discovery root     ``GET {base}/`` is JSON with links (not an HTML page, not a 404)
@@ -77,6 +78,7 @@ from footage_mcp.rest.netenv import (
     ca_bundle,
     ignored_ca_variables,
     proxy_route,
+    system_trust,
 )
 from footage_mcp.rest.urls import mask_url
 
@@ -482,8 +484,10 @@ async def _run_checks(out: TextIO, var: str | None, raw: str, secrets: list[str]
         else:
             plural = "" if bundle.certificates == 1 else "s"
             count = f" ({bundle.certificates} CA certificate{plural})" if bundle.certificates is not None else ""
-            detail = f"{bundle.variable}={outside(bundle.path)}{count} replaces the built-in bundle"
+            detail = f"{bundle.variable}={outside(bundle.path)}{count} replaces the system trust"
             report.line("PASS", "CA certificates", detail)
+    else:
+        _system_trust_line(target, report)
 
     blocker = (
         "the settings are not usable"
@@ -502,6 +506,19 @@ async def _run_checks(out: TextIO, var: str | None, raw: str, secrets: list[str]
         return not report.failed
     await _network_checks(settings, token, var, overrides, route, report)
     return not report.failed
+
+
+def _system_trust_line(url: str, report: Report) -> None:
+    """The CA certificates line without SSL_CERT_FILE / SSL_CERT_DIR: which system trust httpx2 uses
+    (a FAIL only when there is none and the base URL is https)."""
+    trust = system_trust()
+    if trust.problem is not None:
+        status = "FAIL" if urlsplit(url).scheme == "https" else "WARN"
+        report.line(status, "CA certificates", outside(trust.problem))
+        return
+    plural = "" if trust.certificates == 1 else "s"
+    count = f" ({trust.certificates} CA certificate{plural})" if trust.certificates is not None else ""
+    report.line("PASS", "CA certificates", f"{outside(trust.description)}{count}")
 
 
 async def _network_checks(

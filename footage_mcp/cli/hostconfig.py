@@ -63,9 +63,6 @@ class Launch:
 
     command: str
     args: tuple[str, ...]
-    how: str
-    """``executable`` (this installation's footage-mcp), ``interpreter`` (``python -m footage_mcp``)
-    or ``uvx``."""
 
 
 _CACHE_BUCKET = re.compile(r"(?:archive|environments|builds)-v[0-9]+")
@@ -169,10 +166,10 @@ def launch_command(*, uvx: bool = False) -> Launch:
     if not uvx and not _in_cache(sys.prefix):
         executable = this_executable()
         if executable:
-            return Launch(executable, (), "executable")
-        return Launch(os.path.abspath(sys.executable), ("-m", "footage_mcp"), "interpreter")
+            return Launch(executable, ())
+        return Launch(os.path.abspath(sys.executable), ("-m", "footage_mcp"))
     command, prefix = _uvx_command()
-    return Launch(command, (*prefix, *uvx_source(), SCRIPT), "uvx")
+    return Launch(command, (*prefix, *uvx_source(), SCRIPT))
 
 
 def server_env(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], bool]:

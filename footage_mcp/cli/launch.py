@@ -1,7 +1,8 @@
 """Start the sandbox and the bridge as subprocesses, the way a user or an MCP host does.
 
-Used by ``footage-mcp demo`` and by the tests. The sandbox is started with ``--port 0`` and
-announces its address with one ``READY <base-url>`` line on stdout.
+The one launcher: ``footage-mcp demo``, the tests and the benchmark (bench/harness.py) start the
+sandbox here. It is started with ``--port 0`` and announces its address with one ``READY <base-url>``
+line on stdout.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,26 +27,64 @@ class RunningSandbox:
     base_url: str
     token: str
     process: subprocess.Popen[str]
+    started_s: float = 0.0
+    """Seconds from starting the process to its READY line."""
+
+
+def sandbox_args(
+    *,
+    shape: str = "hal",
+    token: str = SANDBOX_TOKEN,
+    alt_routes: bool = False,
+    seed: int | None = None,
+    extra_album_assets: int = 0,
+    faults: str | os.PathLike[str] | None = None,
+    port: int = 0,
+) -> list[str]:
+    """The ``footage-mcp sandbox`` command line for these options (this interpreter, ``-m footage_mcp``);
+    the options are the sandbox's own (footage_mcp/sandbox/__main__.py)."""
+    args = [sys.executable, "-m", "footage_mcp", "sandbox", "--port", str(port), "--shape", shape, "--token", token]
+    if alt_routes:
+        args.append("--alt-routes")
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    if extra_album_assets:
+        args += ["--extra-album-assets", str(extra_album_assets)]
+    if faults is not None:
+        args += ["--faults", os.fspath(faults)]
+    return args
 
 
 @contextmanager
 def sandbox_process(
-    *, shape: str = "hal", token: str = SANDBOX_TOKEN, alt_routes: bool = False, extra_args: tuple[str, ...] = ()
+    *,
+    shape: str = "hal",
+    token: str = SANDBOX_TOKEN,
+    alt_routes: bool = False,
+    seed: int | None = None,
+    extra_album_assets: int = 0,
+    faults: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningSandbox]:
-    """Run ``footage-mcp sandbox --port 0`` until the block ends; yields its base URL.
+    """Run ``footage-mcp sandbox --port 0`` (options as :func:`sandbox_args`) until the block ends;
+    yields its base URL. The one launcher of the sandbox: the demo, the tests and the benchmark use it.
+    ``env``: the process's environment (default: this one's).
 
     Raises:
         RuntimeError: the sandbox did not print its READY line in time (its stderr is included).
     """
-    args = [sys.executable, "-m", "footage_mcp", "sandbox", "--port", "0", "--shape", shape, "--token", token]
-    if alt_routes:
-        args.append("--alt-routes")
-    args.extend(extra_args)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
+    args = sandbox_args(
+        shape=shape, token=token, alt_routes=alt_routes, seed=seed, extra_album_assets=extra_album_assets, faults=faults
+    )
+    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
+    start = time.perf_counter()
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen(
+        args, stdout=pipe, stderr=pipe, stdin=subprocess.DEVNULL, text=True, encoding="utf-8", env=env
+    )
     try:
         base_url = _await_ready(proc)
-        yield RunningSandbox(base_url=base_url, token=token, process=proc)
+        yield RunningSandbox(base_url=base_url, token=token, process=proc, started_s=time.perf_counter() - start)
     finally:
         proc.terminate()
         try:

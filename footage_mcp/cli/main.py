@@ -2,16 +2,18 @@
 
 ``serve`` (the default) speaks MCP over stdio: nothing but JSON-RPC goes to stdout, logs go
 to stderr. A configuration error prints one line to stderr and exits with status 2 (this includes
-a proxy or CA bundle setting that would make every request fail). ``check`` reports the same
-problems as FAIL lines instead, with how to fix them. ``config <host>`` prints a configuration
-snippet for an MCP host.
+a proxy or CA bundle setting that would make every request fail); a token that cannot be right is
+not one: serve starts, says so once on stderr, and the calls that need the token answer with the
+problem. ``check`` reports the same problems as FAIL lines instead, with how to fix them.
+``config <host>`` prints a configuration snippet for an MCP host. ``sandbox ...`` is handed to the
+sandbox's own command line (footage_mcp/sandbox/__main__.py); ``serve --transport http`` to
+:mod:`footage_mcp.cli.http_serve`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from footage_mcp import __version__
 from footage_mcp.core.errors import ConfigError
@@ -35,16 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
     )
-    sandbox = sub.add_parser("sandbox", help="run a local emulator of the Footage REST API with sample data")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)")
-    sandbox.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    sandbox.add_argument("--shape", choices=("hal", "array", "items"), default="hal", help="list response family")
-    sandbox.add_argument("--token", default=None, help="accepted API token (default: sandbox-token)")
-    sandbox.add_argument("--alt-routes", action="store_true", help="serve search/album assets at non-default paths")
-    sandbox.add_argument(
-        "--extra-album-assets", type=int, default=0, metavar="N", help="add a 'Bulk Import' album of N more assets"
+    # The sandbox's options are its own command line's (footage_mcp/sandbox/__main__.py): main() hands
+    # `sandbox ...` to it before parsing, so that they are declared once and the sandbox is imported only then.
+    sub.add_parser(
+        "sandbox", help="run a local emulator of the Footage REST API with sample data (footage-mcp sandbox -h)"
     )
-    sandbox.add_argument("--data", default=None, metavar="FILE", help="keep the library's changes in this SQLite file")
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
     sub.add_parser(
         "check",
@@ -69,8 +66,13 @@ HTTP_DEFAULT_PORT = 8770
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["sandbox"]:
+        from footage_mcp.sandbox.__main__ import main as sandbox_main
+
+        return sandbox_main(given[1:], prog="footage-mcp sandbox")
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     command = args.command or "serve"
     if args.command == "serve" and args.transport == "stdio":
         given = [flag for flag, value in (("--host", args.host), ("--port", args.port)) if value is not None]
@@ -81,26 +83,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"or drop {given[0]}"
             )
     try:
-        if command == "sandbox":
-            from footage_mcp.sandbox import serve as serve_sandbox
-
-            try:
-                serve_sandbox(
-                    host=args.host,
-                    port=args.port,
-                    shape=args.shape,
-                    token=args.token,
-                    alt_routes=args.alt_routes,
-                    extra_album_assets=max(0, args.extra_album_assets),
-                    data_file=args.data,
-                )
-            except OSError as exc:
-                print(
-                    f"footage-mcp sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-                    file=sys.stderr,
-                )
-                return 1
-            return 0
         if command == "demo":
             from footage_mcp.cli.demo import main as demo_main
 
@@ -125,13 +107,17 @@ def main(argv: list[str] | None = None) -> int:
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
-        configure_logging(settings.log_level, [settings.token])
+        configure_logging(settings.log_level, [settings.token, settings.raw_token])
+        if settings.token_problem:  # start anyway: every call that needs the token says what is wrong
+            print(f"footage-mcp: {settings.token_problem}; calls that need the token will say so", file=sys.stderr)
         from footage_mcp.surface.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
+            from footage_mcp.cli.http_serve import serve_http
+
             host = args.host if args.host is not None else HTTP_DEFAULT_HOST
             port = args.port if args.port is not None else HTTP_DEFAULT_PORT
-            return _serve_http(build_server(settings), host, port, args.allow_remote)
+            return serve_http(build_server(settings), host, port, args.allow_remote, settings.log_level)
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:
@@ -139,27 +125,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
-    """Streamable HTTP on ``host:port`` at ``/mcp``, with DNS-rebinding protection (Host and Origin
-    must name the bound address). A non-loopback address needs ``--allow-remote``."""
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    from footage_mcp.core.settings import is_loopback_host
-
-    if not is_loopback_host(host) and not allow_remote:
-        print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)
-        return 2
-    names = ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{name}:{port}" for name in names],
-        allowed_origins=[f"http://{name}:{port}" for name in names],
-    )
-    print(f"footage-mcp: Streamable HTTP on http://{names[0]}:{port}/mcp", file=sys.stderr)
-    server.run("streamable-http", host=host.strip("[]"), port=port, transport_security=security)
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -50,7 +50,16 @@ class InvalidArgument(FootageError):
 
 
 class InvalidCursor(InvalidArgument):
-    """A ``cursor`` argument is not one this bridge handed out, or leads off the base URL."""
+    """A ``cursor`` argument is not one this bridge handed out, or leads off the base URL.
+
+    ``listing`` is the route-map key of the listing it was given to (``albums``, ``albumAssets``,
+    ``search``); ``start_again`` says that no cursor can continue there (it expired, or it leads
+    elsewhere): the listing must start again without one. The surface names the tool from them."""
+
+    def __init__(self, message: str, *, listing: str | None = None, start_again: bool = False) -> None:
+        super().__init__(message)
+        self.listing = listing
+        self.start_again = start_again
 
 
 class TokenMissing(FootageError):
@@ -60,12 +69,19 @@ class TokenMissing(FootageError):
 class ApiError(FootageError):
     """The Footage API answered, but not with what the call needed.
 
-    ``status`` is the HTTP status (0 when not applicable).
+    ``status`` is the HTTP status (0 when not applicable). ``kind`` and ``id`` say what the error is
+    about when the domain layer knows it (``NotFound(..., kind="album", id="x")``): the message is the
+    domain's and names no MCP tool; the MCP surface adds what to do next from them
+    (:mod:`footage_mcp.surface.hints`). Kinds: ``album``, ``asset``, ``preview`` (an asset's preview),
+    ``path`` (an ``api_get`` path), ``image`` / ``binary`` (a path that answers with something other
+    than JSON).
     """
 
-    def __init__(self, message: str, status: int = 0) -> None:
+    def __init__(self, message: str, status: int = 0, *, kind: str | None = None, id: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.kind = kind
+        self.id = id
 
 
 class BadRequest(ApiError):

@@ -18,7 +18,9 @@ FOOTAGE_ALLOW_WRITES   ``true`` registers the write tools               false
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
 sandbox) and must not carry credentials, a query or a fragment; anything else is
 a :class:`~footage_mcp.core.errors.ConfigError`. The token is a ``SecretStr``: the
-settings' repr never shows it.
+settings' repr never shows it. A token that cannot be right (quotes, a ``Bearer `` prefix, a line
+break: :func:`diagnose_token`) is not an error at start: the bridge runs as without a token and every
+call that needs one answers with the problem (:meth:`Settings.token_missing`).
 """
 
 from __future__ import annotations
@@ -69,6 +71,23 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def is_valid_host_name(host: str) -> bool:
+    """False when ``host`` (as a URL holds it, IPv6 without brackets) cannot be a DNS name: an
+    ``xn--`` label (an IDNA A-label) that does not decode as punycode, an empty label, or one over 63
+    characters. IP addresses are valid. Checked with the stdlib's ``idna`` codec, because httpx2 reads
+    ASCII host names as they are (httpx rejected ``xn--zz``; httpx2 sends it to DNS)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    try:
+        host.lower().encode("idna").decode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 MAX_BASE_URL_CHARS = 2048
 _UNEXPANDED = re.compile(r"^(?:\$\{[^}]*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%)$")
 """``${name}``, ``$NAME`` or ``%NAME%``: a variable reference the host did not expand."""
@@ -94,7 +113,8 @@ def validate_base_url(url: str) -> str:
 
     Accepted: an ``https`` URL (``http`` only on a loopback host) without credentials, query or
     fragment, at most :data:`MAX_BASE_URL_CHARS` characters, with no whitespace or control character
-    inside, a port from 1 to 65535 and a host name httpx2 accepts (IDNA)."""
+    inside, a port from 1 to 65535 and a host name httpx2 accepts that can be a DNS name
+    (:func:`is_valid_host_name`)."""
     text = url.strip()
     if len(text) > MAX_BASE_URL_CHARS:
         raise ConfigError(f"FOOTAGE_BASE_URL is too long ({len(text)} characters; at most {MAX_BASE_URL_CHARS})")
@@ -120,8 +140,10 @@ def validate_base_url(url: str) -> str:
     if parts.query or parts.fragment or "?" in text or "#" in text:
         raise ConfigError("FOOTAGE_BASE_URL must not contain a query or fragment (use e.g. " + DEFAULT_BASE_URL + ")")
     try:  # what the client will build its requests from: its host rules (IDNA) decide, on reading .host
-        _ = httpx2.URL(text).host
+        valid = is_valid_host_name(httpx2.URL(text).host)
     except (httpx2.InvalidURL, ValueError, UnicodeError):
+        valid = False
+    if not valid:
         raise ConfigError(
             f"FOOTAGE_BASE_URL is not a valid URL: its host name is not a valid host name (use e.g. {DEFAULT_BASE_URL})"
         ) from None
@@ -159,13 +181,11 @@ class Settings(BaseSettings):
     @field_validator("api_token", mode="before")
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
-        """Surrounding whitespace is dropped, a blank token is none, a mangled one is refused."""
+        """Surrounding whitespace is dropped, a blank token is none. A mangled one is kept (never sent:
+        :attr:`token` is None for it) so that :attr:`token_problem` can say what is wrong with it."""
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if isinstance(value, str):
-            issue = diagnose_token(value)
-            if issue is not None and issue.fatal:
-                raise ValueError(issue.message)
             return value.strip() or None
         return value
 
@@ -193,8 +213,38 @@ class Settings(BaseSettings):
 
     @property
     def token(self) -> str | None:
-        """The token in clear, for the ``apiKey`` header only. Never log it."""
+        """The token in clear, for the ``apiKey`` header only. Never log it. None without one, and for
+        a token that cannot be right (:attr:`token_problem`): the bridge runs as without a token."""
+        raw = self.raw_token
+        if raw is None:
+            return None
+        issue = diagnose_token(raw)
+        return None if issue is not None and issue.fatal else raw
+
+    @property
+    def raw_token(self) -> str | None:
+        """The token as configured (stripped), mangled or not: for redaction only."""
         return self.api_token.get_secret_value() if self.api_token else None
+
+    @property
+    def token_problem(self) -> str | None:
+        """``FOOTAGE_API_TOKEN is wrapped in quotes …``: why the configured token cannot be right (a
+        fatal :func:`diagnose_token` issue, never the token itself), or None."""
+        raw = self.raw_token
+        issue = diagnose_token(raw) if raw is not None else None
+        if issue is None or not issue.fatal:
+            return None
+        return f"{token_from_env()[0] or TOKEN_VARIABLES[0]} {issue.message}"
+
+    def token_missing(self, status: int | None = None) -> str:
+        """What a call that needs the token says when :attr:`token` is None (``status``: the API's
+        answer, when it answered): how to get one, or what is wrong with the one configured (the bridge
+        starts anyway, so that the host shows this message instead of 'Connection closed')."""
+        answered = f" ({status})" if status is not None else ""
+        problem = self.token_problem
+        if problem is not None:
+            return f"this call needs a valid Footage API token{answered}: {problem} (then restart the MCP server)"
+        return f"this call needs a Footage API token{answered}: {TOKEN_HELP}"
 
     def route_overrides(self) -> dict[str, str]:
         """The route map overrides from ``FOOTAGE_ROUTES`` (empty without one).

@@ -1,8 +1,10 @@
 """The Footage domain on top of :mod:`footage_mcp.rest.http`: routes, paging and shapes → models.
 
 :class:`FootageApi` is what the MCP tools call. It knows albums, assets, search, previews and
-the discovery root; it knows nothing of MCP. Every method raises only
-:class:`~footage_mcp.core.errors.FootageError` subclasses, with messages a model can act on.
+the discovery root; it knows nothing of MCP, and its errors name no MCP tool. Every method raises only
+:class:`~footage_mcp.core.errors.FootageError` subclasses: structured where the caller needs to tell
+what they are about (``NotFound(kind="album", id=...)``, ``InvalidCursor(listing=...)``), so that the
+MCP surface can add its hints (:mod:`footage_mcp.surface.hints`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 import httpx2
 
-from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, NotFound
+from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, InvalidCursor, NotFound
 from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.rest.http import RestClient, decode_json
 from footage_mcp.rest.keywords import Concept, KeywordRoute
@@ -55,6 +57,14 @@ PARAMETER_NAMES: Mapping[str, tuple[str, ...]] = {
     "page": ("page", "pageNumber", "page_number"),
     "cursor": ("cursor", "pageToken", "page_token", "after", "continuation"),
 }
+
+
+LISTING_NAMES: Mapping[str, str] = {
+    "albums": "the album list",
+    "albumAssets": "the album's asset list",
+    "search": "the search",
+}
+"""How messages name each listing (by route key); the surface names the tool."""
 
 
 def variable_for(route: Route, logical: str) -> str | None:
@@ -139,9 +149,6 @@ class FootageApi:
         """The effective route for a route-map key (see :mod:`footage_mcp.rest.discovery`)."""
         return (await self._refresh_routes())[key]
 
-    async def routes(self) -> dict[str, Route]:
-        return dict(await self._refresh_routes())
-
     async def api_links(self) -> ApiLinks:
         """The discovery root's links (public; no token needed).
 
@@ -157,13 +164,13 @@ class FootageApi:
 
     # ------------------------------------------------------------ single objects
 
-    async def _object(self, key: str, object_id: str, kind: str, lister: str) -> dict[str, Any]:
+    async def _object(self, key: str, object_id: str, kind: str) -> dict[str, Any]:
         route = await self.route(key)
         url = route.expand(self.base_url, {v: object_id for v in route.path_variables})
         try:
             body, _ = await self.rest.get_json(url)
         except (NotFound, Forbidden) as exc:
-            raise _about(exc, kind, object_id, lister) from None
+            raise _about(exc, kind, object_id) from None
         if isinstance(body, dict) and isinstance(body.get("_embedded"), dict) and not body.get("id"):
             inner = body["_embedded"].get(kind)
             if isinstance(inner, dict):
@@ -176,8 +183,8 @@ class FootageApi:
         return body
 
     async def get_album(self, album_id: str) -> Album:
-        """One album. Raises NotFound (message names the id and list_albums), FootageError."""
-        body = await self._object("album", album_id, "album", "list_albums")
+        """One album. Raises NotFound (``kind="album"``), Forbidden, FootageError."""
+        body = await self._object("album", album_id, "album")
         album = parse_album(body)
         if album is None:
             album = parse_album({**body, "id": album_id})
@@ -185,8 +192,8 @@ class FootageApi:
         return album
 
     async def get_asset(self, asset_id: str) -> Asset:
-        """One asset. Raises NotFound (message names the id), FootageError."""
-        body = await self._object("asset", asset_id, "asset", "search_assets or list_album_assets")
+        """One asset. Raises NotFound (``kind="asset"``), Forbidden, FootageError."""
+        body = await self._object("asset", asset_id, "asset")
         asset = parse_asset(body) or parse_asset({**body, "id": asset_id})
         assert asset is not None
         return asset
@@ -195,7 +202,7 @@ class FootageApi:
         """The preview rendition's bytes and MIME type.
 
         Raises:
-            NotFound: no such asset, or it has no preview.
+            NotFound: no such asset, or it has no preview (``kind="preview"``).
             BadResponse: the answer is not an image.
         """
         route = await self.route("assetPreview")
@@ -204,7 +211,7 @@ class FootageApi:
             fetched = await self.rest.get(url, accept="image/*", binary=True)
         except NotFound:
             raise NotFound(
-                f"asset '{asset_id}' has no preview (or does not exist) — get_asset shows its details", 404
+                f"asset '{asset_id}' has no preview (or does not exist)", 404, kind="preview", id=asset_id
             ) from None
         mime = fetched.content_type
         if not mime.startswith("image/"):
@@ -245,7 +252,7 @@ class FootageApi:
     # ------------------------------------------------------------ lists
 
     async def list_albums(self, *, query: str | None, limit: int, cursor: str | None) -> Listing[AlbumList]:
-        page = await self._list("albums", "albums", "list_albums", {}, {"q": query}, limit, cursor)
+        page = await self._list("albums", "albums", {}, {"q": query}, limit, cursor)
         parsed = [(i, a) for i, a in enumerate(parse_album_summary(o) for o in page.items) if a]
         _note_unreadable(page, len(parsed))
         result = AlbumList(
@@ -266,7 +273,6 @@ class FootageApi:
             page = await self._list(
                 "albumAssets",
                 "assets",
-                "list_album_assets",
                 {"id": album_id},
                 {},
                 limit,
@@ -274,14 +280,23 @@ class FootageApi:
                 scope=f"albumAssets:{album_id}",
             )
         except (NotFound, Forbidden) as exc:
-            raise _about(exc, "album", album_id, "list_albums") from None
+            raise _about(exc, "album", album_id) from None
         return self._asset_list(page)
 
     async def search_assets(
         self, filters: Mapping[str, str | None], *, limit: int, cursor: str | None
     ) -> Listing[AssetList]:
-        """Search; ``filters`` keys are logical names: q, type, album, label, keyword, from, to."""
-        page = await self._list("search", "assets", "search_assets", {}, filters, limit, cursor)
+        """Search; ``filters`` keys are logical names: q, type, album, label, keyword, from, to.
+
+        Raises:
+            NotFound: ``kind="album"``: no hits with an ``album`` filter, and that album does not exist
+                (one more request, only then: an API may answer an unknown album with no hits, as for an
+                empty one).
+        """
+        page = await self._list("search", "assets", {}, filters, limit, cursor)
+        album = filters.get("album")
+        if album and not cursor and not page.items:
+            await self._object("album", album, "album")  # raises NotFound(kind="album") when there is none
         return self._asset_list(page)
 
     def _asset_list(self, page: ListPage) -> Listing[AssetList]:
@@ -296,7 +311,6 @@ class FootageApi:
         self,
         key: str,
         rel: str,
-        tool: str,
         path_values: Mapping[str, str],
         filters: Mapping[str, str | None],
         limit: int,
@@ -308,9 +322,13 @@ class FootageApi:
         route = await self.route(key)
         notes: list[str] = []
         if cursor:
-            state = self._cursors.decode(cursor, scope, tool)
+            state = self._cursors.decode(cursor, scope, LISTING_NAMES[key])
             if not self.rest.is_under_base(state.url):
-                raise InvalidArgument(f"the cursor leads outside the Footage API; call {tool} again without cursor")
+                raise InvalidCursor(
+                    f"the cursor leads outside the Footage API: start {LISTING_NAMES[key]} again",
+                    listing=key,
+                    start_again=True,
+                )
             url, skip = state.url, state.skip
         else:
             values: dict[str, Any] = {}
@@ -390,7 +408,9 @@ class FootageApi:
 
         Raises:
             InvalidArgument: an absolute URL, a host, ``..`` segments, or a backslash in ``path``.
-            BadResponse: the path answers with something other than JSON (an image, a file).
+            NotFound: nothing at ``path`` (``kind="path"``).
+            BadResponse: the path answers with something other than JSON (``kind`` ``image`` or
+                ``binary``).
             FootageError: as :meth:`RestClient.get_json`.
         """
         url = self.resolve_path(path)
@@ -399,12 +419,13 @@ class FootageApi:
         try:
             fetched = await self.rest.get(url)
         except NotFound:
-            raise NotFound(f"nothing at '{path}' (404) — list_api_links shows the API's routes", 404) from None
+            raise NotFound(f"nothing at '{path}' (404)", 404, kind="path", id=path) from None
         kind = fetched.content_type
         if kind and "json" not in kind and not kind.startswith("text/"):
             raise BadResponse(
-                f"'{path}' answers with {kind}, not JSON; api_get reads JSON only"
-                + (" (use get_asset_preview for previews)" if kind.startswith("image/") else "")
+                f"'{path}' answers with {kind}, not JSON",
+                kind="image" if kind.startswith("image/") else "binary",
+                id=path,
             )
         return decode_json(fetched)
 
@@ -432,14 +453,16 @@ class FootageApi:
         return url
 
 
-def _about(exc: NotFound | Forbidden, kind: str, object_id: str, lister: str) -> NotFound | Forbidden:
-    """A 404 or 403 restated for one album or asset: which id, and what to do next."""
+def _about(exc: NotFound | Forbidden, kind: str, object_id: str) -> NotFound | Forbidden:
+    """A 404 or 403 restated for one album or asset: which id (``kind`` and ``id`` set)."""
     if isinstance(exc, NotFound):
-        return NotFound(f"{kind} '{object_id}' not found — {lister} shows valid ids", 404)
+        return NotFound(f"{kind} '{object_id}' not found", 404, kind=kind, id=object_id)
     return Forbidden(
         f"the token's user has no permission to see {kind} '{object_id}' (403); ask the library's owner "
         "to share it, or use another id",
         403,
+        kind=kind,
+        id=object_id,
     )
 
 

@@ -44,7 +44,7 @@ from footage_mcp.core.errors import (
     UpstreamFailure,
 )
 from footage_mcp.core.redact import redact_text
-from footage_mcp.core.settings import TOKEN_HELP, Settings, diagnose_token
+from footage_mcp.core.settings import Settings, diagnose_token
 from footage_mcp.core.text import one_line
 from footage_mcp.rest.diagnose import classify, proxy_auth_message, proxy_for, tool_message
 from footage_mcp.rest.retry import RETRY_STATUSES, RetryableStatus, parse_retry_after, retrying
@@ -170,7 +170,7 @@ class RestClient:
         if not self.is_under_base(url):
             raise InvalidArgument("the request would leave the API base URL; the bridge refused to send it")
         if not self.has_token and not self.is_public(url):
-            raise TokenMissing(f"this call needs a Footage API token: {TOKEN_HELP}")
+            raise TokenMissing(self.settings.token_missing())
         cap = MAX_BINARY_BYTES if binary else MAX_JSON_BYTES
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
@@ -261,7 +261,7 @@ class RestClient:
         detail = f": {excerpt}" if excerpt else ""
         if status == 401:
             if not self.has_token:
-                return Unauthorized(f"this call needs a Footage API token (401): {TOKEN_HELP}", status)
+                return Unauthorized(self.settings.token_missing(401), status)
             issue = diagnose_token(self.settings.token or "")
             if issue is not None and not issue.harmless:  # a placeholder: a new key would revoke the real one
                 return Unauthorized(

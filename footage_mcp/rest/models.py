@@ -15,12 +15,25 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 MediaType = Literal["image", "video", "audio", "document"]
 
 
-JsonBody = Annotated[
-    Any,
-    WithJsonSchema({"anyOf": [{"type": t} for t in ("object", "array", "string", "number", "boolean", "null")]}),
-]
+ARRAY_NESTING = 2
+"""How deep arrays nest directly in arrays in a :data:`JsonBody` (``[[1, 2]]`` is 2, ``[1, {"a": [2]}]`` is 1)."""
+
+
+def _json_value(arrays: int) -> dict[str, Any]:
+    """Any JSON value whose arrays nest directly in each other at most ``arrays`` deep."""
+    branches: list[dict[str, Any]] = [{"type": t} for t in ("object", "string", "number", "boolean", "null")]
+    if arrays:
+        branches.insert(1, {"type": "array", "items": _json_value(arrays - 1)})
+    return {"anyOf": branches}
+
+
+JsonBody = Annotated[Any, WithJsonSchema(_json_value(ARRAY_NESTING))]
 """Any JSON value, spelled as one branch per JSON type: a schema with no type at all is an "accepts
-anything" node that portability linters (MCP Inspector --strict) flag."""
+anything" node that portability linters (MCP Inspector --strict) flag, and every array carries
+``items`` (OpenAI and Gemini refuse an array without). JSON Schema cannot say "any JSON" with
+``items`` on every array without a recursive ``$ref``, which hosts do not resolve; so arrays nested
+directly in arrays are described :data:`ARRAY_NESTING` deep (objects inside are free-form), and the
+caller hands deeper ones on as JSON text (``api_get`` does, with a note)."""
 
 
 class _Model(BaseModel):

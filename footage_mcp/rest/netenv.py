@@ -9,11 +9,16 @@ The client builds its ``httpx2.AsyncClient`` with the defaults (``trust_env=True
   package; another scheme is refused. httpx2 builds a transport for every proxy variable when the
   client is built: one it cannot parse makes building the client fail, and one with a port outside
   1-65535 makes every request through it fail, so every request fails, whichever URL it is for.
-- **CA certificates** come from ``SSL_CERT_FILE`` (a PEM bundle), else ``SSL_CERT_DIR`` (a directory
-  of certificates under OpenSSL's hashed names, ``5ad8a5d6.0``), else certifi's bundle.
-  ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE`` are *not* read. An ``SSL_CERT_FILE`` that does not
-  load as PEM makes building the client fail; an ``SSL_CERT_DIR`` without certificates makes every
-  https request fail.
+- **CA certificates** (``httpcore2.default_ssl_context``) come from ``SSL_CERT_FILE`` (a PEM
+  bundle), else ``SSL_CERT_DIR`` (a directory of certificates under OpenSSL's hashed names,
+  ``5ad8a5d6.0``), else the operating system's trust: on macOS and Windows the system trust store
+  through ``truststore`` (the Keychain, the Windows certificate store: a corporate CA installed there
+  is trusted without any variable); on Linux and elsewhere OpenSSL's compiled-in CA file or
+  directory, else the first system bundle found (``/etc/ssl/cert.pem``,
+  ``/etc/ssl/certs/ca-certificates.crt`` …). There is no certifi bundle. ``REQUESTS_CA_BUNDLE`` and
+  ``CURL_CA_BUNDLE`` are *not* read. An ``SSL_CERT_FILE`` that does not load as PEM makes building
+  the client fail; an ``SSL_CERT_DIR`` without certificates makes every https request fail.
+  :func:`trust_source` says which of these is in use.
 
 This module reads the same settings with httpx2's own rules (:func:`httpx2._utils.get_environment_proxies`,
 ``URLPattern`` and :class:`httpx2.Proxy`: httpx2 is pinned below 1.0), so ``footage-mcp check`` can say
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import re
 import ssl
 import stat
@@ -38,7 +44,7 @@ from urllib.request import getproxies
 
 import httpx2
 
-from footage_mcp.core.settings import url_character_problem
+from footage_mcp.core.settings import is_valid_host_name, url_character_problem
 from footage_mcp.rest.urls import UNREADABLE as _UNREADABLE
 from footage_mcp.rest.urls import mask_url
 
@@ -172,6 +178,8 @@ def _unusable(value: str) -> tuple[str, str | None] | None:
         return f"httpx2 cannot read it ({type(exc).__name__})", None
     if not host:
         return "it has no host name", _masked(url)
+    if not is_valid_host_name(host):
+        return "its host name is not a valid international domain name", None
     if port is not None and not 1 <= port <= 65535:
         return f"its port {port} is not between 1 and 65535", _masked(url)
     return None
@@ -249,7 +257,7 @@ def proxy_route(url: str, *, shown: Callable[[str], str] = _as_is) -> ProxyRoute
 
 @dataclass(frozen=True, slots=True)
 class CaBundle:
-    """The CA certificates httpx2 trusts, when a variable overrides certifi's bundle."""
+    """The CA certificates httpx2 trusts, when a variable overrides the system's trust."""
 
     variable: str
     """``SSL_CERT_FILE`` or ``SSL_CERT_DIR``."""
@@ -351,7 +359,8 @@ def _capath_problem(path: str) -> tuple[str, str] | None:
 
 
 def ca_bundle(environ: Mapping[str, str] | None = None, *, shown: Callable[[str], str] = _as_is) -> CaBundle | None:
-    """The ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override httpx2 uses, or None when it uses certifi.
+    """The ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override httpx2 uses, or None when it uses the
+    system's trust (:func:`system_trust`).
 
     A file is loaded the way httpx2 does it (so a file that is not PEM is reported, and its CA
     certificates counted); a directory is checked for certificates under OpenSSL's hashed names.
@@ -381,6 +390,73 @@ def ca_bundle(environ: Mapping[str, str] | None = None, *, shown: Callable[[str]
             )
         return CaBundle("SSL_CERT_DIR", capath, None)
     return None
+
+
+SYSTEM_BUNDLES = (
+    "/etc/ssl/cert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/pki/tls/cert.pem",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/ca-bundle.pem",
+)
+"""Where httpcore2 looks for a CA bundle on Linux when OpenSSL's compiled-in paths hold none, in its
+order (``httpcore2._ssl.CA_FILE_CANDIDATES``, after truststore's Linux fallbacks)."""
+
+_TRUST_STORES = {"Darwin": "the macOS Keychain", "Windows": "the Windows certificate store"}
+
+
+@dataclass(frozen=True, slots=True)
+class SystemTrust:
+    """The CA certificates httpx2 trusts when neither ``SSL_CERT_FILE`` nor ``SSL_CERT_DIR`` is set."""
+
+    description: str
+    """``the system trust store (the macOS Keychain, through truststore)``, ``OpenSSL's CA file
+    /usr/lib/ssl/cert.pem`` …: one phrase for a check line."""
+    certificates: int | None = None
+    """How many CA certificates a bundle file holds (None for a store or a directory: read lazily)."""
+    problem: str | None = None
+    """Why no CA certificate is trusted (then every https request fails), or None."""
+
+
+def _has_hashed_names(path: str) -> bool:
+    try:
+        return any(_HASHED_NAME.fullmatch(name.lower()) for name in os.listdir(path))
+    except OSError:
+        return False
+
+
+def system_trust(system: str | None = None) -> SystemTrust:
+    """Which system trust httpx2 uses without ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, found the way
+    ``httpcore2.default_ssl_context`` finds it (``system`` is :func:`platform.system`'s name, for tests):
+    truststore on macOS and Windows; else OpenSSL's compiled-in CA file (counted) or directory (when it
+    holds hashed names), else the first of :data:`SYSTEM_BUNDLES` that exists."""
+    system = platform.system() if system is None else system
+    if system in _TRUST_STORES:
+        return SystemTrust(f"the system trust store ({_TRUST_STORES[system]}, through truststore)")
+    paths = ssl.get_default_verify_paths()
+    cafile = paths.openssl_cafile if os.path.isfile(paths.openssl_cafile) else None
+    capath = paths.openssl_capath if os.path.isdir(paths.openssl_capath) else None
+    if capath and not cafile and not _has_hashed_names(capath):
+        capath = None
+    source = "OpenSSL's CA file"
+    if not cafile and not capath:
+        cafile = next(filter(os.path.isfile, SYSTEM_BUNDLES), None)
+        source = "the system CA bundle"
+    if cafile:
+        what, count = _cafile_problem(cafile)
+        if what is not None:
+            return SystemTrust(f"{source} {cafile}", None, f"{source} {cafile} {what}")
+        return SystemTrust(f"{source} {cafile}", count)
+    if capath:
+        return SystemTrust(f"OpenSSL's CA directory {capath}")
+    searched = ", ".join(p for p in (paths.openssl_cafile, paths.openssl_capath) if p)
+    return SystemTrust(
+        "no system CA certificates",
+        None,
+        f"no system CA certificates found (not in {searched}, nor in {SYSTEM_BUNDLES[0]} and the other usual "
+        "places): every https request fails; install the ca-certificates package, or set SSL_CERT_FILE to a "
+        "PEM bundle",
+    )
 
 
 def ignored_ca_variables(environ: Mapping[str, str] | None = None) -> list[str]:

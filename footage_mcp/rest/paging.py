@@ -33,12 +33,10 @@ the model gets a short reference to it, so cursors stay small in results and und
 STASH_SIZE = 2048
 """How many long cursor states are kept (oldest dropped first)."""
 _BAD = (
-    "the cursor is not valid for {what}: pass the next_cursor of the previous {what} result unchanged, "
+    "the cursor is not valid for {what}: pass the next_cursor of the previous page unchanged, "
     "or omit it to start again"
 )
-
-
-_EXPIRED = "the cursor has expired (the server restarted, or too many listings since); call {what} again without cursor"
+_EXPIRED = "the cursor has expired (the server restarted, or too many listings since): start {what} again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +110,11 @@ class CursorCodec:
 
         Raises:
             InvalidCursor: not a cursor of this bridge, edited, or from another list (``what``
-                names the tool for the message).
+                names the listing for the message, e.g. "the asset search"; ``listing`` is ``scope``
+                up to its first ``:``, for the surface's hint).
         """
-        bad = InvalidCursor(_BAD.format(what=what))
+        listing = scope.split(":", 1)[0]
+        bad = InvalidCursor(_BAD.format(what=what), listing=listing)
         if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_CHARS or "." not in cursor:
             raise bad
         body, _, mac = cursor.strip().rpartition(".")
@@ -128,7 +128,7 @@ class CursorCodec:
         if isinstance(data, dict) and isinstance(data.get("r"), str) and data.get("c") == scope:
             stashed = self._stash.get(data["r"])
             if stashed is None:
-                raise InvalidCursor(_EXPIRED.format(what=what))
+                raise InvalidCursor(_EXPIRED.format(what=what), listing=listing, start_again=True)
             return CursorState(*stashed)
         if (
             not isinstance(data, dict)

@@ -12,8 +12,10 @@ Objects: id from ``id``/``uuid``/``_id``/``assetId``/``albumId`` or the last seg
 ``_links.self.href``; name from ``name``/``title``; media kind from ``type``/``mediaType`` or the
 top level of ``mimeType`` (``application/*`` and ``text/*`` are documents); timestamps ISO 8601 or
 epoch milliseconds; sizes numbers or numeric strings; camelCase, snake_case or plain names.
-Unknown fields are kept, trimmed, in ``extra``. Nothing here raises on odd input: the worst
-case is an empty page with a ``note``.
+Unknown fields are kept, trimmed, in ``extra``. Each field's aliases are declared once (the
+``*_KEYS`` tuples below); the parsers read them, and the asset's known-field set
+(:data:`ASSET_KNOWN`) is made of them. Nothing here raises on odd input: the worst case is an
+empty page with a ``note``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,62 @@ from footage_mcp.rest.models import Album, AlbumSummary, Asset, AssetSummary, Me
 LIST_KEYS = ("items", "content", "data", "results", "albums", "assets")
 NEXT_KEYS = ("next", "nextCursor", "next_cursor", "cursor")
 TOTAL_KEYS = ("total", "totalCount", "totalElements", "total_count", "total_elements")
+
+# ---------------------------------------------------------------- field aliases, each declared once
+# Where a field may be found in an object, in order (the first non-empty one wins). The parsers read
+# these and nothing else; the asset's known-field set (what does not go to ``extra``) is made of them.
+
+ID_KEYS = ("id", "uuid", "_id")
+"""Plus ``{kind}Id`` / ``{kind}_id`` (``assetId``, ``album_id`` ...): see :func:`object_id`."""
+NAME_KEYS = ("name", "title")
+ASSET_NAME_KEYS = (*NAME_KEYS, "fileName", "filename", "file_name")
+KIND_KEYS = ("mediaType", "media_type", "type", "kind", "assetType")
+MIME_KEYS = ("mimeType", "mime_type", "mimetype", "contentType", "content_type")
+SIZE_KEYS = ("size_bytes", "sizeBytes", "fileSize", "file_size", "size", "bytes")
+DURATION_MS_KEYS = ("durationMs", "duration_ms", "durationMillis")
+DURATION_KEYS = ("duration", "durationSeconds", "duration_seconds", "length")
+WIDTH_KEYS, HEIGHT_KEYS, DIMENSIONS_KEYS = ("width",), ("height",), ("dimensions",)
+CREATED_KEYS = ("created", "createdAt", "created_at", "dateCreated", "creationDate")
+UPDATED_KEYS = ("updated", "updatedAt", "updated_at", "dateModified", "modified", "lastModified", "modifiedAt")
+DESCRIPTION_KEYS = ("description", "caption", "summary")
+KEYWORD_KEYS = ("keywords",)
+LABEL_KEYS = ("labels", "tags", "hashtags")
+ALBUM_IDS_KEYS = ("albums", "albumIds", "album_ids")
+RELATIONS_KEYS = ("relations",)
+PREVIEW_FLAG_KEYS = ("previewAvailable", "preview_available", "hasPreview", "has_preview")
+PREVIEW_LINK_KEYS = ("preview", "previewUrl", "preview_url", "thumbnailUrl", "thumbnail_url")
+HAL_KEYS = ("_links", "_embedded")
+ASSET_COUNT_KEYS = ("assetCount", "asset_count", "assetsCount", "totalAssets", "total_assets", "count", "size")
+ALBUM_URL_KEYS = ("url", "webUrl", "web_url", "shareUrl", "publicUrl")
+NAME_ITEM_KEYS = ("name", "label", "title", "value", "prefLabel", "text")
+"""A keyword or label given as an object: where its text is."""
+
+ASSET_ALIASES = (
+    ID_KEYS,
+    ("assetId", "asset_id"),
+    ASSET_NAME_KEYS,
+    KIND_KEYS,
+    MIME_KEYS,
+    SIZE_KEYS,
+    DURATION_MS_KEYS,
+    DURATION_KEYS,
+    WIDTH_KEYS,
+    HEIGHT_KEYS,
+    DIMENSIONS_KEYS,
+    CREATED_KEYS,
+    UPDATED_KEYS,
+    DESCRIPTION_KEYS,
+    KEYWORD_KEYS,
+    LABEL_KEYS,
+    ALBUM_IDS_KEYS,
+    RELATIONS_KEYS,
+    PREVIEW_FLAG_KEYS,
+    PREVIEW_LINK_KEYS,
+    HAL_KEYS,
+)
+"""Every alias :func:`parse_asset` reads (tests/test_shapes.py checks that it reads exactly these)."""
+ASSET_KNOWN = frozenset(key for keys in ASSET_ALIASES for key in keys)
+"""The asset fields that are parsed; the others go, trimmed, to ``extra``."""
 
 SUMMARY_DESCRIPTION_CHARS = 160
 EXTRA_MAX_KEYS = 20
@@ -123,10 +181,10 @@ def iso_timestamp(value: Any) -> str | None:
 
 def duration_seconds(obj: Mapping[str, Any]) -> float | None:
     """Seconds from ``duration``/``durationSeconds`` (s, or ``HH:MM:SS``) or ``durationMs`` (ms)."""
-    ms = as_float(_first(obj, "durationMs", "duration_ms", "durationMillis"))
+    ms = as_float(_first(obj, *DURATION_MS_KEYS))
     if ms is not None:
         return round(ms / 1000, 3)
-    raw = _first(obj, "duration", "durationSeconds", "duration_seconds", "length")
+    raw = _first(obj, *DURATION_KEYS)
     if isinstance(raw, str) and ":" in raw:
         try:
             parts = [float(p) for p in raw.strip().split(":")]
@@ -163,7 +221,7 @@ _KIND_WORDS: Mapping[str, MediaType] = {
 
 def media_type_of(obj: Mapping[str, Any]) -> MediaType | None:
     """image/video/audio/document from a kind field, else from the MIME type's top level."""
-    kind = as_text(_first(obj, "mediaType", "media_type", "type", "kind", "assetType"))
+    kind = as_text(_first(obj, *KIND_KEYS))
     if kind:
         found = _KIND_WORDS.get(kind.lower().split("/")[0])
         if found:
@@ -179,7 +237,7 @@ def media_type_of(obj: Mapping[str, Any]) -> MediaType | None:
 
 
 def mime_type_of(obj: Mapping[str, Any]) -> str | None:
-    return as_text(_first(obj, "mimeType", "mime_type", "mimetype", "contentType", "content_type"))
+    return as_text(_first(obj, *MIME_KEYS))
 
 
 def _names(value: Any) -> list[str]:
@@ -193,7 +251,7 @@ def _names(value: Any) -> list[str]:
         text = (
             as_text(item)
             if not isinstance(item, dict)
-            else as_text(_first(item, "name", "label", "title", "value", "prefLabel", "text"))
+            else as_text(_first(item, *NAME_ITEM_KEYS))
         )
         if text and text not in out:
             out.append(text)
@@ -216,7 +274,7 @@ def _self_href_id(obj: Mapping[str, Any]) -> str | None:
 
 def object_id(obj: Mapping[str, Any], kind: str) -> str | None:
     """The id of an album (kind="album") or asset (kind="asset")."""
-    return as_text(_first(obj, "id", "uuid", "_id", f"{kind}Id", f"{kind}_id")) or _self_href_id(obj)
+    return as_text(_first(obj, *ID_KEYS, f"{kind}Id", f"{kind}_id")) or _self_href_id(obj)
 
 
 def one_line(text: str | None, limit: int = SUMMARY_DESCRIPTION_CHARS) -> str | None:
@@ -242,78 +300,6 @@ def _link_href(obj: Mapping[str, Any], rel: str) -> str | None:
 
 # ---------------------------------------------------------------- objects
 
-_ASSET_KNOWN = {
-    "id",
-    "uuid",
-    "_id",
-    "assetId",
-    "asset_id",
-    "name",
-    "title",
-    "fileName",
-    "filename",
-    "file_name",
-    "type",
-    "mediaType",
-    "media_type",
-    "kind",
-    "assetType",
-    "mimeType",
-    "mime_type",
-    "mimetype",
-    "contentType",
-    "content_type",
-    "size",
-    "fileSize",
-    "file_size",
-    "size_bytes",
-    "sizeBytes",
-    "bytes",
-    "duration",
-    "durationMs",
-    "duration_ms",
-    "durationMillis",
-    "durationSeconds",
-    "duration_seconds",
-    "length",
-    "width",
-    "height",
-    "dimensions",
-    "created",
-    "createdAt",
-    "created_at",
-    "dateCreated",
-    "creationDate",
-    "updated",
-    "updatedAt",
-    "updated_at",
-    "dateModified",
-    "modified",
-    "lastModified",
-    "modifiedAt",
-    "description",
-    "caption",
-    "summary",
-    "keywords",
-    "labels",
-    "tags",
-    "hashtags",
-    "albums",
-    "albumIds",
-    "album_ids",
-    "relations",
-    "previewAvailable",
-    "preview_available",
-    "hasPreview",
-    "has_preview",
-    "preview",
-    "previewUrl",
-    "preview_url",
-    "thumbnailUrl",
-    "thumbnail_url",
-    "_links",
-    "_embedded",
-}
 
 
 def _trim(value: Any, depth: int = 0) -> Any:
@@ -330,7 +316,7 @@ def _trim(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _extra(obj: Mapping[str, Any], known: set[str]) -> dict[str, Any] | None:
+def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
     rest = {k: _trim(v) for k, v in obj.items() if k not in known and v is not None}
     if not rest:
         return None
@@ -338,10 +324,10 @@ def _extra(obj: Mapping[str, Any], known: set[str]) -> dict[str, Any] | None:
 
 
 def _dimension(obj: Mapping[str, Any], axis: str) -> int | None:
-    direct = as_int(obj.get(axis))
+    direct = as_int(_first(obj, *(WIDTH_KEYS if axis == "width" else HEIGHT_KEYS)))
     if direct is not None:
         return direct
-    dims = obj.get("dimensions")
+    dims = _first(obj, *DIMENSIONS_KEYS)
     if isinstance(dims, dict):
         return as_int(dims.get(axis))
     return None
@@ -375,20 +361,15 @@ def _album_ids(value: Any) -> list[str] | None:
 
 
 def _preview_available(obj: Mapping[str, Any]) -> bool:
-    flag = _first(obj, "previewAvailable", "preview_available", "hasPreview", "has_preview")
+    flag = _first(obj, *PREVIEW_FLAG_KEYS)
     if isinstance(flag, bool):
         return flag
     if isinstance(flag, str):
         return flag.strip().lower() in ("true", "1", "yes")
     return bool(
         _link_href(obj, "preview")
-        or _first(obj, "preview", "previewUrl", "preview_url", "thumbnailUrl", "thumbnail_url")
+        or _first(obj, *PREVIEW_LINK_KEYS)
     )
-
-
-_CREATED_KEYS = ("created", "createdAt", "created_at", "dateCreated", "creationDate")
-_UPDATED_KEYS = ("updated", "updatedAt", "updated_at", "dateModified", "modified", "lastModified", "modifiedAt")
-_ASSET_COUNT_KEYS = ("assetCount", "asset_count", "assetsCount", "totalAssets", "total_assets", "count", "size")
 
 
 def parse_asset(obj: Mapping[str, Any]) -> Asset | None:
@@ -396,26 +377,26 @@ def parse_asset(obj: Mapping[str, Any]) -> Asset | None:
     asset_id = object_id(obj, "asset")
     if asset_id is None:
         return None
-    relations = obj.get("relations")
+    relations = _first(obj, *RELATIONS_KEYS)
     parsed_relations = [r for r in (_relation(x) for x in relations) if r] if isinstance(relations, list) else None
     return Asset(
         id=asset_id,
-        name=as_text(_first(obj, "name", "title", "fileName", "filename", "file_name")),
+        name=as_text(_first(obj, *ASSET_NAME_KEYS)),
         media_type=media_type_of(obj),
         mime_type=mime_type_of(obj),
-        size_bytes=as_int(_first(obj, "size_bytes", "sizeBytes", "fileSize", "file_size", "size", "bytes")),
+        size_bytes=as_int(_first(obj, *SIZE_KEYS)),
         duration_seconds=duration_seconds(obj),
         width=_dimension(obj, "width"),
         height=_dimension(obj, "height"),
-        created=iso_timestamp(_first(obj, *_CREATED_KEYS)),
-        updated=iso_timestamp(_first(obj, *_UPDATED_KEYS)),
-        description=as_text(_first(obj, "description", "caption", "summary")),
-        keywords=_names(obj.get("keywords")),
-        labels=_names(_first(obj, "labels", "tags", "hashtags")),
-        albums=_album_ids(_first(obj, "albums", "albumIds", "album_ids")),
+        created=iso_timestamp(_first(obj, *CREATED_KEYS)),
+        updated=iso_timestamp(_first(obj, *UPDATED_KEYS)),
+        description=as_text(_first(obj, *DESCRIPTION_KEYS)),
+        keywords=_names(_first(obj, *KEYWORD_KEYS)),
+        labels=_names(_first(obj, *LABEL_KEYS)),
+        albums=_album_ids(_first(obj, *ALBUM_IDS_KEYS)),
         relations=parsed_relations,
         preview_available=_preview_available(obj),
-        extra=_extra(obj, _ASSET_KNOWN),
+        extra=_extra(obj, ASSET_KNOWN),
     )
 
 
@@ -426,14 +407,14 @@ def parse_album(obj: Mapping[str, Any]) -> Album | None:
         return None
     return Album(
         id=album_id,
-        name=as_text(_first(obj, "name", "title")),
-        description=as_text(_first(obj, "description", "caption", "summary")),
-        asset_count=as_int(_first(obj, *_ASSET_COUNT_KEYS)),
-        created=iso_timestamp(_first(obj, *_CREATED_KEYS)),
-        updated=iso_timestamp(_first(obj, *_UPDATED_KEYS)),
-        keywords=_names(obj.get("keywords")),
-        labels=_names(_first(obj, "labels", "tags", "hashtags")),
-        url=as_text(_first(obj, "url", "webUrl", "web_url", "shareUrl", "publicUrl")),
+        name=as_text(_first(obj, *NAME_KEYS)),
+        description=as_text(_first(obj, *DESCRIPTION_KEYS)),
+        asset_count=as_int(_first(obj, *ASSET_COUNT_KEYS)),
+        created=iso_timestamp(_first(obj, *CREATED_KEYS)),
+        updated=iso_timestamp(_first(obj, *UPDATED_KEYS)),
+        keywords=_names(_first(obj, *KEYWORD_KEYS)),
+        labels=_names(_first(obj, *LABEL_KEYS)),
+        url=as_text(_first(obj, *ALBUM_URL_KEYS)),
     )
 
 
@@ -445,10 +426,10 @@ def parse_album_summary(obj: Mapping[str, Any]) -> AlbumSummary | None:
         return None
     return AlbumSummary(
         id=album_id,
-        name=as_text(_first(obj, "name", "title")),
-        description=one_line(as_text(_first(obj, "description", "caption", "summary"))),
-        asset_count=as_int(_first(obj, *_ASSET_COUNT_KEYS)),
-        updated=iso_timestamp(_first(obj, *_UPDATED_KEYS)),
+        name=as_text(_first(obj, *NAME_KEYS)),
+        description=one_line(as_text(_first(obj, *DESCRIPTION_KEYS))),
+        asset_count=as_int(_first(obj, *ASSET_COUNT_KEYS)),
+        updated=iso_timestamp(_first(obj, *UPDATED_KEYS)),
     )
 
 
@@ -459,11 +440,11 @@ def parse_asset_summary(obj: Mapping[str, Any]) -> AssetSummary | None:
         return None
     return AssetSummary(
         id=asset_id,
-        name=as_text(_first(obj, "name", "title", "fileName", "filename", "file_name")),
+        name=as_text(_first(obj, *ASSET_NAME_KEYS)),
         media_type=media_type_of(obj),
         duration_seconds=duration_seconds(obj),
-        created=iso_timestamp(_first(obj, *_CREATED_KEYS)),
-        description=one_line(as_text(_first(obj, "description", "caption", "summary"))),
+        created=iso_timestamp(_first(obj, *CREATED_KEYS)),
+        description=one_line(as_text(_first(obj, *DESCRIPTION_KEYS))),
     )
 
 

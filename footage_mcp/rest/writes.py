@@ -184,8 +184,7 @@ class WriteClient:
 
         ``values`` fill the template (``id``, ``assetId``); ``method`` replaces the route's default
         (``DELETE`` on ``assetLabels``)."""
-        routes = await self.api.routes()
-        route = routes[key]
+        route = await self.api.route(key)
         chosen_method = method or route.method or DEFAULT_METHODS.get(key, "GET")
         if route.source == "config":
             return Target(method or route.method or chosen_method, self._expand(route, values), "FOOTAGE_ROUTES", key)
@@ -200,8 +199,9 @@ class WriteClient:
         if route.source == "discovery":
             return Target(chosen_method, self._expand(route, values), "discovery root", key)
         fallback = READ_FALLBACK.get(key)
-        if fallback and routes[fallback].source == "discovery":
-            url = self._expand(routes[fallback], values).split("?", 1)[0]
+        read_route = await self.api.route(fallback) if fallback else None
+        if read_route is not None and read_route.source == "discovery":
+            url = self._expand(read_route, values).split("?", 1)[0]
             if key == "removeFromAlbum":
                 url = url.rstrip("/") + "/" + quote(values["assetId"], safe="")
             return Target(chosen_method, url, "discovery root", key)

@@ -1,5 +1,12 @@
-"""``python -m footage_mcp.sandbox [--host H] [--port P] [--shape S] [--token T] [--alt-routes] [--faults FILE]
-[--data FILE]``."""
+"""The sandbox's one command line: ``footage-mcp sandbox`` and ``python -m footage_mcp.sandbox`` are
+both this parser (:func:`main`), with the options of :func:`~.server.serve`::
+
+    [--host H] [--port P] [--shape hal|array|items] [--token T] [--alt-routes]
+    [--seed N] [--extra-album-assets N] [--faults FILE] [--data FILE]
+
+A port that cannot be used, or a faults file that does not load, is one line on stderr and exit
+status 2.
+"""
 
 from __future__ import annotations
 
@@ -12,32 +19,35 @@ from .faults import RuleError
 from .library import DEFAULT_SEED
 from .server import serve
 
+PROG = "python -m footage_mcp.sandbox"
 
-def _parser() -> argparse.ArgumentParser:
+
+def parser(prog: str = PROG) -> argparse.ArgumentParser:
     """Command-line options mirroring :func:`serve`."""
-    parser = argparse.ArgumentParser(
-        prog="python -m footage_mcp.sandbox",
+    result = argparse.ArgumentParser(
+        prog=prog,
         description="Local emulator of the Footage REST API with a seeded sample library.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
-    parser.add_argument("--port", type=int, default=8765, help="TCP port, 0 for any free port (default: 8765)")
-    parser.add_argument("--shape", choices=SHAPES, default="hal", help="response shape family (default: hal)")
-    parser.add_argument(
+    result.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)")
+    result.add_argument("--port", type=int, default=8765, help="TCP port, 0 for any free port (default: 8765)")
+    result.add_argument("--shape", choices=SHAPES, default="hal", help="response shape family (default: hal)")
+    result.add_argument(
         "--token", default=None, help="accepted apiKey (default: $FOOTAGE_SANDBOX_TOKEN or sandbox-token)"
     )
-    parser.add_argument("--alt-routes", action="store_true", help="serve search and album assets at alternative paths")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="library seed")
-    parser.add_argument(
+    result.add_argument("--alt-routes", action="store_true", help="serve search and album assets at alternative paths")
+    result.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"library seed (default: {DEFAULT_SEED})")
+    result.add_argument(
         "--extra-album-assets", type=int, default=0, metavar="N", help="add a 'Bulk Import' album of N assets"
     )
-    parser.add_argument("--faults", default=None, metavar="FILE", help="initial fault rules (JSON, see faults.py)")
-    parser.add_argument("--data", default=None, metavar="FILE", help="keep the library's changes in this SQLite file")
-    return parser
+    result.add_argument("--faults", default=None, metavar="FILE", help="initial fault rules (JSON, see faults.py)")
+    result.add_argument("--data", default=None, metavar="FILE", help="keep the library's changes in this SQLite file")
+    return result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` and serve until interrupted; returns the exit status."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Parse ``argv`` and serve until interrupted; returns the exit status (2: the port or the faults
+    file cannot be used, with one line on stderr)."""
+    args = parser(prog).parse_args(argv)
     try:
         serve(
             host=args.host,
@@ -51,11 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_file=args.data,
         )
     except RuleError as exc:
-        print(f"footage sandbox: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"footage sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -24,6 +24,7 @@ from footage_mcp.core.redact import Redactor
 from footage_mcp.core.text import strip_invisible
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.surface.context import api_of
+from footage_mcp.surface.hints import explain
 from footage_mcp.surface.render import to_result
 
 log = logging.getLogger("footage_mcp.surface.tools")
@@ -86,7 +87,7 @@ async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome
         return to_result(outcome, api.rest.settings.output_budget)
     except FootageError as exc:
         log.info("tool call failed: %s", exc.message)
-        return error(exc.message)
+        return error(explain(exc))
     except Exception:  # a bug of ours: log it, tell the model without details
         log.exception("unexpected error in a tool call")
         return error("internal error in footage-mcp (see the server's stderr log); try again or report it")

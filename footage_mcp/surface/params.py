@@ -3,6 +3,7 @@ and the one-line message for arguments that fail the input schema."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -106,15 +107,34 @@ def _example(what: str) -> str:
     return "an 'id' from list_albums" if what == "album" else "an 'id' from search_assets"
 
 
-def check_date(value: str | None, name: str) -> str | None:
-    """An ISO 8601 date or date-time, normalised; InvalidArgument otherwise."""
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def check_date(value: str | None, name: str, *, end: bool = False) -> str | None:
+    """An ISO 8601 date or date-time, normalised; InvalidArgument otherwise.
+
+    Reduced precision (ISO 8601 allows it) is a whole year (``2019``) or month (``2019-06``): its first
+    day, or with ``end`` (``created_before``, inclusive) its last day (``2019-12-31``, ``2019-06-30``)."""
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
+        if _YEAR.fullmatch(text):
+            return f"{text}-12-31" if end else f"{text}-01-01"
+        month = _MONTH.fullmatch(text)
+        if month:
+            year, number = int(month.group(1)), int(month.group(2))
+            first = date(year, number, 1)
+            if not end:
+                return first.isoformat()
+            following = date(year + number // 12, number % 12 + 1, 1)
+            return date.fromordinal(following.toordinal() - 1).isoformat()
         if len(text) == 10:
             return date.fromisoformat(text).isoformat()
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         return moment.isoformat()
     except ValueError:
-        raise InvalidArgument(f"{name} must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z)") from None
+        raise InvalidArgument(
+            f"{name} must be an ISO 8601 date such as 2024-05-31 (or 2024-05-31T12:00:00Z, or 2024-05, or 2024)"
+        ) from None

@@ -76,30 +76,51 @@ def fit_value(value: Any, budget_chars: int) -> tuple[Any, list[str]]:
                 *notes,
                 f"to fit the output budget, texts were cut to {max_chars} characters and lists to {max_items} entries",
             ]
+    for max_keys in (20, 10, 5, 3, 1):  # objects with many fields (an API's raw JSON): fewer fields too
+        shrunk = _shrink(value, 1, 40, 0, max_keys)
+        if size_chars(shrunk) <= budget_chars:
+            return shrunk, [
+                *notes,
+                "to fit the output budget, texts were cut to 40 characters, lists to 1 entry and objects to "
+                f"their first {max_keys} fields",
+            ]
     return {}, [*notes, "the value is too large to show within the output budget"]
 
 
-def _shrink(value: Any, max_items: int | None, max_chars: int | None, depth: int) -> Any:
+def _shrink(value: Any, max_items: int | None, max_chars: int | None, depth: int, max_keys: int | None = None) -> Any:
     if depth >= MAX_DEPTH and isinstance(value, list | dict):
         return "…"
     if isinstance(value, str):
         return value if max_chars is None or len(value) <= max_chars else value[: max_chars - 1] + "…"
     if isinstance(value, list):
         kept = value if max_items is None else value[:max_items]
-        return [_shrink(v, max_items, max_chars, depth + 1) for v in kept]
+        return [_shrink(v, max_items, max_chars, depth + 1, max_keys) for v in kept]
     if isinstance(value, dict):
-        return {k: _shrink(v, max_items, max_chars, depth + 1) for k, v in value.items()}
+        pairs = list(value.items()) if max_keys is None else _first_fields(value, max_keys)
+        return {k: _shrink(v, max_items, max_chars, depth + 1, max_keys) for k, v in pairs}
     return value
+
+
+def _first_fields(value: dict[str, Any], max_keys: int) -> list[tuple[str, Any]]:
+    """At most ``max_keys`` of ``value``'s fields, ``id`` and ``name`` first (what the caller needs
+    to go on), then in order."""
+    first = [(k, value[k]) for k in ("id", "name") if k in value]
+    rest = [(k, v) for k, v in value.items() if k not in ("id", "name")]
+    return (first + rest)[:max_keys]
+
+
+KEPT_WHOLE = ("id", "path")
+"""Fields a trimmed object keeps whole: what it is (an ``id``; ``api_get``'s ``path``)."""
 
 
 def fit_object(model: BaseModel, budget_chars: int) -> dict[str, Any]:
     """One object's data within the budget; ``note`` (and ``truncated``) say what was cut.
-    The ``id`` is kept whole."""
+    The :data:`KEPT_WHOLE` fields are kept whole."""
     data = compact_dump(model)
     if size_chars(data) <= budget_chars:
         return data
     fields = type(model).model_fields
-    keep: dict[str, Any] = {k: data[k] for k in ("id",) if k in data}
+    keep: dict[str, Any] = {k: data[k] for k in KEPT_WHOLE if k in data and isinstance(data[k], str)}
     rest = {k: v for k, v in data.items() if k not in keep}
     shrunk, notes = fit_value(rest, max(budget_chars - size_chars(keep) - 400, 200))  # 400: room for the note
     result: dict[str, Any] = {**keep, **(shrunk if isinstance(shrunk, dict) else {})}

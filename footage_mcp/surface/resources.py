@@ -29,6 +29,7 @@ from footage_mcp.core.redact import redact_text
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.rest.models import ArchiveConfiguration
 from footage_mcp.surface.guard import within_budget
+from footage_mcp.surface.hints import explain
 from footage_mcp.surface.params import DEFAULT_LIMIT, check_id
 from footage_mcp.surface.render import to_result
 from footage_mcp.surface.tools.assets import preview_image
@@ -43,9 +44,9 @@ async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
         result = await within_budget(api, op)
         return cast(T, redact_text(result, api.rest.settings.token)) if isinstance(result, str) else result
     except NotFound as exc:
-        raise ResourceNotFoundError(exc.message) from None
+        raise ResourceNotFoundError(explain(exc)) from None
     except FootageError as exc:
-        raise ResourceError(exc.message) from None
+        raise ResourceError(explain(exc)) from None
 
 
 def _json(outcome: BaseModel | Listing[Any], api: FootageApi) -> str:

@@ -8,10 +8,19 @@ declarations, clients that do not resolve ``$ref``). :func:`portable_input` and
 
 * every ``$ref`` inlined, ``$defs`` removed;
 * ``title`` and ``default`` removed (defaults are stated in the descriptions);
-* ``anyOf [X, {"type": "null"}]`` collapsed to ``X`` — an optional parameter is simply not
-  required; in outputs a value that may really be null (``next_cursor``) becomes
-  ``{"anyOf": [{"type": X}, {"type": "null"}]}`` (one ``type`` per branch: a ``type`` array is
-  what single-type dialects such as Gemini's reject, and what MCP Inspector --strict flags);
+* an optional parameter (``anyOf [X, {"type": "null"}]``, not required) is served as
+  ``{"anyOf": [{X, "description": D}, {"type": "null"}], "description": D}``: not required (Claude,
+  Gemini), and nullable for the strict converters (OpenAI Agents' ``convert_schemas_to_strict``,
+  LangChain's ``strict=True``), which mark every property required, so that a strict model can still
+  say "not given" with null instead of having to pick a value (every ``media_type``, say). One ``type``
+  per branch: a ``type`` array is what single-type dialects such as Gemini's reject, and what MCP
+  Inspector --strict flags. The description is repeated inside the non-null branch because Google
+  ADK's conversion (``google.genai`` ``Schema.from_json_schema``) keeps only that branch;
+* every object with ``properties`` in an input gets ``additionalProperties: false`` (a tool without
+  arguments included): OpenAI Agents' strict conversion refuses an open object, and falls back to
+  non-strict without telling anyone;
+* elsewhere ``anyOf [X, {"type": "null"}]`` is collapsed to ``X``; in outputs a value that may
+  really be null (``next_cursor``) becomes ``{"anyOf": [{"type": X}, {"type": "null"}]}``;
 * ``maxLength``/``minLength`` removed from inputs (the server still enforces them);
 * descriptions removed from outputs (see :data:`DROP_OUTPUT`).
 
@@ -35,7 +44,37 @@ NULLABLE_OUTPUT_FIELDS = frozenset({"next_cursor"})
 
 def portable_input(schema: Mapping[str, Any]) -> dict[str, Any]:
     """The portable form of a tool's input schema."""
-    result: dict[str, Any] = _rewrite(schema, schema.get("$defs", {}), DROP_ALWAYS | DROP_INPUT, output=False)
+    defs = schema.get("$defs", {})
+    required = set(schema.get("required", []))
+    optional = [
+        name
+        for name, sub in (schema.get("properties") or {}).items()
+        if name not in required and isinstance(sub, Mapping) and _nullable_base(sub) is not None
+    ]
+    result: dict[str, Any] = _rewrite(schema, defs, DROP_ALWAYS | DROP_INPUT, output=False)
+    for name in optional:
+        result["properties"][name] = _nullable_parameter(result["properties"][name])
+    closed: dict[str, Any] = _closed(result)
+    return closed
+
+
+def _nullable_parameter(collapsed: dict[str, Any]) -> dict[str, Any]:
+    """``{"anyOf": [X, {"type": "null"}], "description": D}`` from the collapsed ``X`` (with ``D``)."""
+    description = collapsed.get("description")
+    kept = {"description": description} if description else {}
+    return {"anyOf": [collapsed, {"type": "null"}], **kept}
+
+
+def _closed(node: Any) -> Any:
+    """``node`` with ``additionalProperties: false`` on every object that declares ``properties``
+    and says nothing of additional ones."""
+    if isinstance(node, list):
+        return [_closed(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: (_closed(v) if k != "properties" else {n: _closed(p) for n, p in v.items()}) for k, v in node.items()}
+    if "properties" in result and "additionalProperties" not in result:
+        result["additionalProperties"] = False
     return result
 
 

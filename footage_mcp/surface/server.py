@@ -67,6 +67,14 @@ class FootageServer(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        """The tool's result.
+
+        Raises:
+            MCPError: ``INVALID_PARAMS`` (-32602) for a tool this server does not have (the spec's
+                answer; the SDK's default is an ``isError`` result), naming the closest tool.
+        """
+        if self._tool_manager.get_tool(name) is None:
+            raise MCPError(INVALID_PARAMS, _unknown("tool", name, [t.name for t in self._tool_manager.list_tools()]))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -111,6 +119,16 @@ class FootageServer(MCPServer[AppState]):
             raise
         except ValueError as exc:  # the SDK's wrapper for a rejected argument
             raise MCPError(INVALID_PARAMS, f"prompt {name}: {exc}") from None
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    """``unknown tool 'x' (did you mean y?); tools/list names them``, the name shortened to 40 characters."""
+    import difflib
+
+    shown = name if len(name) <= 40 else name[:40] + "…"
+    close = difflib.get_close_matches(name, known, n=1)
+    guess = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown {kind} {shown!r}{guess}; {kind}s/list names them"
 
 
 def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:

@@ -12,7 +12,7 @@ from mcp.types import CallToolResult
 from pydantic import BeforeValidator, Field, StringConstraints
 
 from footage_mcp.rest.api import FootageApi
-from footage_mcp.rest.models import ApiLinks, ApiResponse, ArchiveConfiguration
+from footage_mcp.rest.models import ARRAY_NESTING, ApiLinks, ApiResponse, ArchiveConfiguration
 from footage_mcp.surface.annotations import READ_ONLY
 from footage_mcp.surface.guard import guarded
 from footage_mcp.surface.render import cap_depth
@@ -43,6 +43,19 @@ def _query_value(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def fold_nested_arrays(value: Any, room: int = ARRAY_NESTING) -> tuple[Any, bool]:
+    """``value`` with every array nested directly in arrays deeper than ``room`` (see
+    :data:`~footage_mcp.rest.models.ARRAY_NESTING`) replaced by its compact JSON text, so that the body
+    matches the output schema; (value, was anything folded?). Objects are free-form in that schema:
+    what is inside them stays as it is."""
+    if not isinstance(value, list):
+        return value, False
+    if room <= 0:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")), True
+    folded = [fold_nested_arrays(item, room - 1) for item in value]
+    return [item for item, _ in folded], any(cut for _, cut in folded)
 
 
 def register(mcp: MCPServer[Any]) -> None:
@@ -96,7 +109,13 @@ def register(mcp: MCPServer[Any]) -> None:
         async def op(api: FootageApi) -> ApiResponse:
             pairs = parse_qsl(query or "", keep_blank_values=True)
             body, cut = cap_depth(await api.api_get(path, pairs))
-            note = "nesting deeper than 24 levels was cut" if cut else None
+            body, folded = fold_nested_arrays(body)
+            notes = ["nesting deeper than 24 levels was cut"] if cut else []
+            if folded:
+                notes.append(
+                    f"arrays nested directly in arrays deeper than {ARRAY_NESTING} levels are given as JSON text"
+                )
+            note = "; ".join(notes) or None
             return ApiResponse(path=path.strip().lstrip("/"), body=body, truncated=cut, note=note)
 
         return await guarded(ctx, op)

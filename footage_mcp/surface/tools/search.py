@@ -41,10 +41,10 @@ KeywordFilter = Annotated[
     str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword or a narrower one.")
 ]
 CreatedAfter = Annotated[
-    str | None, Field(description="Only assets created on/after this ISO date, e.g. 2020-01-01.")
+    str | None, Field(description="Only assets created on/after this ISO date, e.g. 2020-01-01, 2020-01 or 2020.")
 ]
 CreatedBefore = Annotated[
-    str | None, Field(description="Only assets created on/before this ISO date, e.g. 2023-12-31.")
+    str | None, Field(description="Only assets created on/before this ISO date, e.g. 2023-12-31, 2023-12 or 2023.")
 ]
 
 
@@ -69,7 +69,7 @@ def search_filters(
         "label": label.strip() if label else None,
         "keyword": keyword.strip() if keyword else None,
         "from": check_date(created_after, "created_after"),
-        "to": check_date(created_before, "created_before"),
+        "to": check_date(created_before, "created_before", end=True),
     }
     after, before = filters["from"], filters["to"]
     if after and before and after[:10] > before[:10]:
