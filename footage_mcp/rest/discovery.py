@@ -37,6 +37,11 @@ ROUTE_KEYS: tuple[str, ...] = (
     "assetPreview",
     "search",
     "archiveConfiguration",
+    # files (issue 12)
+    "assetOriginal",
+    "upload",
+    "addToAlbum",
+    "assetLabels",
 )
 
 DEFAULT_ROUTES: Mapping[str, str] = {
@@ -50,6 +55,12 @@ DEFAULT_ROUTES: Mapping[str, str] = {
     "search": "/search/assets{?q,type,album,label,keyword,from,to,page,size}",
     # Confirmed public route (footage-api.md, 'Confirmed').
     "archiveConfiguration": "/configuration/archive",
+    # Guessed (footage-api.md, 'Writes, files and keywords'): the original (GET), the multipart upload
+    # (POST, part `files`), adding assets to an album and labels to an asset (POST, JSON).
+    "assetOriginal": "/assets/{id}/original",
+    "upload": "/assets",
+    "addToAlbum": "/albums/{id}/assets",
+    "assetLabels": "/assets/{id}/labels",
 }
 
 _ALIASES: Mapping[str, str] = {
@@ -60,6 +71,11 @@ _ALIASES: Mapping[str, str] = {
     "archive": "archiveConfiguration",
     "configurationarchive": "archiveConfiguration",
     "archiveconfig": "archiveConfiguration",
+    "original": "assetOriginal",
+    "download": "assetOriginal",
+    "assetdownload": "assetOriginal",
+    "uploads": "upload",
+    "assetupload": "upload",
 }
 
 _NORMALISED_KEYS = {re.sub(r"[^a-z0-9]", "", k.lower()): k for k in ROUTE_KEYS}

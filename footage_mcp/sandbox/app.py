@@ -28,6 +28,7 @@ from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SH
 from .control import control_routes
 from .errors import ApiError, bad_parameter, error_body, not_found
 from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
+from .files import FileStore
 from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
 from .paging import parse_paging
 from .previews import PreviewUnavailable, render_preview
@@ -100,6 +101,7 @@ class _Api:
         self.config = config
         self.taxonomy = get_taxonomy()
         self.index = SearchIndex(library, self.taxonomy)
+        self.files: FileStore  # set by create_app
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -189,8 +191,9 @@ class _Api:
         return self.asset_list(request, self.library.assets)
 
     async def asset(self, request: Request) -> Response:
-        """``GET /assets/{id}``."""
-        return self.json(asset_json(self.asset_or_404(request), self.site(request)))
+        """``GET /assets/{id}``, with its download link and renditions (see :mod:`.files`)."""
+        asset, site = self.asset_or_404(request), self.site(request)
+        return self.json(self.files.decorate(asset_json(asset, site), asset, site))
 
     async def asset_preview(self, request: Request) -> Response:
         """``GET /assets/{id}/preview[?size=large]``: a JPEG, 320 px (or 1600 px) on the long edge."""
@@ -285,12 +288,14 @@ def create_app(
     if faults is not None:
         state.rules = parse_rules(faults)
     api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
+    api.files = FileStore(api.library, api.index, shape, alt_routes)
     app = Starlette(
-        routes=[*api.routes(), *control_routes(state)],
+        routes=[*api.routes(), *api.files.routes(), *control_routes(state)],
         middleware=[Middleware(FaultMiddleware, state=state), Middleware(ApiKeyMiddleware, token=token)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.library = api.library
     app.state.shape = shape
     app.state.sandbox = state
+    app.state.files = api.files
     return app

@@ -27,7 +27,7 @@ from footage_mcp.surface import prompts, resources
 from footage_mcp.surface.context import AppState
 from footage_mcp.surface.params import describe_validation_error
 from footage_mcp.surface.schemas import portable_input, portable_output
-from footage_mcp.surface.tools import albums, assets, public, search
+from footage_mcp.surface.tools import albums, assets, files, public, search
 
 INSTRUCTIONS = """\
 Tools for a footage.one media library (albums and assets: video, image, audio, documents).
@@ -150,6 +150,7 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
     server: Any = mcp
     for module in (albums, search, assets, public):
         module.register(server)
+    files.register(server, settings)
     resources.register(server, api_of)
     prompts.register(server, api_of)
     return mcp
