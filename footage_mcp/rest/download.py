@@ -65,6 +65,8 @@ QUEUE_CHUNKS = 4
 """Chunks received ahead of the writer at most (memory bound: about QUEUE_CHUNKS + 2 chunks)."""
 READ_BYTES = 1024 * 1024
 PROGRESS_INTERVAL_SECONDS = 0.25
+FLUSH_SECONDS = 0.5
+"""A slow body is written at least this often, so an interruption keeps what arrived."""
 MAX_REDIRECTS = 5
 ORIGINAL = "original"
 PREVIEW = "preview"
@@ -238,6 +240,7 @@ class Downloader:
         max_bytes = self.rest.settings.download_max_bytes
         writer: _PartWriter | None = None
         resumed_from = 0
+        total: int | None = None
         try:
             async with self._open(source.url, offset if validator else 0, validator) as response:
                 status = response.status_code
@@ -269,7 +272,7 @@ class Downloader:
         except httpx2.TransportError:
             await _close(writer)
             size = writer.size if writer else 0
-            raise TransportError(_dropped(size, None, resumable)) from None
+            raise TransportError(_dropped(size, total, resumable)) from None
         except OSError as exc:
             await _close(writer)
             _discard(part, meta_path)
@@ -362,7 +365,8 @@ class Downloader:
         try:
             async with send:
                 buffer = bytearray()
-                async for chunk in response.aiter_raw():
+                flushed = time.monotonic()
+                async for chunk in response.aiter_bytes():
                     buffer += chunk
                     received += len(chunk)
                     if max_bytes is not None and received > max_bytes:
@@ -370,9 +374,10 @@ class Downloader:
                             f"the file is larger than FOOTAGE_DOWNLOAD_MAX_BYTES ({max_bytes:,} bytes); "
                             "raise the limit to download it"
                         )
-                    if len(buffer) >= CHUNK_BYTES:
+                    now = time.monotonic()
+                    if len(buffer) >= CHUNK_BYTES or now - flushed >= FLUSH_SECONDS:  # a slow body reaches disk too
                         await send.send(bytes(buffer))
-                        buffer = bytearray()
+                        buffer, flushed = bytearray(), now
                 if buffer:
                     await send.send(bytes(buffer))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -489,6 +494,8 @@ def _total_of(response: httpx2.Response, offset: int) -> int | None:
         total = response.headers.get("content-range", "").rpartition("/")[2].strip()
         if total.isdigit():
             return int(total)
+    if response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        return None  # the length counts the encoded bytes; the file's size is known only at the end
     length = response.headers.get("content-length", "")
     return int(length) + offset if length.strip().isdigit() else None
 

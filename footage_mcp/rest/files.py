@@ -279,9 +279,18 @@ def resolve_upload_path(raw: str, roots: Sequence[Path]) -> Path:
             f"{text!r} is outside the upload folders{via}; upload_assets reads only inside {folders} "
             "(FOOTAGE_UPLOAD_DIRS)"
         )
-    if not resolved.exists():
-        raise InvalidArgument(f"{text!r} does not exist in the upload folders ({folders})")
+    try:
+        resolved.stat()
+    except FileNotFoundError:
+        raise InvalidArgument(f"{text!r} does not exist in the upload folders ({folders})") from None
+    except OSError as exc:
+        raise InvalidArgument(f"cannot use {_shown(text)} ({describe_os_error(exc)}); give another path") from None
     return resolved
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, its middle cut when long."""
+    return repr(text if len(text) <= 80 else text[:40] + "…" + text[-30:])
 
 
 @dataclass(slots=True)
