@@ -97,8 +97,14 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-EXTENSIONS = {"image/jpeg": ".jpg", "image/webp": ".webp", "text/plain": ".txt", "audio/mpeg": ".mp3",
-              "video/mp4": ".mp4", "application/pdf": ".pdf"}
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "text/plain": ".txt",
+    "audio/mpeg": ".mp3",
+    "video/mp4": ".mp4",
+    "application/pdf": ".pdf",
+}
 
 
 def local_name(asset: Asset, rendition: str = "original", mime: str | None = None) -> str:

@@ -7,6 +7,7 @@ hostile links and names."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -69,7 +70,7 @@ async def test_original_from_the_api_origin(hal_sandbox: RunningSandbox, tmp_pat
     link = next(c for c in result.content if isinstance(c, ResourceLink))
     assert link.uri == path.as_uri() and link.size == size and link.mime_type == "image/jpeg"
     assert progress[0] == (0, size) and progress[-1] == (size, size)
-    assert all(a[0] <= b[0] for a, b in zip(progress, progress[1:], strict=False))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(progress))
     original = [e for e in log if e["path"].endswith("/original")]
     assert len(original) == 1 and original[0]["headers"]["apikey"] == hal_sandbox.token
 
@@ -107,7 +108,10 @@ async def test_renditions_preview_and_an_unknown_rendition(hal_sandbox: RunningS
             "(get_asset lists them)"
         )
         missing = await client.call_tool("download_asset", {"asset_id": "no-such-asset"})
-        assert error_text(missing) == "asset 'no-such-asset' not found — search_assets or list_album_assets shows valid ids"
+        assert (
+            error_text(missing)
+            == "asset 'no-such-asset' not found — search_assets or list_album_assets shows valid ids"
+        )
         bad_id = await client.call_tool("download_asset", {"asset_id": "a\tb"})
         assert error_text(bad_id).startswith("asset_id contains characters no id has")
     assert sorted(files_in(tmp_path)) == sorted([Path(web["path"]).name, Path(preview["path"]).name])

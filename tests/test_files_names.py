@@ -22,7 +22,6 @@ from footage_mcp.rest.files import (
 )
 from footage_mcp.rest.renditions import original_href, rendition_links, renditions_of
 
-
 # ---------------------------------------------------------------- safe file names
 
 
@@ -144,16 +143,30 @@ def test_paths_inside_are_resolved(roots: list[Path]) -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("../secret.jpg", "'../secret.jpg' is outside the upload folders; upload_assets reads only inside {root} "
-         "(FOOTAGE_UPLOAD_DIRS)"),
-        ("shots/../../secret.jpg", "'shots/../../secret.jpg' is outside the upload folders; upload_assets reads "
-         "only inside {root} (FOOTAGE_UPLOAD_DIRS)"),
-        ("/etc/passwd", "'/etc/passwd' is outside the upload folders; upload_assets reads only inside {root} "
-         "(FOOTAGE_UPLOAD_DIRS)"),
-        ("link-out.jpg", "'link-out.jpg' is outside the upload folders (through a symbolic link); upload_assets "
-         "reads only inside {root} (FOOTAGE_UPLOAD_DIRS)"),
-        ("dir-link", "'dir-link' is outside the upload folders (through a symbolic link); upload_assets reads only "
-         "inside {root} (FOOTAGE_UPLOAD_DIRS)"),
+        (
+            "../secret.jpg",
+            "'../secret.jpg' is outside the upload folders; upload_assets reads only inside {root} "
+            "(FOOTAGE_UPLOAD_DIRS)",
+        ),
+        (
+            "shots/../../secret.jpg",
+            "'shots/../../secret.jpg' is outside the upload folders; upload_assets reads "
+            "only inside {root} (FOOTAGE_UPLOAD_DIRS)",
+        ),
+        (
+            "/etc/passwd",
+            "'/etc/passwd' is outside the upload folders; upload_assets reads only inside {root} (FOOTAGE_UPLOAD_DIRS)",
+        ),
+        (
+            "link-out.jpg",
+            "'link-out.jpg' is outside the upload folders (through a symbolic link); upload_assets "
+            "reads only inside {root} (FOOTAGE_UPLOAD_DIRS)",
+        ),
+        (
+            "dir-link",
+            "'dir-link' is outside the upload folders (through a symbolic link); upload_assets reads only "
+            "inside {root} (FOOTAGE_UPLOAD_DIRS)",
+        ),
         ("shots/a.jpg\n", None),
         ("shots/\x1b[31ma.jpg", "path contains a control character (a line break, tab or similar); give a plain path"),
         ("", "path is empty; give a file or folder inside the upload folders ({root})"),
@@ -251,7 +264,11 @@ def test_renditions_from_every_spelling() -> None:
     [link] = rendition_links(hal)
     assert link.href == "/r/web"
     assert link.rendition.model_dump() == {
-        "name": "web", "mime_type": "image/jpeg", "width": 1600, "height": 900, "size_bytes": 1234
+        "name": "web",
+        "mime_type": "image/jpeg",
+        "width": 1600,
+        "height": 900,
+        "size_bytes": 1234,
     }
     items = {"downloadUrl": "https://x/y", "renditions": {"proxy": {"mimeType": "video/mp4", "size": 9, "href": "p"}}}
     assert original_href(items) == "https://x/y"

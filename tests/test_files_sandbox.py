@@ -29,8 +29,9 @@ CDN = "http://cdn.test"
 
 
 def smallest(kind: str, mime: str | None = None) -> Any:
-    return min((a for a in LIB.assets if a.kind == kind and (mime is None or a.mime_type == mime)),
-               key=lambda a: a.size_bytes)
+    return min(
+        (a for a in LIB.assets if a.kind == kind and (mime is None or a.mime_type == mime)), key=lambda a: a.size_bytes
+    )
 
 
 @asynccontextmanager
@@ -193,7 +194,11 @@ async def test_upload_creates_searchable_assets_with_previews(shape: str) -> Non
         asset = store.library.asset(new_id)
         assert asset is not None and asset.name == "Zebra crossing, Zürich.jpg"
         assert (asset.kind, asset.mime_type, asset.size_bytes, asset.width, asset.height) == (
-            "image", "image/jpeg", len(picture), 640, 360
+            "image",
+            "image/jpeg",
+            len(picture),
+            640,
+            360,
         )
         assert asset.checksum == hashlib.sha256(picture).hexdigest() and asset.album_ids == (album.id,)
         found = await client.get(f"{BASE}/search/assets", params={"q": "zebra"}, headers=AUTH)
@@ -205,8 +210,9 @@ async def test_upload_creates_searchable_assets_with_previews(shape: str) -> Non
         assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
         original = await client.get(f"{BASE}/assets/{new_id}/original", headers=AUTH)
         assert original.content == picture
-        labels = await client.post(f"{BASE}/assets/{new_id}/labels", json={"labels": ["new", "#new", "drone"]},
-                                   headers=AUTH)
+        labels = await client.post(
+            f"{BASE}/assets/{new_id}/labels", json={"labels": ["new", "#new", "drone"]}, headers=AUTH
+        )
         assert labels.json() == {"added": ["#new", "#drone"]}
         assert store.library.asset(new_id).labels == ("#new", "#drone")  # type: ignore[union-attr]
 
@@ -223,14 +229,18 @@ async def test_upload_limits_and_malformed_bodies() -> None:
             for start in range(0, len(body), 512):
                 yield body[start : start + 512]
 
-        streamed = await client.post(f"{BASE}/assets", content=chunked(), headers={**AUTH, "Content-Type": content_type})
+        streamed = await client.post(
+            f"{BASE}/assets", content=chunked(), headers={**AUTH, "Content-Type": content_type}
+        )
         assert streamed.status_code == 413
         assert list(store.folder.iterdir()) == []  # the partial file was deleted
         store.max_upload_bytes = 10**9
         no_files, ct = multipart([], {"album": "x"})
         missing = await client.post(f"{BASE}/assets", content=no_files, headers={**AUTH, "Content-Type": ct})
         assert missing.status_code == 400 and missing.json()["message"] == "Required part 'files' is not present"
-        not_multipart = await client.post(f"{BASE}/assets", content=b"{}", headers={**AUTH, "Content-Type": "text/json"})
+        not_multipart = await client.post(
+            f"{BASE}/assets", content=b"{}", headers={**AUTH, "Content-Type": "text/json"}
+        )
         assert not_multipart.status_code == 415
 
 
@@ -240,11 +250,13 @@ async def test_file_fault_rules_are_validated_and_applied() -> None:
         bad = await client.put("/_sandbox/file-faults", json={"rules": [{"match": "x", "fault": "explode"}]})
         assert bad.status_code == 400 and "'fault' must be one of drop, status, slow" in bad.json()["message"]
         good = await client.put(
-            "/_sandbox/file-faults", json={"rules": [{"match": "/original$", "fault": "status", "status": 503,
-                                                      "times": 1}]}
+            "/_sandbox/file-faults",
+            json={"rules": [{"match": "/original$", "fault": "status", "status": 503, "times": 1}]},
         )
-        assert good.json() == {"rules": [{"match": "/original$", "fault": "status", "status": 503, "times": 1}],
-                               "applied": [0]}
+        assert good.json() == {
+            "rules": [{"match": "/original$", "fault": "status", "status": 503, "times": 1}],
+            "applied": [0],
+        }
         failed = await client.get(f"{BASE}/assets/{doc.id}/original", headers=AUTH)
         assert failed.status_code == 503
         fine = await client.get(f"{BASE}/assets/{doc.id}/original", headers=AUTH)

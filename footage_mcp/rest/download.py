@@ -161,8 +161,11 @@ class Downloader:
             route = await self.api.route("assetPreview")
             url = route.expand(self.rest.base_url, {v: asset_id for v in route.path_variables})
             return Source(url, PREVIEW, None, None)
-        names = [ORIGINAL, PREVIEW, *(r.rendition.name for r in listed.values() if r.rendition.name.lower() not in
-                                      (ORIGINAL, PREVIEW))]
+        names = [
+            ORIGINAL,
+            PREVIEW,
+            *(r.rendition.name for r in listed.values() if r.rendition.name.lower() not in (ORIGINAL, PREVIEW)),
+        ]
         if wanted in listed:
             raise InvalidArgument(
                 f"asset '{asset_id}' lists a rendition '{rendition}' but gives no address for it; "
@@ -297,8 +300,7 @@ class Downloader:
             final = claim_final_path(part, name)
         except OSError as exc:
             raise LocalFileError(
-                f"cannot name the finished file in {part.parent} ({describe_os_error(exc)}); "
-                f"it stays as {part.name}"
+                f"cannot name the finished file in {part.parent} ({describe_os_error(exc)}); it stays as {part.name}"
             ) from None
         _discard(None, meta_path)
         note = None
@@ -347,26 +349,31 @@ class Downloader:
         if progress is not None:
             await progress(writer.size, total)
         received = writer.size
+        broken: list[BaseException] = []
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(write_all)
-                await self._receive(response, send, received, max_bytes)
+                await self._receive(response, send, received, max_bytes, broken)
         except BaseExceptionGroup as group_error:  # the network side's error, as it was raised
             raise _first(group_error) from None
         if failure:
             raise failure[0]
+        if broken:  # what arrived before the connection broke is on disk now, for a resume
+            raise broken[0]
         if progress is not None:
             await progress(writer.size, total)
 
     @staticmethod
     async def _receive(
-        response: httpx2.Response, send: Any, received: int, max_bytes: int | None
+        response: httpx2.Response, send: Any, received: int, max_bytes: int | None, broken: list[BaseException]
     ) -> None:
+        """Hand the body to the writer; a broken connection is put in ``broken`` after what arrived was handed
+        on (so it gets written), other errors are raised."""
+        buffer = bytearray()
         try:
             async with send:
-                buffer = bytearray()
                 flushed = time.monotonic()
-                async for chunk in response.aiter_bytes():
+                async for chunk in _chunks(response, broken):
                     buffer += chunk
                     received += len(chunk)
                     if max_bytes is not None and received > max_bytes:
@@ -466,6 +473,15 @@ class _Opened:
             await self.response.aclose()
 
 
+async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> Any:
+    """The body's chunks; a transport error (dropped, stalled) ends them and is put in ``broken``."""
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    except httpx2.TransportError as exc:
+        broken.append(exc)
+
+
 def _first(group: BaseExceptionGroup[Any]) -> BaseException:
     """The exception that ended a task group: the first that is not a cancellation."""
     cancelled = anyio.get_cancelled_exc_class()
@@ -516,11 +532,7 @@ def _url_key(url: str) -> str:
 
 def _dropped(done: int, total: int | None, resumable: bool) -> str:
     of = f" of {total:,}" if total is not None else ""
-    kept = (
-        "the partial file is kept: call download_asset again to resume"
-        if resumable
-        else "call download_asset again"
-    )
+    kept = "the partial file is kept: call download_asset again to resume" if resumable else "call download_asset again"
     return f"the connection closed after {done:,}{of} bytes of the file; {kept}"
 
 

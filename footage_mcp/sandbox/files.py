@@ -193,16 +193,27 @@ class FileStore:
                     {"name": s.name, "href": self.file_url(asset, s.name, site), "type": s.mime_type} for s in specs
                 ]
                 body["renditions"] = [
-                    {"name": s.name, "mimeType": s.mime_type, "width": s.width, "height": s.height,
-                     "fileSize": s.size_bytes}
+                    {
+                        "name": s.name,
+                        "mimeType": s.mime_type,
+                        "width": s.width,
+                        "height": s.height,
+                        "fileSize": s.size_bytes,
+                    }
                     for s in specs
                 ]
             body["_links"] = links
         elif site.shape == "array":
             body["download_url"] = self.file_url(asset, "original", site)
             body["renditions"] = [
-                {"name": s.name, "mime_type": s.mime_type, "width": s.width, "height": s.height,
-                 "size_bytes": str(s.size_bytes), "url": self.file_url(asset, s.name, site)}
+                {
+                    "name": s.name,
+                    "mime_type": s.mime_type,
+                    "width": s.width,
+                    "height": s.height,
+                    "size_bytes": str(s.size_bytes),
+                    "url": self.file_url(asset, s.name, site),
+                }
                 for s in specs
             ]
         else:
@@ -210,8 +221,13 @@ class FileStore:
                 body["downloadUrl"] = self.file_url(asset, "original", site)
             if specs:
                 body["renditions"] = {
-                    s.name: {"mimeType": s.mime_type, "size": s.size_bytes, "width": s.width, "height": s.height,
-                             "href": self.file_url(asset, s.name, site)}
+                    s.name: {
+                        "mimeType": s.mime_type,
+                        "size": s.size_bytes,
+                        "width": s.width,
+                        "height": s.height,
+                        "href": self.file_url(asset, s.name, site),
+                    }
                     for s in specs
                 }
         return body
@@ -367,8 +383,9 @@ class FileStore:
             try:
                 self.faults = parse_file_faults(json.loads(await request.body()))
             except (ValueError, UnicodeDecodeError) as exc:
-                return Response(_json_bytes(error_body(400, str(exc), request.url.path)), 400,
-                                media_type="application/json")
+                return Response(
+                    _json_bytes(error_body(400, str(exc), request.url.path)), 400, media_type="application/json"
+                )
         elif request.method == "DELETE":
             self.faults = []
         body = {"rules": [r.source for r in self.faults], "applied": [r.used for r in self.faults]}
@@ -382,8 +399,11 @@ class FileStore:
                 if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
                     raise ValueError("'max_upload_bytes' must be a positive integer")
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-                return Response(_json_bytes(error_body(400, f"expected {{'max_upload_bytes': n}}: {exc}",
-                                                       request.url.path)), 400, media_type="application/json")
+                return Response(
+                    _json_bytes(error_body(400, f"expected {{'max_upload_bytes': n}}: {exc}", request.url.path)),
+                    400,
+                    media_type="application/json",
+                )
             self.max_upload_bytes = limit
         elif request.method == "DELETE":
             self.cdn_requests.clear()
@@ -415,8 +435,11 @@ def _loopback(handler: Any) -> Any:
     async def guarded(request: Request) -> Response:
         host = request.client.host if request.client else ""
         if host and host not in ("127.0.0.1", "::1", "localhost", "testclient") and not host.startswith("127."):
-            return Response(_json_bytes(error_body(403, "Control API is loopback only", request.url.path)), 403,
-                            media_type="application/json")
+            return Response(
+                _json_bytes(error_body(403, "Control API is loopback only", request.url.path)),
+                403,
+                media_type="application/json",
+            )
         response: Response = await handler(request)
         return response
 
@@ -462,8 +485,9 @@ def create_cdn_app(store: FileStore) -> ASGIApp:
         store.cdn_requests.append(entry)
         if any(name in headers for name in _CREDENTIAL_HEADERS):
             entry["status"] = 403
-            await _send_json(send, 403, error_body(403, "This storage refuses requests that carry credentials",
-                                                   scope["path"]))
+            await _send_json(
+                send, 403, error_body(403, "This storage refuses requests that carry credentials", scope["path"])
+            )
             return
         parts = scope["path"].split("/")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

@@ -162,7 +162,10 @@ def register(mcp: Any, settings: Settings) -> None:
         ] = None,
         labels: Annotated[
             list[Annotated[str, Field(max_length=MAX_TEXT_CHARS)]] | None,
-            Field(max_length=20, description="Labels (#hashtags) to give every new asset, e.g. ['#drone'].", ),
+            Field(
+                max_length=20,
+                description="Labels (#hashtags) to give every new asset, e.g. ['#drone'].",
+            ),
         ] = None,
         confirm: Annotated[
             bool, Field(description=f"Required (true) to upload more than {CONFIRM_ABOVE_FILES} files in one call.")
