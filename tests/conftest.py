@@ -20,9 +20,11 @@ INTERFACE_TOOLS = frozenset(
         "get_archive_configuration",
         "list_api_links",
         "api_get",
+        "download_asset",
     }
 )
-"""The tool names interface.md fixes."""
+"""The always-registered tool names interface.md fixes (write tools such as upload_assets only with
+FOOTAGE_ALLOW_WRITES=true)."""
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -54,7 +54,7 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     result = cli(["demo"], {})
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Tools offered (9):" in out
+    assert "Tools offered (10):" in out and "download_asset" in out
     tax = get_taxonomy()
     france = tax.expand("France")
     lib = build_library()
@@ -65,3 +65,6 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     assert len(shown) == 8 and shown <= expected
     assert f"Album '{lib.albums[0].name}'" in out
     assert "preview           image/jpeg" in out
+    saved = next(line for line in out.splitlines() if line.startswith("    saved to "))
+    assert "/footage-demo-" in saved and "Downloads" not in saved
+    assert "(a temporary folder, removed when the demo ends)" in out

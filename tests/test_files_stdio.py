@@ -41,7 +41,7 @@ async def test_download_and_upload_over_stdio(sandbox: RunningSandbox, tmp_path:
         Client(bridge_parameters(sandbox.base_url, sandbox.token, env), mode="legacy") as client,
     ):
         tools = {t.name for t in (await client.list_tools()).tools}
-        assert tools == INTERFACE_TOOLS | {"download_asset", "upload_assets"}
+        assert tools == INTERFACE_TOOLS | {"upload_assets"}
         await sandbox_control.delete("/files")
 
         # originals: one from the API origin, one from the CDN (the asset's own link)

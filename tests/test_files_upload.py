@@ -48,7 +48,7 @@ async def tool_names(client: Client) -> set[str]:
 
 async def test_registered_only_with_writes_and_upload_folders(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
     async with Client(build_server(settings_for(hal_sandbox)), mode="legacy") as plain:
-        assert await tool_names(plain) == INTERFACE_TOOLS | {"download_asset"}
+        assert await tool_names(plain) == INTERFACE_TOOLS
     writes_only = build_server(settings_for(hal_sandbox, allow_writes=True))
     async with Client(writes_only, mode="legacy") as client:
         assert "upload_assets" not in await tool_names(client)

@@ -278,12 +278,14 @@ class FileStore:
     # -- routes ------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        """The API routes (under BASE_PATH) and the control routes of this module."""
+        """The API routes (under BASE_PATH) and the control routes of this module (adding to an album posts to
+        the album-assets route, ``/contents`` with alt routes)."""
+        segment = "contents" if self.alt_routes else "assets"
         return [
             Route(f"{BASE_PATH}/assets/{{id}}/original", _Endpoint(self.original), methods=["GET", "HEAD"]),
             Route(f"{BASE_PATH}/assets/{{id}}/renditions/{{name}}", _Endpoint(self.rendition), methods=["GET", "HEAD"]),
             Route(f"{BASE_PATH}/assets", _Endpoint(self.upload), methods=["POST"]),
-            Route(f"{BASE_PATH}/albums/{{id}}/assets", self.album_assets_post, methods=["POST"]),
+            Route(f"{BASE_PATH}/albums/{{id}}/{segment}", self.album_assets_post, methods=["POST"]),
             Route(f"{BASE_PATH}/assets/{{id}}/labels", self.labels_post, methods=["POST"]),
             Route("/_sandbox/file-faults", _loopback(self.control_faults), methods=["GET", "PUT", "DELETE"]),
             Route("/_sandbox/files", _loopback(self.control_files), methods=["GET", "PUT", "DELETE"]),
