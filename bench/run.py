@@ -5,7 +5,8 @@
     uv run python bench/run.py --only overhead,coldstart --json /tmp/bench.json
 
 Sections (``--only`` takes names or numbers, comma-separated):
-1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes. See docs/benchmarks.md.
+1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 files (bench/files_bench.py).
+See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -60,7 +61,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "files")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -68,6 +69,7 @@ TITLES = {
     "memory": "4. memory: RSS of the bridge process over mixed calls",
     "scale": "5. scale: paging a large album to the end",
     "sizes": "6. result sizes (approximate tokens = characters / 4)",
+    "files": "7. files: download_asset and upload_assets vs curl, RSS, a trivial call during 20 downloads",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -862,6 +864,16 @@ async def section_sizes(ctx: Context) -> None:
 
 # -- main ------------------------------------------------------------------------------------------
 
+# -- 7. files -------------------------------------------------------------------------------------
+
+
+async def section_files(ctx: Context) -> None:
+    from files_bench import section_files as run_files
+
+    sb = await ctx.default_sandbox()
+    await run_files(ctx.params.quick, sb, ctx.report, out, bridge, new_bridge_pid, child_pids, structured)
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -869,6 +881,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "memory": section_memory,
     "scale": section_scale,
     "sizes": section_sizes,
+    "files": section_files,
 }
 
 
@@ -882,7 +895,7 @@ def parse_only(text: str | None) -> list[str]:
             part = SECTIONS[int(part) - 1]
         matches = [s for s in SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–6)")
+            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–7)")
         chosen.append(matches[0])
     return [s for s in SECTIONS if s in chosen]
 
@@ -947,7 +960,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N, for CI (well under 60 s)")
-    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–6")
+    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–7")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and raw sample to FILE")
     args = parser.parse_args()
     try:

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
 """Bytes gathered before one write (and hash update) in a worker thread."""
+DIRECT_BYTES = 256 * 1024
+"""A received piece at least this big is handed to the writer as it is (no gathering copy)."""
 QUEUE_CHUNKS = 4
 """Chunks received ahead of the writer at most (memory bound: about QUEUE_CHUNKS + 2 chunks)."""
 READ_BYTES = 1024 * 1024
@@ -112,6 +114,19 @@ def check_fetch_url(url: str) -> None:
         f"the file is offered at a plain http (or other non-https) address on {host}; "
         "the bridge fetches files over https only"
     )
+
+
+WRITER_THREADS = 4
+"""Worker threads writing (and hashing) downloads at once, whatever the number of downloads: fewer threads
+contend less for the GIL with the event loop, so other calls keep answering during many downloads."""
+_limiter: list[anyio.CapacityLimiter] = []
+
+
+def _writers() -> anyio.CapacityLimiter:
+    """The process's limiter for download writes (made on first use, inside the running event loop)."""
+    if not _limiter:
+        _limiter.append(anyio.CapacityLimiter(WRITER_THREADS))
+    return _limiter[0]
 
 
 def tune_read_size() -> None:
@@ -330,14 +345,14 @@ class Downloader:
         :data:`QUEUE_CHUNKS` ahead, so memory stays bounded while receiving and writing overlap."""
         tune_read_size()
         failure: list[BaseException] = []
-        send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=QUEUE_CHUNKS)
+        send, receive = anyio.create_memory_object_stream[bytes | bytearray](max_buffer_size=QUEUE_CHUNKS)
 
         async def write_all() -> None:
             last = 0.0
             try:
                 async with receive:
                     async for data in receive:
-                        await anyio.to_thread.run_sync(writer.write, data)
+                        await anyio.to_thread.run_sync(writer.write, data, limiter=_writers())
                         now = time.monotonic()
                         if progress is not None and now - last >= PROGRESS_INTERVAL_SECONDS:
                             last = now
@@ -374,19 +389,20 @@ class Downloader:
             async with send:
                 flushed = time.monotonic()
                 async for chunk in _chunks(response, broken):
-                    buffer += chunk
                     received += len(chunk)
-                    if max_bytes is not None and received > max_bytes:
-                        raise InvalidArgument(
-                            f"the file is larger than FOOTAGE_DOWNLOAD_MAX_BYTES ({max_bytes:,} bytes); "
-                            "raise the limit to download it"
-                        )
+                    if not buffer and len(chunk) >= DIRECT_BYTES:  # a big read goes on as it is: no copy
+                        _check_cap(received, max_bytes)
+                        await send.send(chunk)
+                        flushed = time.monotonic()
+                        continue
+                    buffer += chunk
+                    _check_cap(received, max_bytes)
                     now = time.monotonic()
                     if len(buffer) >= CHUNK_BYTES or now - flushed >= FLUSH_SECONDS:  # a slow body reaches disk too
-                        await send.send(bytes(buffer))
+                        await send.send(buffer)  # handed over, not copied: a new buffer is started
                         buffer, flushed = bytearray(), now
                 if buffer:
-                    await send.send(bytes(buffer))
+                    await send.send(buffer)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass  # the writer failed; its error is raised by the caller
 
@@ -471,6 +487,13 @@ class _Opened:
     async def __aexit__(self, *exc: object) -> None:
         if self.response is not None:
             await self.response.aclose()
+
+
+def _check_cap(received: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and received > max_bytes:
+        raise InvalidArgument(
+            f"the file is larger than FOOTAGE_DOWNLOAD_MAX_BYTES ({max_bytes:,} bytes); raise the limit to download it"
+        )
 
 
 async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> Any:
@@ -594,7 +617,7 @@ class _PartWriter:
             raise
         return cls(handle, hasher, kept)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         view = memoryview(data)
         while view:
             written = self.handle.write(view)
