@@ -280,3 +280,23 @@ def test_renditions_from_every_spelling() -> None:
     assert renditions_of({"renditions": "garbage"}) is None
     assert renditions_of({"renditions": [1, None, {"href": "no name"}, {"name": ""}]}) is None
     assert original_href({"_links": {"self": {"href": "x"}}}) is None
+
+
+def test_the_new_asset_id_from_any_answer() -> None:
+    import httpx2
+
+    from footage_mcp.rest.upload import _created_id
+
+    def answer(body: object = None, **headers: str) -> httpx2.Response:
+        return (
+            httpx2.Response(201, json=body, headers=headers)
+            if body is not None
+            else httpx2.Response(201, headers=headers)
+        )
+
+    assert _created_id(answer({"id": "a1", "name": "x"})) == "a1"
+    assert _created_id(answer([{"uuid": "a2"}])) == "a2"
+    assert _created_id(answer({"_embedded": {"assets": [{"assetId": "a3"}]}})) == "a3"
+    assert _created_id(answer({"items": [{"_links": {"self": {"href": "/api/asset/assets/a4"}}}]})) == "a4"
+    assert _created_id(answer(location="https://x/api/asset/assets/a5/")) == "a5"
+    assert _created_id(answer({"status": "ok"})) is None

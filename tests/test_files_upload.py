@@ -244,3 +244,50 @@ async def test_paths_outside_and_odd_arguments(hal_sandbox: RunningSandbox, tmp_
         assert folder["files"][0]["reason"] == "a symbolic link out of the upload folders"
         posts = [e for e in (await sandbox.get("/requests")).json() if e["method"] == "POST"]
     assert len(posts) == 1  # only file.jpg was ever sent: nothing outside the folder was read
+
+
+async def test_a_slow_archive_still_takes_the_file_with_progress(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    name = unique() + ".mp4"
+    payload = os.urandom(12_000_000)  # more than the socket buffers hold, so the body really waits
+    (tmp_path / name).write_bytes(payload)
+    seen: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append(done)
+
+    async with control(hal_sandbox) as sandbox, uploader(hal_sandbox, [tmp_path]) as client:
+        await put_file_faults(sandbox, {"match": "^/assets$", "fault": "slow", "bytes_per_second": 4_000_000})
+        result = data(await client.call_tool("upload_assets", {"path": name}, progress_callback=on_progress))
+    assert [f["outcome"] for f in result["files"]] == ["uploaded"]
+    assert len(set(seen)) >= 3 and seen[-1] == len(payload)
+
+
+async def test_audit_lines_name_each_outcome_and_never_the_token(
+    hal_sandbox: RunningSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = unique() + ".jpg"
+    jpeg(tmp_path / name, (8, 8))
+    album = LIB.albums[1]
+    with caplog.at_level("INFO", logger="footage_mcp.audit"):
+        async with uploader(hal_sandbox, [tmp_path]) as client:
+            result = data(await client.call_tool("upload_assets", {"path": name, "album_id": album.id}))
+    new_id = result["files"][0]["asset_id"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "footage_mcp.audit"]
+    assert lines == [
+        f"audit tool=upload_assets file={name} size={(tmp_path / name).stat().st_size} outcome=uploaded "
+        f"asset_id={new_id}",
+        f"audit tool=upload_assets add_to_album={album.id} assets=1 outcome=done",
+    ]
+    assert all(r.levelname == "INFO" for r in caplog.records if r.name == "footage_mcp.audit")
+    assert hal_sandbox.token not in caplog.text
+
+
+async def test_no_token_means_no_transfer(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    settings = settings_for(hal_sandbox, allow_writes=True, upload_dirs=str(tmp_path), download_dir=tmp_path / "d")
+    settings = settings.model_copy(update={"api_token": None})
+    (tmp_path / "a.jpg").write_bytes(b"\xff\xd8")
+    async with Client(build_server(settings), mode="legacy") as client:
+        down = error_text(await client.call_tool("download_asset", {"asset_id": "x"}))
+        up = error_text(await client.call_tool("upload_assets", {"path": "a.jpg"}))
+    assert down.startswith("download_asset needs a Footage API token: generate an API key at")
+    assert up.startswith("upload_assets needs a Footage API token: generate an API key at")

@@ -330,7 +330,9 @@ class FileStore:
                 received += len(chunk)
                 if fault is not None and fault.kind in ("drop", "status") and received >= fault.after_bytes:
                     parser.discard()
-                    if fault.kind == "drop":
+                    if fault.kind == "drop":  # a started response, then the connection goes: no 500 page instead
+                        start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]}
+                        await send(start)
                         raise InjectedAbort(f"connection dropped after {received} bytes of the upload (injected)")
                     await _send_json(send, fault.status, error_body(fault.status, "Injected file fault", scope["path"]))
                     return
