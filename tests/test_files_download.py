@@ -333,3 +333,21 @@ async def test_a_listed_rendition_without_an_address(tmp_path: Path) -> None:
 def test_the_library_has_what_these_tests_pick() -> None:
     assert small("audio").size_bytes > 2 * 1024 * 1024 > small("image", cdn=True).size_bytes
     assert len(LIB.assets) >= 320
+
+
+async def test_a_missing_file_names_where_it_was_looked_for(tmp_path: Path) -> None:
+    linked = {"id": "a1", "name": "x.mp4", "downloadUrl": f"{BASE}/gone"}
+    result, _ = await call(linked, tmp_path)
+    assert error_text(result) == "asset 'a1' has no original file at its own link (404)"
+
+
+async def test_a_missing_original_at_the_route(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    doc = small("document")
+    async with control(hal_sandbox) as sandbox, client_for(hal_sandbox, tmp_path) as client:
+        rule = {"rules": [{"match": "/original$", "status": 404}]}
+        assert (await sandbox.put("/faults", json=rule)).status_code == 200
+        result = await client.call_tool("download_asset", {"asset_id": doc.id})
+    assert error_text(result) == (
+        f"asset '{doc.id}' has no original file at the route (404); if the API keeps files elsewhere, set the "
+        "assetOriginal route in FOOTAGE_ROUTES"
+    )

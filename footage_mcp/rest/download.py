@@ -222,8 +222,23 @@ class Downloader:
         part = self._part_path(folder, name, key)
         try:
             return await self._fetch(asset_id, source, name, part, progress)
+        except NotFound:
+            where = "its own link" if source.url != await self._route_url(source.rendition, asset_id) else "the route"
+            key = "assetOriginal" if source.rendition == ORIGINAL else "assetPreview"
+            hint = (
+                f"; if the API keeps files elsewhere, set the {key} route in FOOTAGE_ROUTES"
+                if where == "the route"
+                else ""
+            )
+            raise NotFound(f"asset '{asset_id}' has no {source.rendition} file at {where} (404){hint}", 404) from None
         finally:
             self._active.discard(str(part))
+
+    async def _route_url(self, rendition: str, asset_id: str) -> str | None:
+        if rendition not in (ORIGINAL, PREVIEW):
+            return None
+        route = await self.api.route("assetOriginal" if rendition == ORIGINAL else "assetPreview")
+        return route.expand(self.rest.base_url, {v: asset_id for v in route.path_variables})
 
     def _part_path(self, folder: Path, name: str, key: str) -> Path:
         """The ``.part`` file for this asset and rendition: an existing one (to resume) unless another call is
@@ -466,11 +481,11 @@ class _Opened:
                 return response
             content = b""
             try:
-                async for chunk in response.aiter_raw():
+                async for chunk in response.aiter_bytes():
                     content += chunk
                     if len(content) > 8192:
                         break
-            except httpx2.HTTPError:
+            except (httpx2.HTTPError, httpx2.StreamError):
                 pass
             await response.aclose()
             if status == 404:
@@ -569,7 +584,11 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 
 def _write_meta(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data), encoding="utf-8")
+    """Write the resume note next to the part (never through a symlink planted under its name)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data))
 
 
 def _discard(part: Path | None, meta: Path | None) -> None:

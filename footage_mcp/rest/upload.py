@@ -108,11 +108,11 @@ class Uploader:
         clean_labels = _clean_labels(labels)
         if album_id is not None:
             await self.api.get_album(album_id)  # NotFound before anything is sent
-        existing = await self._album_index(album_id, selection.files) if album_id else {}
+        existing, partial = await self._album_index(album_id, selection.files)
         outcomes: list[UploadOutcome] = [
             UploadOutcome(file=name, outcome="skipped", reason=why) for name, why in selection.skipped
         ]
-        notes = list(selection.notes)
+        notes = list(selection.notes) + ([partial] if partial else [])
         sizes: dict[Path, int] = {}
         todo: list[Path] = []
         for path in selection.files:
@@ -271,10 +271,14 @@ class Uploader:
 
     # ------------------------------------------------------------ duplicates, album, labels
 
-    async def _album_index(self, album_id: str | None, files: Sequence[Path]) -> dict[tuple[str, int], str]:
-        """``(name, size) → asset id`` for assets of the album whose name one of ``files`` has."""
+    async def _album_index(
+        self, album_id: str | None, files: Sequence[Path]
+    ) -> tuple[dict[tuple[str, int], str], str | None]:
+        """``(name, size) → asset id`` for assets of the album whose name one of ``files`` has, and a note when
+        the album is too large to check whole."""
         if album_id is None:
-            return {}
+            return {}, None
+        partial: str | None = None
         wanted = {p.name for p in files}
         by_name: dict[str, list[str]] = {}
         cursor: str | None = None
@@ -286,6 +290,11 @@ class Uploader:
             cursor = listing.result.next_cursor
             if not cursor:
                 break
+        else:
+            partial = (
+                f"the album has more than {MAX_ALBUM_PAGES * 100} assets; only the first "
+                f"{MAX_ALBUM_PAGES * 100} were checked for files already there"
+            )
         index: dict[tuple[str, int], str] = {}
         for name, ids in by_name.items():
             for asset_id in ids[:5]:
@@ -295,7 +304,7 @@ class Uploader:
                     continue
                 if asset.size_bytes is not None:
                     index.setdefault((name, asset.size_bytes), asset_id)
-        return index
+        return index, partial
 
     async def _post_json(self, key: str, path_id: str, payload: dict[str, Any]) -> None:
         route = await self.api.route(key)
