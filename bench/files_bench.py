@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -24,7 +25,7 @@ from typing import Any
 
 import anyio
 import httpx2
-from harness import Report, Sandbox, median, percentile, proc_status, table
+from harness import Report, Sandbox, median, percentile, proc_cpu, proc_status, table
 
 GIB = 1024**3
 MIB = 1024**2
@@ -41,6 +42,12 @@ def make_file(path: Path, size: int) -> None:
         while left > 0:
             handle.write(block[: min(MIB, left)])
             left -= MIB
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's waited-for children (curl runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def run_process(*argv: str) -> tuple[float, str]:
@@ -134,31 +141,51 @@ async def section_files(
         }
         before = set(child_pids(os.getpid(), ["footage_mcp", "serve"]))
         results: dict[str, list[float]] = {"curl_down": [], "bridge_down": [], "curl_up": [], "bridge_up": []}
+        cpu: dict[str, list[float]] = {k: [] for k in results}  # CPU seconds of the client (curl or bridge)
+        server_cpu: dict[str, list[float]] = {k: [] for k in results}  # ... and of the sandbox meanwhile
+        sandbox_pid = sb.process.pid
         growth: dict[str, int] = {}
         async with bridge(sb, env) as client:
             pid = new_bridge_pid(before)
             structured(await client.call_tool("list_api_links", {}), "list_api_links")  # warm: root cached
             hwm_start = proc_status(pid)["VmHWM"] * 1024
+
+            def mark() -> tuple[float, float, float]:
+                return children_cpu(), proc_cpu(pid), proc_cpu(sandbox_pid)
+
+            def account(key: str, before: tuple[float, float, float], client_index: int) -> None:
+                after = mark()
+                cpu[key].append(after[client_index] - before[client_index])
+                server_cpu[key].append(after[2] - before[2])
+
             for _ in range(rounds):
                 target = curl_out / "large.bin"
+                t = mark()
                 seconds, _ = await run_process("curl", "-sS", "--fail", "-o", str(target), "-H", auth, original_url)
+                account("curl_down", t, 0)
                 results["curl_down"].append(seconds)
                 target.unlink()
 
                 watch = RssWatch(pid)
+                t = mark()
                 start = time.perf_counter()
                 got = await watch.watch(lambda: client.call_tool("download_asset", {"asset_id": big_id}))
                 results["bridge_down"].append(time.perf_counter() - start)
+                account("bridge_down", t, 1)
                 path = Path(structured(got, "download_asset")["path"])
                 assert path.stat().st_size == size
                 path.unlink()
                 growth["download"] = max(growth.get("download", 0), watch.growth)
 
+                t = mark()
                 results["curl_up"].append(await curl_upload(big))
+                account("curl_up", t, 0)
                 watch = RssWatch(pid)
+                t = mark()
                 start = time.perf_counter()
                 done = await watch.watch(lambda: client.call_tool("upload_assets", {"path": str(big)}))
                 results["bridge_up"].append(time.perf_counter() - start)
+                account("bridge_up", t, 1)
                 assert structured(done, "upload_assets")["uploaded"] == 1
                 growth["upload"] = max(growth.get("upload", 0), watch.growth)
             hwm_end = proc_status(pid)["VmHWM"] * 1024
@@ -219,7 +246,34 @@ async def section_files(
                 ],
             )
         )
+        gib = size / GIB
+
+        def per_gib(values: list[float]) -> str:
+            return f"{median(values) / gib:.2f} s"
+
+        out(
+            table(
+                ("CPU per GiB (median)", "curl", "bridge", "sandbox during curl", "sandbox during bridge"),
+                [
+                    (
+                        "download",
+                        per_gib(cpu["curl_down"]),
+                        per_gib(cpu["bridge_down"]),
+                        per_gib(server_cpu["curl_down"]),
+                        per_gib(server_cpu["bridge_down"]),
+                    ),
+                    (
+                        "upload",
+                        per_gib(cpu["curl_up"]),
+                        per_gib(cpu["bridge_up"]),
+                        per_gib(server_cpu["curl_up"]),
+                        per_gib(server_cpu["bridge_up"]),
+                    ),
+                ],
+            )
+        )
         out(f"  bridge VmHWM: {hwm_start / 1e6:.1f} MB before the transfers, {hwm_end / 1e6:.1f} MB after")
+        out(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
         p95, worst = percentile(latencies, 95), max(latencies)
         out(
             f"  {CONCURRENT} concurrent downloads of {each / 1e6:.0f} MB: {concurrent_s:.1f} s "
@@ -265,6 +319,8 @@ async def section_files(
         report.data[name] = {
             "size_bytes": size,
             "seconds": results,
+            "client_cpu_seconds": cpu,
+            "sandbox_cpu_seconds": server_cpu,
             "rss_growth_bytes": growth,
             "vmhwm_bytes": [hwm_start, hwm_end],
             "concurrent": {
