@@ -49,7 +49,7 @@ async def control(sandbox: RunningSandbox) -> AsyncIterator[httpx2.AsyncClient]:
         finally:
             await client.delete("/file-faults")
             await client.delete("/faults")
-            await client.put("/files", json={"max_upload_bytes": 4 * 1024**3})
+            await client.put("/files", json={"max_upload_bytes": 10 * 1024**3})
 
 
 async def put_file_faults(client: httpx2.AsyncClient, *rules: dict[str, Any]) -> None:

@@ -59,7 +59,8 @@ from .uploads import UploadParser, asset_from_upload
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "FileStore", "create_cdn_app"]
 
-DEFAULT_MAX_UPLOAD_BYTES: Final = 4 * 1024**3
+DEFAULT_MAX_UPLOAD_BYTES: Final = 10 * 1024**3
+"""As the archive configuration says (``maxUploadBytes``); PUT /_sandbox/files changes it."""
 _DRAIN_BYTES: Final = 64 * 1024 * 1024
 _FAULT_KINDS: Final = ("drop", "status", "slow")
 _CREDENTIAL_HEADERS: Final = ("apikey", "authorization")
