@@ -351,3 +351,20 @@ async def test_a_missing_original_at_the_route(hal_sandbox: RunningSandbox, tmp_
         f"asset '{doc.id}' has no original file at the route (404); if the API keeps files elsewhere, set the "
         "assetOriginal route in FOOTAGE_ROUTES"
     )
+
+
+async def test_a_read_only_download_folder(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        async with client_for(hal_sandbox, mount) as client:
+            result = await client.call_tool("download_asset", {"asset_id": small("document").id})
+        assert error_text(result) == (
+            f"the download folder {mount} is not writable; set FOOTAGE_DOWNLOAD_DIR to a folder you can write to"
+        )
+        assert files_in(mount) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

@@ -291,3 +291,24 @@ async def test_no_token_means_no_transfer(hal_sandbox: RunningSandbox, tmp_path:
         up = error_text(await client.call_tool("upload_assets", {"path": "a.jpg"}))
     assert down.startswith("download_asset needs a Footage API token: generate an API key at")
     assert up.startswith("upload_assets needs a Footage API token: generate an API key at")
+
+
+async def test_odd_file_names_upload_under_their_own_name(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    tag = unique()
+    names = [f"{tag} tab\there.jpg", f"{tag} ctrl\x01x.jpg", f'{tag} "quoted" ü.jpg', tag + "-" + "n" * 230 + ".jpg"]
+    for name in names:
+        jpeg(tmp_path / name, (4, 4))
+    async with uploader(hal_sandbox, [tmp_path]) as client:
+        result = data(await client.call_tool("upload_assets", {"path": str(tmp_path)}))
+        assert [f["outcome"] for f in result["files"]] == ["uploaded"] * 4
+        stored = {
+            f["file"]: data(await client.call_tool("get_asset", {"asset_id": f["asset_id"]}))["name"]
+            for f in result["files"]
+        }
+        again = data(await client.call_tool("upload_assets", {"path": str(tmp_path), "album_id": LIB.albums[3].id}))
+        rerun = data(await client.call_tool("upload_assets", {"path": str(tmp_path), "album_id": LIB.albums[3].id}))
+    # the name as browsers send it (a quote percent-encoded), which is how the archive stores it
+    assert stored[names[2]] == f"{tag} %22quoted%22 ü.jpg" and stored[names[3]] == names[3]
+    assert stored[names[0]] == names[0] and stored[names[1]] == names[1]  # tab and control character kept
+    assert [f["outcome"] for f in again["files"]] == ["uploaded"] * 4
+    assert [f["outcome"] for f in rerun["files"]] == ["skipped"] * 4  # the duplicate check finds them all

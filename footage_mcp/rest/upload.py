@@ -60,16 +60,17 @@ class _Sent:
     bytes: int = 0
 
 
-def _quoted(name: str) -> str:
-    """A file name for a ``Content-Disposition`` parameter: UTF-8 as browsers send it (RFC 7578 §4.2),
-    with quotes, backslashes and line breaks escaped away."""
-    return name.replace("\\", "\\\\").replace('"', "%22").replace("\r", " ").replace("\n", " ")
+def wire_name(name: str) -> str:
+    """A file name as the ``filename`` parameter of a ``Content-Disposition`` carries it: UTF-8, with ``"``,
+    CR and LF percent-encoded, as browsers send it (WHATWG multipart/form-data; RFC 7578 §4.2). Servers
+    keep it so: it is also the name the duplicate check looks for in the album."""
+    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def multipart_head(boundary: str, filename: str, mime: str) -> bytes:
     return (
         f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="files"; filename="{_quoted(filename)}"\r\n'
+        f'Content-Disposition: form-data; name="files"; filename="{wire_name(filename)}"\r\n'
         f"Content-Type: {mime}\r\n\r\n"
     ).encode()
 
@@ -279,14 +280,14 @@ class Uploader:
         if album_id is None:
             return {}, None
         partial: str | None = None
-        wanted = {p.name for p in files}
+        wanted = {wire_name(p.name): p.name for p in files}
         by_name: dict[str, list[str]] = {}
         cursor: str | None = None
         for _ in range(MAX_ALBUM_PAGES):
             listing = await self.api.list_album_assets(album_id, limit=100, cursor=cursor)
             for summary in listing.result.assets:
-                if summary.name in wanted:
-                    by_name.setdefault(summary.name, []).append(summary.id)
+                if summary.name in wanted:  # the name as it was sent; indexed under the local name
+                    by_name.setdefault(wanted[summary.name], []).append(summary.id)
             cursor = listing.result.next_cursor
             if not cursor:
                 break
@@ -426,4 +427,4 @@ def _report(
     )
 
 
-__all__ = ["Uploader", "multipart_head", "multipart_tail"]
+__all__ = ["Uploader", "multipart_head", "multipart_tail", "wire_name"]
