@@ -312,3 +312,23 @@ async def test_odd_file_names_upload_under_their_own_name(hal_sandbox: RunningSa
     assert stored[names[0]] == names[0] and stored[names[1]] == names[1]  # tab and control character kept
     assert [f["outcome"] for f in again["files"]] == ["uploaded"] * 4
     assert [f["outcome"] for f in rerun["files"]] == ["skipped"] * 4  # the duplicate check finds them all
+
+
+async def test_a_folder_of_10000_files_through_the_tool(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(10_000):
+        (folder / f"frame_{n:05d}.jpg").write_bytes(b"\xff\xd8")
+    async with control(hal_sandbox) as sandbox, uploader(hal_sandbox, [tmp_path]) as client:
+        before = (await sandbox.get("/files")).json()["uploads"]
+        result = data(await client.call_tool("upload_assets", {"path": "many"}))
+        assert (await sandbox.get("/files")).json()["uploads"] == before  # nothing sent without confirm
+    assert result["dry_run"] is True and result["uploaded"] == 0
+    assert result["note"].startswith("nothing was uploaded: 500 files is more than 20; check the list, then call")
+    assert (
+        "the folder holds 10000 media files; only the first 500 by name were taken (at most 500 per call): move "
+        "the rest into another folder and upload that"
+    ) in result["note"]
+    shown = result["files"]
+    assert shown[0] == {"file": "frame_00000.jpg", "size_bytes": 2, "outcome": "would_upload"}
+    assert len(shown) == 500 and all(f["outcome"] == "would_upload" for f in shown)
