@@ -17,11 +17,7 @@ under the final name.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -33,15 +29,14 @@ import anyio
 import httpx2
 
 from footage_mcp.core.errors import (
-    BadResponse,
     FootageError,
     InvalidArgument,
     NotFound,
-    RedirectRefused,
     TokenMissing,
     TransportError,
 )
-from footage_mcp.core.settings import TOKEN_HELP, is_loopback_host
+from footage_mcp.core.settings import TOKEN_HELP
+from footage_mcp.rest.fetch import OpenedFile, check_fetch_url, strong_validator, total_of
 from footage_mcp.rest.file_models import DownloadResult
 from footage_mcp.rest.files import (
     claim_final_path,
@@ -51,6 +46,7 @@ from footage_mcp.rest.files import (
     part_key,
     safe_filename,
 )
+from footage_mcp.rest.partfile import PartWriter, close_writer, discard, read_meta, write_meta
 from footage_mcp.rest.renditions import RenditionLink, original_href, rendition_links
 from footage_mcp.rest.shapes import parse_asset
 
@@ -70,7 +66,6 @@ READ_BYTES = 1024 * 1024
 PROGRESS_INTERVAL_SECONDS = 0.25
 FLUSH_SECONDS = 0.5
 """A slow body is written at least this often, so an interruption keeps what arrived."""
-MAX_REDIRECTS = 5
 ORIGINAL = "original"
 PREVIEW = "preview"
 
@@ -91,30 +86,6 @@ class Source:
     rendition: str
     mime_type: str | None
     size_bytes: int | None
-
-
-def check_fetch_url(url: str) -> None:
-    """Refuse an address a file must not be fetched from.
-
-    Raises:
-        RedirectRefused: not https (plain http only to a loopback host), credentials in it, or no host.
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        _ = parts.port
-    except ValueError:
-        raise RedirectRefused("the file's address is not a valid URL; the bridge did not fetch it") from None
-    if parts.username is not None or parts.password is not None:
-        raise RedirectRefused("the file's address carries credentials; the bridge does not fetch it")
-    if not host:
-        raise RedirectRefused("the file's address has no host; the bridge did not fetch it")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
-        return
-    raise RedirectRefused(
-        f"the file is offered at a plain http (or other non-https) address on {host}; "
-        "the bridge fetches files over https only"
-    )
 
 
 WRITER_THREADS = 4
@@ -266,19 +237,19 @@ class Downloader:
         resumable = part.suffix == ".part"
         offset, validator = 0, None
         if resumable and part.exists():
-            saved = _read_meta(meta_path)
+            saved = read_meta(meta_path)
             offset = part.stat().st_size
             validator = saved.get("validator") if saved.get("url") == _url_key(source.url) else None
             if not validator:
                 offset = 0
         max_bytes = self.rest.settings.download_max_bytes
-        writer: _PartWriter | None = None
+        writer: PartWriter | None = None
         resumed_from = 0
         total: int | None = None
         try:
             async with self._open(source.url, offset if validator else 0, validator) as response:
                 status = response.status_code
-                total = _total_of(response, offset if status == 206 else 0)
+                total = total_of(response, offset if status == 206 else 0)
                 if status == 206:
                     resumed_from = offset
                 else:
@@ -289,27 +260,27 @@ class Downloader:
                         "raise the limit to download it"
                     )
                 new_validator = response.headers.get("etag") or response.headers.get("last-modified")
-                writer = await anyio.to_thread.run_sync(_PartWriter.open, part, offset)
+                writer = await anyio.to_thread.run_sync(PartWriter.open, part, offset)
                 if resumable:
-                    _write_meta(meta_path, {"url": _url_key(source.url), "validator": _strong(new_validator)})
+                    write_meta(meta_path, {"url": _url_key(source.url), "validator": strong_validator(new_validator)})
                 mime = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
                 await self._stream(response, writer, total, max_bytes, progress)
                 done = writer.size
                 if total is not None and done != total:
                     raise TransportError(_dropped(done, total, resumable))
         except httpx2.TimeoutException:
-            await _close(writer)
+            await close_writer(writer)
             raise TransportError(
                 "the download stalled (no data for FOOTAGE_TIMEOUT seconds); "
                 + ("call download_asset again to resume it" if resumable else "call download_asset again")
             ) from None
         except httpx2.TransportError:
-            await _close(writer)
+            await close_writer(writer)
             size = writer.size if writer else 0
             raise TransportError(_dropped(size, total, resumable)) from None
         except OSError as exc:
-            await _close(writer)
-            _discard(part, meta_path)
+            await close_writer(writer)
+            discard(part, meta_path)
             if is_disk_full(exc):
                 raise LocalFileError(
                     f"the disk holding {part.parent} is full; nothing was kept: free space "
@@ -320,12 +291,12 @@ class Downloader:
                 "set FOOTAGE_DOWNLOAD_DIR to a folder you can write to"
             ) from None
         except BaseException as exc:
-            await _close(writer)
+            await close_writer(writer)
             over_cap = isinstance(exc, InvalidArgument)
             if over_cap or not resumable or (writer is not None and writer.size == 0):
-                _discard(part, meta_path)
+                discard(part, meta_path)
             raise
-        digest = await _close(writer)
+        digest = await close_writer(writer)
         assert writer is not None and digest is not None
         try:
             final = claim_final_path(part, name)
@@ -333,7 +304,7 @@ class Downloader:
             raise LocalFileError(
                 f"cannot name the finished file in {part.parent} ({describe_os_error(exc)}); it stays as {part.name}"
             ) from None
-        _discard(None, meta_path)
+        discard(None, meta_path)
         note = None
         if source.size_bytes is not None and source.rendition == ORIGINAL and source.size_bytes != writer.size:
             note = f"the asset declares {source.size_bytes:,} bytes; the server sent {writer.size:,}"
@@ -351,7 +322,7 @@ class Downloader:
     async def _stream(
         self,
         response: httpx2.Response,
-        writer: _PartWriter,
+        writer: PartWriter,
         total: int | None,
         max_bytes: int | None,
         progress: Progress | None,
@@ -422,87 +393,8 @@ class Downloader:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass  # the writer failed; its error is raised by the caller
 
-    def _open(self, url: str, offset: int, validator: str | None) -> _Opened:
-        return _Opened(self, url, offset, validator)
-
-    def token_headers(self, url: str) -> dict[str, str]:
-        token = self.rest.settings.token
-        return {"apiKey": token} if token and self.rest.is_under_base(url) else {}
-
-
-class _Opened:
-    """``async with``: the final (non-redirect) response for a GET of ``url``, streaming; redirects followed
-    by the rules of :func:`check_fetch_url`, the token only while under the base URL."""
-
-    def __init__(self, downloader: Downloader, url: str, offset: int, validator: str | None) -> None:
-        self.d, self.url, self.offset, self.validator = downloader, url, offset, validator
-        self.response: httpx2.Response | None = None
-
-    async def __aenter__(self) -> httpx2.Response:
-        rest = self.d.rest
-        current, with_token = self.url, True
-        for _hop in range(MAX_REDIRECTS + 1):
-            check_fetch_url(current)
-            with_token = with_token and rest.is_under_base(current)
-            headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
-            if with_token:
-                headers.update(self.d.token_headers(current))
-            if self.offset and self.validator:
-                headers["Range"] = f"bytes={self.offset}-"
-                headers["If-Range"] = self.validator
-            request = rest.http.build_request("GET", current, headers=headers)
-            try:
-                response = await rest.http.send(request, stream=True)
-            except httpx2.TimeoutException:
-                raise TransportError(
-                    f"{urlsplit(current).hostname} did not answer within {rest.settings.timeout:g} s; try again later"
-                ) from None
-            except httpx2.TransportError:
-                raise TransportError(
-                    f"cannot reach {urlsplit(current).hostname} for the file; check the network, then retry"
-                ) from None
-            status = response.status_code
-            if status in (301, 302, 303, 307, 308) and "location" in response.headers:
-                await response.aclose()
-                target = urljoin(current, response.headers["location"])
-                if urlsplit(current).scheme == "https" and urlsplit(target).scheme != "https":
-                    raise RedirectRefused("the file's server redirected from https to plain http; not followed")
-                current = target
-                continue
-            if status == 416 and self.offset:
-                await response.aclose()
-                self.offset = 0  # the saved part is no use: start over
-                continue
-            if status in (200, 203, 206):
-                if status == 206 and not _range_starts_at(response, self.offset):
-                    await response.aclose()
-                    self.offset, self.validator = 0, None
-                    continue
-                self.response = response
-                return response
-            content = b""
-            try:
-                async for chunk in response.aiter_bytes():
-                    content += chunk
-                    if len(content) > 8192:
-                        break
-            except (httpx2.HTTPError, httpx2.StreamError):
-                pass
-            await response.aclose()
-            if status == 404:
-                raise NotFound("no file at the address the API gives for it (404)", 404)
-            if rest.is_under_base(current):
-                raise rest.error_for(status, response.headers, content, current)
-            raise BadResponse(
-                f"the file's server ({urlsplit(current).hostname}) answered {status}; the download link may have "
-                "expired: call download_asset again",
-                status,
-            )
-        raise RedirectRefused(f"the file's server redirected more than {MAX_REDIRECTS} times; giving up")
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.response is not None:
-            await self.response.aclose()
+    def _open(self, url: str, offset: int, validator: str | None) -> OpenedFile:
+        return OpenedFile(self.rest, url, offset, validator)
 
 
 def _check_cap(received: int, max_bytes: int | None) -> None:
@@ -533,35 +425,6 @@ def _first(group: BaseExceptionGroup[Any]) -> BaseException:
     return found[0]
 
 
-def _range_starts_at(response: httpx2.Response, offset: int) -> bool:
-    value = response.headers.get("content-range", "")
-    try:
-        unit, _, rest = value.partition(" ")
-        start = int(rest.split("-", 1)[0])
-    except ValueError:
-        return False
-    return unit.strip().lower() == "bytes" and start == offset
-
-
-def _total_of(response: httpx2.Response, offset: int) -> int | None:
-    """The whole file's size: from ``Content-Range`` (206) or ``Content-Length`` + the kept bytes."""
-    if response.status_code == 206:
-        total = response.headers.get("content-range", "").rpartition("/")[2].strip()
-        if total.isdigit():
-            return int(total)
-    if response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
-        return None  # the length counts the encoded bytes; the file's size is known only at the end
-    length = response.headers.get("content-length", "")
-    return int(length) + offset if length.strip().isdigit() else None
-
-
-def _strong(validator: str | None) -> str | None:
-    """A validator If-Range may carry: a strong ETag or a date (a weak ``W/`` ETag may not)."""
-    if not validator or validator.startswith("W/"):
-        return None
-    return validator
-
-
 def _url_key(url: str) -> str:
     """What identifies the file across attempts: the URL without its query (a signed URL's signature
     changes on every call)."""
@@ -573,83 +436,6 @@ def _dropped(done: int, total: int | None, resumable: bool) -> str:
     of = f" of {total:,}" if total is not None else ""
     kept = "the partial file is kept: call download_asset again to resume" if resumable else "call download_asset again"
     return f"the connection closed after {done:,}{of} bytes of the file; {kept}"
-
-
-def _read_meta(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            data = json.loads(handle.read(4096))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_meta(path: Path, data: dict[str, Any]) -> None:
-    """Write the resume note next to the part (never through a symlink planted under its name)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data))
-
-
-def _discard(part: Path | None, meta: Path | None) -> None:
-    for path in (part, meta):
-        if path is not None:
-            with contextlib.suppress(OSError):
-                path.unlink()
-
-
-async def _close(writer: _PartWriter | None) -> str | None:
-    """Close the part file (also while the call is being cancelled) and return its SHA-256."""
-    if writer is None:
-        return None
-    with anyio.CancelScope(shield=True):
-        digest: str = await anyio.to_thread.run_sync(writer.close)
-    return digest
-
-
-class _PartWriter:
-    """The ``.part`` file opened for appending, with the running SHA-256 of everything in it."""
-
-    def __init__(self, handle: Any, hasher: Any, size: int) -> None:
-        self.handle, self.hasher, self.size = handle, hasher, size
-        self.closed = False
-
-    @classmethod
-    def open(cls, path: Path, keep: int) -> _PartWriter:
-        """Open ``path``, keeping its first ``keep`` bytes (hashed again) and dropping the rest."""
-        hasher = hashlib.sha256()
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags, 0o644)
-        handle = os.fdopen(fd, "r+b", buffering=0)
-        try:
-            kept = 0
-            while kept < keep:
-                block = handle.read(min(CHUNK_BYTES * 4, keep - kept))
-                if not block:
-                    break
-                hasher.update(block)
-                kept += len(block)
-            handle.truncate(kept)
-            handle.seek(kept)
-        except BaseException:
-            handle.close()
-            raise
-        return cls(handle, hasher, kept)
-
-    def write(self, data: bytes | bytearray) -> None:
-        view = memoryview(data)
-        while view:
-            written = self.handle.write(view)
-            view = view[written:]
-        self.hasher.update(data)
-        self.size += len(data)
-
-    def close(self) -> str:
-        if not self.closed:
-            self.closed = True
-            self.handle.close()
-        return str(self.hasher.hexdigest())
 
 
 __all__ = ["Downloader", "LocalFileError", "Source", "check_fetch_url"]
