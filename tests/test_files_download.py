@@ -102,6 +102,7 @@ async def test_renditions_preview_and_an_unknown_rendition(hal_sandbox: RunningS
         assert Path(web["path"]).name == local_name(image, "web", "image/jpeg")
         preview = data(await client.call_tool("download_asset", {"asset_id": video.id, "rendition": "preview"}))
         assert preview["mime_type"] == "image/jpeg" and Path(preview["path"]).read_bytes()[:2] == b"\xff\xd8"
+        assert Path(preview["path"]).name == local_name(video, "preview", "image/jpeg")  # the type the server sent
         unknown = await client.call_tool("download_asset", {"asset_id": image.id, "rendition": "proxy"})
         assert error_text(unknown) == (
             f"asset '{image.id}' has no rendition 'proxy'; it has: original, preview, web, thumbnail "

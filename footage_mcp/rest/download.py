@@ -189,11 +189,14 @@ class Downloader:
         asset = parse_asset(body) or parse_asset({**body, "id": asset_id})
         assert asset is not None
         suffix = "" if source.rendition == ORIGINAL else f".{source.rendition}"
-        name = safe_filename(asset.name, fallback=f"asset-{asset_id}", mime_type=source.mime_type, suffix=suffix)
+
+        def name_for(mime: str | None) -> str:
+            return safe_filename(asset.name, fallback=f"asset-{asset_id}", mime_type=mime, suffix=suffix)
+
         key = part_key(asset_id, source.rendition)
-        part = self._part_path(folder, name, key)
+        part = self._part_path(folder, name_for(source.mime_type), key)
         try:
-            return await self._fetch(asset_id, source, name, part, progress)
+            return await self._fetch(asset_id, source, name_for, part, progress)
         except NotFound:
             where = "its own link" if source.url != await self._route_url(source.rendition, asset_id) else "the route"
             key = "assetOriginal" if source.rendition == ORIGINAL else "assetPreview"
@@ -231,8 +234,15 @@ class Downloader:
         raise LocalFileError("too many downloads of the same file at once; wait for them to finish")
 
     async def _fetch(
-        self, asset_id: str, source: Source, name: str, part: Path, progress: Progress | None
+        self,
+        asset_id: str,
+        source: Source,
+        name_for: Callable[[str | None], str],
+        part: Path,
+        progress: Progress | None,
     ) -> DownloadResult:
+        """Fetch ``source`` into ``part`` and give it its final name (``name_for(MIME type)``: the asset's type,
+        else the one the server sent)."""
         meta_path = part.with_name(part.name + ".json")
         resumable = part.suffix == ".part"
         offset, validator = 0, None
@@ -270,12 +280,14 @@ class Downloader:
                     raise TransportError(_dropped(done, total, resumable))
         except httpx2.TimeoutException:
             await close_writer(writer)
+            _drop_useless(writer, resumable, part, meta_path)
             raise TransportError(
                 "the download stalled (no data for FOOTAGE_TIMEOUT seconds); "
                 + ("call download_asset again to resume it" if resumable else "call download_asset again")
             ) from None
         except httpx2.TransportError:
             await close_writer(writer)
+            _drop_useless(writer, resumable, part, meta_path)
             size = writer.size if writer else 0
             raise TransportError(_dropped(size, total, resumable)) from None
         except OSError as exc:
@@ -292,14 +304,15 @@ class Downloader:
             ) from None
         except BaseException as exc:
             await close_writer(writer)
-            over_cap = isinstance(exc, InvalidArgument)
-            if over_cap or not resumable or (writer is not None and writer.size == 0):
+            if isinstance(exc, InvalidArgument):  # over the cap: nothing to resume
                 discard(part, meta_path)
+            else:
+                _drop_useless(writer, resumable, part, meta_path)
             raise
         digest = await close_writer(writer)
         assert writer is not None and digest is not None
         try:
-            final = claim_final_path(part, name)
+            final = claim_final_path(part, name_for(source.mime_type or mime))
         except OSError as exc:
             raise LocalFileError(
                 f"cannot name the finished file in {part.parent} ({describe_os_error(exc)}); it stays as {part.name}"
@@ -395,6 +408,13 @@ class Downloader:
 
     def _open(self, url: str, offset: int, validator: str | None) -> OpenedFile:
         return OpenedFile(self.rest, url, offset, validator)
+
+
+def _drop_useless(writer: PartWriter | None, resumable: bool, part: Path, meta: Path) -> None:
+    """After a failure: delete a part nothing can resume (a concurrent download's own, or an empty one); keep
+    the rest, and an earlier part this attempt never opened."""
+    if not resumable or (writer is not None and writer.size == 0):
+        discard(part, meta)
 
 
 def _check_cap(received: int, max_bytes: int | None) -> None:
