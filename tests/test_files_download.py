@@ -369,3 +369,20 @@ async def test_a_read_only_download_folder(hal_sandbox: RunningSandbox, tmp_path
         assert files_in(mount) == []
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+async def test_concurrent_downloads_of_one_file(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
+    doc = small("document", index=2)
+    sha, _ = await expected_sha256(hal_sandbox, doc.id)
+    results: list[dict[str, Any]] = []
+    async with client_for(hal_sandbox, tmp_path) as client:
+
+        async def one() -> None:
+            results.append(data(await client.call_tool("download_asset", {"asset_id": doc.id})))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(one)
+    stem, ext = os.path.splitext(local_name(doc))
+    assert sorted(files_in(tmp_path)) == sorted([f"{stem}{ext}", *(f"{stem} ({n}){ext}" for n in range(2, 6))])
+    assert {r["sha256"] for r in results} == {sha}
