@@ -5,7 +5,8 @@
     uv run python bench/run.py --only overhead,coldstart --json /tmp/bench.json
 
 Sections (``--only`` takes names or numbers, comma-separated):
-1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets. See docs/benchmarks.md.
+1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets, 8 files (bench/files_bench.py).
+See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -60,7 +61,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets", "files")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -69,6 +70,7 @@ TITLES = {
     "scale": "5. scale: paging a large album to the end",
     "sizes": "6. result sizes (approximate tokens = characters / 4)",
     "sheets": "7. contact sheets: 48 cells, 100 ms injected latency per preview",
+    "files": "8. files: download_asset and upload_assets vs curl, RSS, a trivial call during 20 downloads",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -966,6 +968,16 @@ async def section_sheets(ctx: Context) -> None:
 
 # -- main ------------------------------------------------------------------------------------------
 
+# -- 7. files -------------------------------------------------------------------------------------
+
+
+async def section_files(ctx: Context) -> None:
+    from files_bench import section_files as run_files
+
+    sb = await ctx.default_sandbox()
+    await run_files(ctx.params.quick, sb, ctx.report, out, bridge, new_bridge_pid, child_pids, structured)
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -974,6 +986,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "scale": section_scale,
     "sizes": section_sizes,
     "sheets": section_sheets,
+    "files": section_files,
 }
 
 

@@ -24,9 +24,11 @@ INTERFACE_TOOLS = frozenset(
         "api_get",
         "get_contact_sheet",
         "suggest_keywords",
+        "download_asset",
     }
 )
-"""The tool names interface.md fixes (always registered)."""
+"""The always-registered tool names interface.md fixes (write tools such as upload_assets only with
+FOOTAGE_ALLOW_WRITES=true)."""
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -56,7 +56,7 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     result = cli(["demo"], {})
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Tools offered (11):" in out
+    assert "Tools offered (12):" in out and "download_asset" in out
     tax = get_taxonomy()
     france = tax.expand("France")
     lib = build_library()
@@ -73,3 +73,6 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
         assert image.format == "JPEG" and max(image.size) <= 1568 and (image.size[0] > image.size[1])
     assert "get_contact_sheet(query='France'): Contact sheet of 24 of 81 assets (search q='France'): 6×4 grid" in out
     assert sheet.stat().st_size <= 1_000_000
+    saved = next(line for line in out.splitlines() if line.startswith("    saved to "))
+    assert "/footage-demo-" in saved and "Downloads" not in saved
+    assert "(a temporary folder, removed when the demo ends)" in out

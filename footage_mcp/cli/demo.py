@@ -3,7 +3,7 @@
 Starts the sandbox on loopback, starts the bridge as a stdio subprocess the way an MCP host
 does, drives it with the ``mcp`` SDK client, and prints what a person wants to see: the tools
 offered, a search and its hits, an album with its first assets, one asset's details and its
-preview.
+preview, and one image downloaded to a temporary folder (never the user's Downloads).
 """
 
 from __future__ import annotations
@@ -50,10 +50,11 @@ async def run_demo(out: Any = sys.stdout) -> None:
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
-    with sandbox_process() as sandbox:
+    with sandbox_process() as sandbox, tempfile.TemporaryDirectory(prefix="footage-demo-") as downloads:
         say(f"Sandbox Footage API: {sandbox.base_url} (token: {sandbox.token})")
         say("Starting the bridge over stdio: python -m footage_mcp serve")
-        async with Client(bridge_parameters(sandbox.base_url, sandbox.token)) as client:
+        env = {"FOOTAGE_DOWNLOAD_DIR": downloads}
+        async with Client(bridge_parameters(sandbox.base_url, sandbox.token, env)) as client:
             info = client.server_info
             say(
                 f"Connected to {info.name if info else 'footage'} {info.version if info else ''}, "
@@ -123,7 +124,19 @@ async def run_demo(out: Any = sys.stdout) -> None:
             image = next((c for c in preview.content if isinstance(c, ImageContent)), None)
             if image is not None and not preview.is_error:
                 say(f"    preview           {image.mime_type}, {len(image.data) * 3 // 4} bytes")
+            await _download(client, found["assets"] or listing["assets"], say)
             say("\nDone: the bridge answered every call over stdio from the sandbox's REST API.")
+
+
+async def _download(client: Client, assets: list[dict[str, Any]], say: Any) -> None:
+    """Download the first image of ``assets`` (a few MB) and say where it went."""
+    image = next((a for a in assets if a.get("media_type") == "image"), assets[0])
+    result = _structured(await client.call_tool("download_asset", {"asset_id": image["id"]}), "download_asset")
+    path = Path(result["path"])
+    say(f"\ndownload_asset({image['id']!r}): {result['size_bytes']:,} bytes, {result.get('mime_type')}")
+    say(f"    saved to          {path}")
+    say(f"    sha256            {result['sha256']}")
+    say(f"    on disk           {path.stat().st_size:,} bytes (a temporary folder, removed when the demo ends)")
 
 
 def main() -> int:

@@ -12,7 +12,10 @@ FOOTAGE_ROUTES         JSON or TOML file overriding the route map      none
 FOOTAGE_MAX_RETRIES    retries of one idempotent request               2
 FOOTAGE_RETRY_BUDGET   seconds all retry waits of one call may take    10
 FOOTAGE_OUTPUT_BUDGET  largest tool result, tokens (characters / 4)    20000
-FOOTAGE_ALLOW_WRITES   ``true`` registers the write tools               false
+FOOTAGE_DOWNLOAD_DIR   folder download_asset writes into               ~/Downloads/footage
+FOOTAGE_DOWNLOAD_MAX_BYTES  largest file download_asset fetches        none (no cap)
+FOOTAGE_UPLOAD_DIRS    folders upload_assets may read (os.pathsep)     none (no upload_assets)
+FOOTAGE_ALLOW_WRITES   ``true`` registers the write tools              false
 =====================  =============================================  ==================================
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
@@ -171,7 +174,11 @@ class Settings(BaseSettings):
     output_budget: int = Field(
         default=20_000, ge=500, le=1_000_000, description="Largest tool result, in tokens (characters / 4)."
     )
-    allow_writes: bool = Field(default=False, description="Register the write tools (interface.md, Version 0.2).")
+    # Files (issue 12); the folder rules live in footage_mcp.rest.files.
+    download_dir: Path | None = Field(default=None, description="Folder download_asset writes into.")
+    download_max_bytes: int | None = Field(default=None, ge=1, description="Largest file download_asset fetches.")
+    upload_dirs: str | None = Field(default=None, description="Folders upload_assets may read (os.pathsep).")
+    allow_writes: bool = Field(default=False, description="true registers the write tools.")
 
     @property
     def call_budget(self) -> float:

@@ -25,6 +25,7 @@ from footage_mcp.rest.http import RestClient, decode_json
 from footage_mcp.rest.keywords import Concept, KeywordRoute
 from footage_mcp.rest.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
 from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
+from footage_mcp.rest.renditions import with_renditions
 from footage_mcp.rest.shapes import (
     RawPage,
     parse_album,
@@ -193,10 +194,15 @@ class FootageApi:
 
     async def get_asset(self, asset_id: str) -> Asset:
         """One asset. Raises NotFound (``kind="asset"``), Forbidden, FootageError."""
-        body = await self._object("asset", asset_id, "asset")
+        body = await self.asset_object(asset_id)
         asset = parse_asset(body) or parse_asset({**body, "id": asset_id})
         assert asset is not None
-        return asset
+        return with_renditions(asset, body)
+
+    async def asset_object(self, asset_id: str) -> dict[str, Any]:
+        """The asset's JSON object as the API sent it (for its links: :mod:`footage_mcp.rest.renditions`).
+        Raises NotFound (message names the id), FootageError."""
+        return await self._object("asset", asset_id, "asset")
 
     async def get_preview(self, asset_id: str) -> tuple[bytes, str]:
         """The preview rendition's bytes and MIME type.

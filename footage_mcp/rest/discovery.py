@@ -45,6 +45,7 @@ ROUTE_KEYS: tuple[str, ...] = (
     "search",
     "archiveConfiguration",
     "keywords",
+    "assetOriginal",
 )
 
 WRITE_ROUTE_KEYS: tuple[str, ...] = (
@@ -56,8 +57,9 @@ WRITE_ROUTE_KEYS: tuple[str, ...] = (
     "assetLabels",
     "assetKeywords",
     "relations",
+    "upload",
 )
-"""Route keys of the writes (footage-api.md's table; guessed)."""
+"""Route keys of the writes (footage-api.md's table; guessed); ``upload`` is the multipart POST."""
 
 ROUTE_KEYS = ROUTE_KEYS + WRITE_ROUTE_KEYS
 
@@ -82,6 +84,10 @@ DEFAULT_ROUTES: Mapping[str, str] = {
     "assetKeywords": "/assets/{id}/keywords",
     "relations": "/assets/{id}/relations",
     "keywords": "/keywords{?q,lang}",
+    # Guessed (footage-api.md, 'Writes, files and keywords'): the original (GET), the multipart upload
+    # (POST, part `files`).
+    "assetOriginal": "/assets/{id}/original",
+    "upload": "/assets",
 }
 
 DEFAULT_METHODS: Mapping[str, str] = {
@@ -93,6 +99,7 @@ DEFAULT_METHODS: Mapping[str, str] = {
     "assetLabels": "POST",
     "assetKeywords": "POST",
     "relations": "POST",
+    "upload": "POST",
     "keywords": "GET",
 }
 """The HTTP method of each write route unless a ``FOOTAGE_ROUTES`` value names one (guessed). Labels are
@@ -119,6 +126,11 @@ _ALIASES: Mapping[str, str] = {
     "taxonomy": "keywords",
     "concepts": "keywords",
     "keywordsuggestions": "keywords",
+    "original": "assetOriginal",
+    "download": "assetOriginal",
+    "assetdownload": "assetOriginal",
+    "uploads": "upload",
+    "assetupload": "upload",
 }
 
 _NORMALISED_KEYS = {re.sub(r"[^a-z0-9]", "", k.lower()): k for k in ROUTE_KEYS}

@@ -130,6 +130,16 @@ class RestClient:
             await self._client.aclose()
 
     @property
+    def http(self) -> httpx2.AsyncClient:
+        """The shared ``httpx2.AsyncClient``, for streamed transfers (:mod:`footage_mcp.rest.download`,
+        :mod:`footage_mcp.rest.upload`): they set the ``apiKey`` header themselves, per request."""
+        return self._http
+
+    def error_for(self, status: int, headers: httpx2.Headers, content: bytes, url: str) -> ApiError:
+        """The :class:`ApiError` for an error answer (as :meth:`get` raises it)."""
+        return self._error_for(status, headers, content, url)
+
+    @property
     def has_token(self) -> bool:
         return self.settings.token is not None
 

@@ -54,6 +54,16 @@ class Relation(_Model):
     time_out_seconds: float | None = Field(default=None, description="End of the related segment (video), seconds.")
 
 
+class Rendition(_Model):
+    """A file the API offers for an asset besides its original (a web-sized image, a video proxy …)."""
+
+    name: str = Field(description="Rendition name, as download_asset's rendition argument takes it.")
+    mime_type: str | None = Field(default=None, description="MIME type of the rendition file.")
+    width: int | None = Field(default=None, description="Width in pixels.")
+    height: int | None = Field(default=None, description="Height in pixels.")
+    size_bytes: int | None = Field(default=None, description="File size in bytes.")
+
+
 class AlbumSummary(_Model):
     """An album in a list."""
 
@@ -109,6 +119,9 @@ class Asset(_Model):
     albums: list[str] | None = Field(default=None, description="Ids of the albums holding the asset.")
     relations: list[Relation] | None = Field(default=None, description="Relations to other assets.")
     preview_available: bool = Field(default=False, description="True when get_asset_preview can show an image.")
+    renditions: list[Rendition] | None = Field(
+        default=None, description="Files download_asset can fetch besides the original, when the API names them."
+    )
     extra: dict[str, Any] | None = Field(default=None, description="Other fields the API sent, trimmed.")
     note: str | None = Field(default=None, description="What was cut to fit the output budget, if anything.")
 

@@ -29,6 +29,7 @@ from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SH
 from .control import control_routes
 from .errors import ApiError, bad_parameter, error_body, not_found
 from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
+from .files import FileStore
 from .keywords import keyword_body
 from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
 from .paging import parse_paging
@@ -105,11 +106,14 @@ class _Api:
         self.config = config
         self.taxonomy = get_taxonomy()
         self.index = SearchIndex(library, self.taxonomy)
+        self.files: FileStore  # set by create_app
 
     def replace_library(self, library: Library) -> None:
         """Serve ``library`` from now on (after a write), with a fresh search index."""
         self.library = library
         self.index = SearchIndex(library, self.taxonomy)
+        if getattr(self, "files", None) is not None:  # the file side reads and extends the same library
+            self.files.library, self.files.index = library, self.index
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -200,9 +204,9 @@ class _Api:
         return self.asset_list(request, self.library.assets)
 
     async def asset(self, request: Request) -> Response:
-        """``GET /assets/{id}``."""
-        asset = self.asset_or_404(request)
-        return with_etag(self.json(asset_json(asset, self.site(request))), asset)
+        """``GET /assets/{id}``, with its download link and renditions (see :mod:`.files`)."""
+        asset, site = self.asset_or_404(request), self.site(request)
+        return with_etag(self.json(self.files.decorate(asset_json(asset, site), asset, site)), asset)
 
     async def asset_preview(self, request: Request) -> Response:
         """``GET /assets/{id}/preview[?size=large]``: a JPEG, 320 px (or 1600 px) on the long edge."""
@@ -317,13 +321,18 @@ def create_app(
     if faults is not None:
         state.rules = parse_rules(faults)
     api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
+    api.files = FileStore(api.library, api.index, shape, alt_routes)
     store = Store(api.library, data_file)
     store.listeners.append(api.replace_library)
     if store.library is not api.library:  # state read back from data_file
         api.replace_library(store.library)
     mode = WriteMode()
     app = Starlette(
-        routes=[*extend_routes(api, api.routes(), store, write_paths(alt_routes), mode), *control_routes(state)],
+        routes=[
+            *extend_routes(api, api.routes(), store, write_paths(alt_routes), mode),
+            *api.files.routes(),
+            *control_routes(state),
+        ],
         middleware=[Middleware(FaultMiddleware, state=state), Middleware(ApiKeyMiddleware, token=token)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
@@ -332,4 +341,5 @@ def create_app(
     app.state.sandbox = state
     app.state.store = store
     app.state.write_mode = mode
+    app.state.files = api.files
     return app

@@ -131,6 +131,19 @@ class Library:
         """The album's assets in album order."""
         return [self._assets_by_id[i] for i in album.asset_ids]
 
+    def put_asset(self, asset: Asset) -> None:
+        """Add ``asset`` (newest first) or replace the asset with its id (uploads, labels; see .files)."""
+        if asset.id in self._assets_by_id:
+            object.__setattr__(self, "assets", tuple(asset if a.id == asset.id else a for a in self.assets))
+        else:
+            object.__setattr__(self, "assets", (asset, *self.assets))
+        self._assets_by_id[asset.id] = asset
+
+    def put_album(self, album: Album) -> None:
+        """Replace the album with ``album``'s id (its asset list changed; see .files)."""
+        object.__setattr__(self, "albums", tuple(album if a.id == album.id else a for a in self.albums))
+        self._albums_by_id[album.id] = album
+
 
 # --------------------------------------------------------------------------------------------
 # Drafts: mutable while the generator wires albums and relations, frozen at the end.

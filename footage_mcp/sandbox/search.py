@@ -120,6 +120,15 @@ class SearchIndex:
         self._taxonomy = taxonomy
         self._entries = [self._entry(asset) for asset in library.assets]
 
+    def put(self, asset: Asset) -> None:
+        """Index a new asset (first: newest) or re-index a changed one (uploads, labels; see .files)."""
+        entry = self._entry(asset)
+        for n, existing in enumerate(self._entries):
+            if existing.asset.id == asset.id:
+                self._entries[n] = entry
+                return
+        self._entries.insert(0, entry)
+
     def _entry(self, asset: Asset) -> _Entry:
         """The folded search fields for ``asset``."""
         name_words = fold_words(asset.name)

@@ -22,6 +22,7 @@ from .app import create_app
 from .constants import BASE_PATH, DEFAULT_TOKEN, TOKEN_ENV
 from .control import create_echo_app
 from .faults import InjectedAbort, SandboxState, load_rules_file
+from .files import create_cdn_app
 from .library import DEFAULT_SEED
 
 __all__ = ["bind", "serve"]
@@ -105,15 +106,17 @@ class _QuietAbort(logging.Filter):
 
 
 async def _serve_both(
-    main: uvicorn.Server, sock: socket.socket, echo: uvicorn.Server, echo_sock: socket.socket
+    main: uvicorn.Server, sock: socket.socket, *others: tuple[uvicorn.Server, socket.socket]
 ) -> None:
-    """Run the main and echo servers in this event loop until the main one exits."""
-    echo_task = asyncio.create_task(echo.serve(sockets=[echo_sock]))
+    """Run the main server and the others (echo, CDN) in this event loop until the main one exits."""
+    tasks = [asyncio.create_task(server.serve(sockets=[other_sock])) for server, other_sock in others]
     try:
         await main.serve(sockets=[sock])
     finally:
-        echo.should_exit = True
-        await echo_task
+        for server, _ in others:
+            server.should_exit = True
+        for task in tasks:
+            await task
 
 
 def _config(app: ASGIApp) -> uvicorn.Config:
@@ -159,6 +162,7 @@ def serve(
     sock = bind(host, port)
     try:
         echo_sock = bind(_ECHO_HOST, 0)
+        cdn_sock = bind(_ECHO_HOST, 0)  # the "CDN": a second origin for originals (see .files)
     except OSError:
         sock.close()
         raise
@@ -166,22 +170,26 @@ def serve(
         base_url = f"http://{_url_host(sock, host)}:{sock.getsockname()[1]}{BASE_PATH}"
         state.base_url = base_url
         state.echo_origin = f"http://{_ECHO_HOST}:{echo_sock.getsockname()[1]}"
+        app.state.files.cdn_origin = f"http://{_ECHO_HOST}:{cdn_sock.getsockname()[1]}"
         print(f"READY {base_url}", flush=True)
         print(f"Footage sandbox: {base_url}  shape={shape}  token={token}", file=sys.stderr)
         print(f"  export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN={token}", file=sys.stderr)
         print(f"  control: {base_url.removesuffix(BASE_PATH)}/_sandbox/  echo: {state.echo_origin}", file=sys.stderr)
+        print(f"  cdn: {app.state.files.cdn_origin}", file=sys.stderr)
         if not _is_loopback(sock):
             print("  warning: listening beyond loopback; anyone who can reach it can read it", file=sys.stderr)
         sys.stderr.flush()
         main, echo = _Server(_config(app)), _Server(_config(create_echo_app(state)))
+        cdn = _Server(_config(create_cdn_app(app.state.files)))
         quiet = _QuietAbort()
         uvicorn_log = logging.getLogger("uvicorn.error")
         uvicorn_log.addFilter(quiet)
         try:
-            with _stop_on_signals([main, echo]):
-                asyncio.run(_serve_both(main, sock, echo, echo_sock))
+            with _stop_on_signals([main, echo, cdn]):
+                asyncio.run(_serve_both(main, sock, (echo, echo_sock), (cdn, cdn_sock)))
         finally:
             uvicorn_log.removeFilter(quiet)
     finally:
         sock.close()
         echo_sock.close()
+        cdn_sock.close()

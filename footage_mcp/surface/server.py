@@ -27,7 +27,7 @@ from footage_mcp.surface import prompts, resources
 from footage_mcp.surface.context import AppState
 from footage_mcp.surface.params import describe_validation_error
 from footage_mcp.surface.schemas import portable_input, portable_output
-from footage_mcp.surface.tools import albums, assets, keywords, public, search, sheets
+from footage_mcp.surface.tools import albums, assets, files, keywords, public, search, sheets
 
 INSTRUCTIONS = """\
 Tools for a footage.one media library (albums and assets: video, image, audio, documents).
@@ -169,6 +169,7 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
     server: Any = mcp
     for module in (albums, search, assets, sheets, keywords, public):
         module.register(server)
+    files.register(server, settings)
     if settings.allow_writes:
         from footage_mcp.surface.tools import writes
 

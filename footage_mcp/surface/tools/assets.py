@@ -40,8 +40,8 @@ def register(mcp: Any) -> None:
         title="Get asset",
         description=(
             "Get one asset's details: name, media type, MIME type, size in bytes, duration in seconds, "
-            "pixel size, dates, description, keywords, labels, albums, relations to other assets and "
-            "whether a preview exists."
+            "pixel size, dates, description, keywords, labels, albums, relations to other assets, "
+            "whether a preview exists, and the renditions download_asset can fetch besides the original."
         ),
         annotations=READ_ONLY,
     )

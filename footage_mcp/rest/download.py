@@ -1,0 +1,461 @@
+"""Streaming an asset's original or a rendition to disk: :class:`Downloader`.
+
+Where the file comes from, in order of trust (footage-api.md, "Writes, files and keywords", guessed):
+the asset's own link (``_links.download`` / ``original`` or a ``downloadUrl``-like field; for a named
+rendition its listed href), then the route map (``assetOriginal``, default ``GET /assets/{id}/original``;
+``assetPreview`` for ``preview``). A link may lead to another origin (a CDN, signed storage): that is
+fetched **without** the ``apiKey`` header, over https only (plain http only to a loopback host, for the
+sandbox); the token goes only to the API's base URL, redirects included.
+
+How it is written: in chunks (memory stays flat whatever the size) to ``<name>.<key>.part`` in the
+download folder, SHA-256 computed on the way, renamed to the final name at the end without ever
+overwriting (``name (2).ext`` …). A ``.part`` left by an interrupted attempt (connection dropped,
+cancellation) is resumed with ``Range`` + ``If-Range`` when the server answers 206, started over when it
+answers 200. A full disk or a permission problem is one :class:`LocalFileError`; nothing is ever left
+under the final name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import anyio
+import httpx2
+
+from footage_mcp.core.errors import (
+    FootageError,
+    InvalidArgument,
+    NotFound,
+    TokenMissing,
+    TransportError,
+)
+from footage_mcp.core.settings import TOKEN_HELP
+from footage_mcp.rest.fetch import OpenedFile, check_fetch_url, strong_validator, total_of
+from footage_mcp.rest.file_models import DownloadResult
+from footage_mcp.rest.files import (
+    claim_final_path,
+    describe_os_error,
+    download_dir,
+    is_disk_full,
+    part_key,
+    safe_filename,
+)
+from footage_mcp.rest.partfile import PartWriter, close_writer, discard, read_meta, write_meta
+from footage_mcp.rest.renditions import RenditionLink, original_href, rendition_links
+from footage_mcp.rest.shapes import parse_asset
+
+if TYPE_CHECKING:
+    from footage_mcp.rest.api import FootageApi
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+"""Bytes gathered before one write (and hash update) in a worker thread."""
+DIRECT_BYTES = CHUNK_BYTES
+"""A received piece at least this big is handed to the writer as it is (no gathering copy). Smaller pieces
+are gathered: one thread hop per MiB costs less than the copy saves (about 0.4 CPU-s/GiB, measured)."""
+QUEUE_CHUNKS = 4
+"""Chunks received ahead of the writer at most (memory bound: about QUEUE_CHUNKS + 2 chunks)."""
+READ_BYTES = 1024 * 1024
+PROGRESS_INTERVAL_SECONDS = 0.25
+FLUSH_SECONDS = 0.5
+"""A slow body is written at least this often, so an interruption keeps what arrived."""
+ORIGINAL = "original"
+PREVIEW = "preview"
+
+Progress = Callable[[int, int | None], Awaitable[None]]
+"""``progress(bytes_done, bytes_total_or_None)``."""
+
+
+class LocalFileError(FootageError):
+    """The local side failed: the download folder, a full disk, a permission problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where one file is fetched from: the URL, whether the token may go there, and what the asset says
+    about it (MIME type, size)."""
+
+    url: str
+    rendition: str
+    mime_type: str | None
+    size_bytes: int | None
+
+
+WRITER_THREADS = 4
+"""Worker threads writing (and hashing) downloads at once, whatever the number of downloads: fewer threads
+contend less for the GIL with the event loop, so other calls keep answering during many downloads."""
+_limiter: list[anyio.CapacityLimiter] = []
+
+
+def _writers() -> anyio.CapacityLimiter:
+    """The process's limiter for download writes (made on first use, inside the running event loop)."""
+    if not _limiter:
+        _limiter.append(anyio.CapacityLimiter(WRITER_THREADS))
+    return _limiter[0]
+
+
+def tune_read_size() -> None:
+    """Let the HTTP/1.1 connections read up to :data:`READ_BYTES` per socket read instead of httpcore2's
+    64 KiB (its ``READ_NUM_BYTES`` class attribute, the one knob it has): about twice the throughput for
+    large bodies on loopback, measured by bench/run.py ``files``; small JSON answers are unaffected."""
+    from httpcore2._async.http11 import AsyncHTTP11Connection
+
+    if AsyncHTTP11Connection.READ_NUM_BYTES < READ_BYTES:
+        AsyncHTTP11Connection.READ_NUM_BYTES = READ_BYTES
+
+
+class Downloader:
+    """Downloads for one :class:`~footage_mcp.rest.api.FootageApi` (its HTTP pool and settings)."""
+
+    def __init__(self, api: FootageApi) -> None:
+        self.api = api
+        self.rest = api.rest
+        self._active: set[str] = set()
+
+    # ------------------------------------------------------------ where from
+
+    async def source(self, asset_id: str, rendition: str, body: Mapping[str, Any]) -> Source:
+        """The :class:`Source` of ``rendition`` (``original``, ``preview`` or a listed name) of the asset ``body``.
+
+        Raises:
+            InvalidArgument: the asset lists no rendition of that name (the message lists the ones it has).
+        """
+        asset = parse_asset(body) or parse_asset({**body, "id": asset_id})
+        assert asset is not None
+        wanted = rendition.strip().lower()
+        base = self.rest.base_url.rstrip("/") + "/"
+        if wanted == ORIGINAL:
+            href = original_href(body)
+            if href:
+                return Source(urljoin(base, href), ORIGINAL, asset.mime_type, asset.size_bytes)
+            route = await self.api.route("assetOriginal")
+            url = route.expand(self.rest.base_url, {v: asset_id for v in route.path_variables})
+            return Source(url, ORIGINAL, asset.mime_type, asset.size_bytes)
+        listed: dict[str, RenditionLink] = {r.rendition.name.lower(): r for r in rendition_links(body)}
+        if wanted in listed and listed[wanted].href:
+            link = listed[wanted]
+            return Source(
+                urljoin(base, link.href or ""), link.rendition.name, link.rendition.mime_type, link.rendition.size_bytes
+            )
+        if wanted == PREVIEW:
+            route = await self.api.route("assetPreview")
+            url = route.expand(self.rest.base_url, {v: asset_id for v in route.path_variables})
+            return Source(url, PREVIEW, None, None)
+        names = [
+            ORIGINAL,
+            PREVIEW,
+            *(r.rendition.name for r in listed.values() if r.rendition.name.lower() not in (ORIGINAL, PREVIEW)),
+        ]
+        if wanted in listed:
+            raise InvalidArgument(
+                f"asset '{asset_id}' lists a rendition '{rendition}' but gives no address for it; "
+                f"try one of: {', '.join(names)}"
+            )
+        raise InvalidArgument(
+            f"asset '{asset_id}' has no rendition '{rendition[:64]}'; it has: {', '.join(names)} (get_asset lists them)"
+        )
+
+    # ------------------------------------------------------------ the download
+
+    async def download(
+        self, asset_id: str, rendition: str = ORIGINAL, *, progress: Progress | None = None
+    ) -> DownloadResult:
+        """Download ``rendition`` of ``asset_id`` into the download folder.
+
+        Raises:
+            NotFound: no such asset, or no file at the address (404).
+            InvalidArgument: an unknown rendition; the file is over ``FOOTAGE_DOWNLOAD_MAX_BYTES``.
+            LocalFileError: the download folder cannot be created or written, the disk is full.
+            TransportError: the connection dropped or stalled (the ``.part`` file is kept for a resume).
+            RedirectRefused: the file is offered over plain http, or a redirect leaves https.
+            ApiError: any other error answer.
+        """
+        settings = self.rest.settings
+        if not self.rest.has_token:
+            raise TokenMissing(f"download_asset needs a Footage API token: {TOKEN_HELP}")
+        try:
+            folder = download_dir(settings.download_dir)
+        except InvalidArgument as exc:
+            raise LocalFileError(exc.message) from None
+        body = await self.api.asset_object(asset_id)
+        source = await self.source(asset_id, rendition, body)
+        asset = parse_asset(body) or parse_asset({**body, "id": asset_id})
+        assert asset is not None
+        suffix = "" if source.rendition == ORIGINAL else f".{source.rendition}"
+
+        def name_for(mime: str | None) -> str:
+            return safe_filename(asset.name, fallback=f"asset-{asset_id}", mime_type=mime, suffix=suffix)
+
+        key = part_key(asset_id, source.rendition)
+        part = self._part_path(folder, name_for(source.mime_type), key)
+        try:
+            return await self._fetch(asset_id, source, name_for, part, progress)
+        except NotFound:
+            where = "its own link" if source.url != await self._route_url(source.rendition, asset_id) else "the route"
+            key = "assetOriginal" if source.rendition == ORIGINAL else "assetPreview"
+            hint = (
+                f"; if the API keeps files elsewhere, set the {key} route in FOOTAGE_ROUTES"
+                if where == "the route"
+                else ""
+            )
+            raise NotFound(f"asset '{asset_id}' has no {source.rendition} file at {where} (404){hint}", 404) from None
+        finally:
+            self._active.discard(str(part))
+
+    async def _route_url(self, rendition: str, asset_id: str) -> str | None:
+        if rendition not in (ORIGINAL, PREVIEW):
+            return None
+        route = await self.api.route("assetOriginal" if rendition == ORIGINAL else "assetPreview")
+        return route.expand(self.rest.base_url, {v: asset_id for v in route.path_variables})
+
+    def _part_path(self, folder: Path, name: str, key: str) -> Path:
+        """The ``.part`` file for this asset and rendition: an existing one (to resume) unless another call is
+        writing it right now, else a new one."""
+        for existing in sorted(folder.glob(f"*.{key}.part")):
+            if str(existing) not in self._active:
+                self._active.add(str(existing))
+                return existing
+        primary = folder / f"{name}.{key}.part"
+        if str(primary) not in self._active and not primary.exists():
+            self._active.add(str(primary))
+            return primary
+        for n in range(2, 1000):  # a concurrent download of the same file: its own, unresumable part
+            candidate = folder / f"{name}.{key}~{n}.partial"
+            if str(candidate) not in self._active and not candidate.exists():
+                self._active.add(str(candidate))
+                return candidate
+        raise LocalFileError("too many downloads of the same file at once; wait for them to finish")
+
+    async def _fetch(
+        self,
+        asset_id: str,
+        source: Source,
+        name_for: Callable[[str | None], str],
+        part: Path,
+        progress: Progress | None,
+    ) -> DownloadResult:
+        """Fetch ``source`` into ``part`` and give it its final name (``name_for(MIME type)``: the asset's type,
+        else the one the server sent)."""
+        meta_path = part.with_name(part.name + ".json")
+        resumable = part.suffix == ".part"
+        offset, validator = 0, None
+        if resumable and part.exists():
+            saved = read_meta(meta_path)
+            offset = part.stat().st_size
+            validator = saved.get("validator") if saved.get("url") == _url_key(source.url) else None
+            if not validator:
+                offset = 0
+        max_bytes = self.rest.settings.download_max_bytes
+        writer: PartWriter | None = None
+        resumed_from = 0
+        total: int | None = None
+        try:
+            async with self._open(source.url, offset if validator else 0, validator) as response:
+                status = response.status_code
+                total = total_of(response, offset if status == 206 else 0)
+                if status == 206:
+                    resumed_from = offset
+                else:
+                    offset = 0
+                if max_bytes is not None and total is not None and total > max_bytes:
+                    raise InvalidArgument(
+                        f"the file is {total:,} bytes, over FOOTAGE_DOWNLOAD_MAX_BYTES ({max_bytes:,}); "
+                        "raise the limit to download it"
+                    )
+                new_validator = response.headers.get("etag") or response.headers.get("last-modified")
+                writer = await anyio.to_thread.run_sync(PartWriter.open, part, offset)
+                if resumable:
+                    write_meta(meta_path, {"url": _url_key(source.url), "validator": strong_validator(new_validator)})
+                mime = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
+                await self._stream(response, writer, total, max_bytes, progress)
+                done = writer.size
+                if total is not None and done != total:
+                    raise TransportError(_dropped(done, total, resumable))
+        except httpx2.TimeoutException:
+            await close_writer(writer)
+            _drop_useless(writer, resumable, part, meta_path)
+            raise TransportError(
+                "the download stalled (no data for FOOTAGE_TIMEOUT seconds); "
+                + ("call download_asset again to resume it" if resumable else "call download_asset again")
+            ) from None
+        except httpx2.TransportError:
+            await close_writer(writer)
+            _drop_useless(writer, resumable, part, meta_path)
+            size = writer.size if writer else 0
+            raise TransportError(_dropped(size, total, resumable)) from None
+        except OSError as exc:
+            await close_writer(writer)
+            discard(part, meta_path)
+            if is_disk_full(exc):
+                raise LocalFileError(
+                    f"the disk holding {part.parent} is full; nothing was kept: free space "
+                    "(or set FOOTAGE_DOWNLOAD_DIR to another disk) and call download_asset again"
+                ) from None
+            raise LocalFileError(
+                f"cannot write in the download folder {part.parent} ({describe_os_error(exc)}); "
+                "set FOOTAGE_DOWNLOAD_DIR to a folder you can write to"
+            ) from None
+        except BaseException as exc:
+            await close_writer(writer)
+            if isinstance(exc, InvalidArgument):  # over the cap: nothing to resume
+                discard(part, meta_path)
+            else:
+                _drop_useless(writer, resumable, part, meta_path)
+            raise
+        digest = await close_writer(writer)
+        assert writer is not None and digest is not None
+        try:
+            final = claim_final_path(part, name_for(source.mime_type or mime))
+        except OSError as exc:
+            raise LocalFileError(
+                f"cannot name the finished file in {part.parent} ({describe_os_error(exc)}); it stays as {part.name}"
+            ) from None
+        discard(None, meta_path)
+        note = None
+        if source.size_bytes is not None and source.rendition == ORIGINAL and source.size_bytes != writer.size:
+            note = f"the asset declares {source.size_bytes:,} bytes; the server sent {writer.size:,}"
+        return DownloadResult(
+            path=str(final),
+            size_bytes=writer.size,
+            mime_type=mime or source.mime_type,
+            sha256=digest,
+            rendition=source.rendition,
+            asset_id=asset_id,
+            resumed_from_bytes=resumed_from or None,
+            note=note,
+        )
+
+    async def _stream(
+        self,
+        response: httpx2.Response,
+        writer: PartWriter,
+        total: int | None,
+        max_bytes: int | None,
+        progress: Progress | None,
+    ) -> None:
+        """Receive the body and write it: the network loop gathers :data:`CHUNK_BYTES` at a time and hands
+        them to a writer task (hash and write in a worker thread, which releases the GIL), at most
+        :data:`QUEUE_CHUNKS` ahead, so memory stays bounded while receiving and writing overlap."""
+        tune_read_size()
+        failure: list[BaseException] = []
+        send, receive = anyio.create_memory_object_stream[bytes | bytearray](max_buffer_size=QUEUE_CHUNKS)
+
+        async def write_all() -> None:
+            last = 0.0
+            try:
+                async with receive:
+                    async for data in receive:
+                        await anyio.to_thread.run_sync(writer.write, data, limiter=_writers())
+                        now = time.monotonic()
+                        if progress is not None and now - last >= PROGRESS_INTERVAL_SECONDS:
+                            last = now
+                            await progress(writer.size, total)
+            except Exception as exc:  # an OSError (disk full …): stop the network side too
+                failure.append(exc)
+                receive.close()
+
+        if progress is not None:
+            await progress(writer.size, total)
+        received = writer.size
+        broken: list[BaseException] = []
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(write_all)
+                await self._receive(response, send, received, max_bytes, broken)
+        except BaseExceptionGroup as group_error:  # the network side's error, as it was raised
+            raise _first(group_error) from None
+        if failure:
+            raise failure[0]
+        if broken:  # what arrived before the connection broke is on disk now, for a resume
+            raise broken[0]
+        if progress is not None:
+            await progress(writer.size, total)
+
+    @staticmethod
+    async def _receive(
+        response: httpx2.Response, send: Any, received: int, max_bytes: int | None, broken: list[BaseException]
+    ) -> None:
+        """Hand the body to the writer; a broken connection is put in ``broken`` after what arrived was handed
+        on (so it gets written), other errors are raised."""
+        buffer = bytearray()
+        try:
+            async with send:
+                flushed = time.monotonic()
+                async for chunk in _chunks(response, broken):
+                    received += len(chunk)
+                    if not buffer and len(chunk) >= DIRECT_BYTES:  # a big read goes on as it is: no copy
+                        _check_cap(received, max_bytes)
+                        await send.send(chunk)
+                        flushed = time.monotonic()
+                        continue
+                    buffer += chunk
+                    _check_cap(received, max_bytes)
+                    now = time.monotonic()
+                    if len(buffer) >= CHUNK_BYTES or now - flushed >= FLUSH_SECONDS:  # a slow body reaches disk too
+                        await send.send(buffer)  # handed over, not copied: a new buffer is started
+                        buffer, flushed = bytearray(), now
+                if buffer:
+                    await send.send(buffer)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the writer failed; its error is raised by the caller
+
+    def _open(self, url: str, offset: int, validator: str | None) -> OpenedFile:
+        return OpenedFile(self.rest, url, offset, validator)
+
+
+def _drop_useless(writer: PartWriter | None, resumable: bool, part: Path, meta: Path) -> None:
+    """After a failure: delete a part nothing can resume (a concurrent download's own, or an empty one); keep
+    the rest, and an earlier part this attempt never opened."""
+    if not resumable or (writer is not None and writer.size == 0):
+        discard(part, meta)
+
+
+def _check_cap(received: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and received > max_bytes:
+        raise InvalidArgument(
+            f"the file is larger than FOOTAGE_DOWNLOAD_MAX_BYTES ({max_bytes:,} bytes); raise the limit to download it"
+        )
+
+
+async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> Any:
+    """The body's chunks; a transport error (dropped, stalled) ends them and is put in ``broken``."""
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    except httpx2.TransportError as exc:
+        broken.append(exc)
+
+
+def _first(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The exception that ended a task group: the first that is not a cancellation."""
+    cancelled = anyio.get_cancelled_exc_class()
+    found: list[BaseException] = list(group.exceptions)
+    for exc in found:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first(exc)
+        if not isinstance(exc, cancelled):
+            return exc
+    return found[0]
+
+
+def _url_key(url: str) -> str:
+    """What identifies the file across attempts: the URL without its query (a signed URL's signature
+    changes on every call)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _dropped(done: int, total: int | None, resumable: bool) -> str:
+    of = f" of {total:,}" if total is not None else ""
+    kept = "the partial file is kept: call download_asset again to resume" if resumable else "call download_asset again"
+    return f"the connection closed after {done:,}{of} bytes of the file; {kept}"
+
+
+__all__ = ["Downloader", "LocalFileError", "Source", "check_fetch_url"]

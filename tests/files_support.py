@@ -1,0 +1,113 @@
+"""Helpers for the file tests: the sandbox's control API, expected bytes read straight from the sandbox,
+and asset picks from the seeded library (small ones, on the API origin or on the CDN)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from mcp.types import CallToolResult
+
+from footage_mcp.cli.launch import RunningSandbox
+from footage_mcp.core.settings import Settings
+from footage_mcp.sandbox.library import Asset, build_library
+
+LIB = build_library()
+
+
+def on_cdn(asset: Asset) -> bool:
+    """The sandbox's rule for which originals the CDN listener serves (footage_mcp.sandbox.files)."""
+    return hashlib.sha256(asset.id.encode()).digest()[0] % 3 == 0
+
+
+def small(kind: str, *, cdn: bool | None = None, index: int = 0, mime: str | None = None) -> Asset:
+    """The ``index``-th smallest asset of ``kind`` (optionally: on the CDN or not, of one MIME type)."""
+    rows = sorted(
+        (
+            a
+            for a in LIB.assets
+            if a.kind == kind and (cdn is None or on_cdn(a) == cdn) and (mime is None or a.mime_type == mime)
+        ),
+        key=lambda a: a.size_bytes,
+    )
+    return rows[index]
+
+
+@asynccontextmanager
+async def control(sandbox: RunningSandbox) -> AsyncIterator[httpx2.AsyncClient]:
+    """An HTTP client for the sandbox's ``/_sandbox`` control routes; file faults cleared before and after."""
+    origin = sandbox.base_url.removesuffix("/api/asset")
+    async with httpx2.AsyncClient(base_url=origin + "/_sandbox", timeout=30) as client:
+        await client.delete("/file-faults")
+        await client.delete("/faults")
+        try:
+            yield client
+        finally:
+            await client.delete("/file-faults")
+            await client.delete("/faults")
+            await client.put("/files", json={"max_upload_bytes": 10 * 1024**3})
+
+
+async def put_file_faults(client: httpx2.AsyncClient, *rules: dict[str, Any]) -> None:
+    response = await client.put("/file-faults", json={"rules": list(rules)})
+    assert response.status_code == 200, response.text
+
+
+async def expected_sha256(sandbox: RunningSandbox, asset_id: str, rendition: str = "original") -> tuple[str, int]:
+    """SHA-256 and size of a file, read straight from the sandbox (not through the bridge)."""
+    path = "original" if rendition == "original" else f"renditions/{rendition}"
+    if rendition == "preview":
+        path = "preview"
+    digest = hashlib.sha256()
+    size = 0
+    async with (
+        httpx2.AsyncClient(timeout=60) as client,
+        client.stream(
+            "GET", f"{sandbox.base_url}/assets/{asset_id}/{path}", headers={"apiKey": sandbox.token}
+        ) as response,
+    ):
+        assert response.status_code == 200
+        async for chunk in response.aiter_bytes():
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def settings_for(sandbox: RunningSandbox, **extra: Any) -> Settings:
+    return Settings(base_url=sandbox.base_url, api_token=sandbox.token, **extra)
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, result.structured_content
+    assert result.structured_content is None
+    return str(result.content[0].text)  # type: ignore[union-attr]
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "text/plain": ".txt",
+    "audio/mpeg": ".mp3",
+    "video/mp4": ".mp4",
+    "application/pdf": ".pdf",
+}
+
+
+def local_name(asset: Asset, rendition: str = "original", mime: str | None = None) -> str:
+    """The file name download_asset gives (the sandbox's names have no extension: one from the MIME type)."""
+    suffix = "" if rendition == "original" else f".{rendition}"
+    return asset.name.replace(":", "_") + suffix + EXTENSIONS[mime or asset.mime_type]
