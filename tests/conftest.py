@@ -29,6 +29,21 @@ INTERFACE_TOOLS = frozenset(
 )
 """The always-registered tool names interface.md fixes (write tools such as upload_assets only with
 FOOTAGE_ALLOW_WRITES=true)."""
+WRITE_TOOLS = frozenset(
+    {
+        "create_album",
+        "update_album",
+        "add_to_album",
+        "remove_from_album",
+        "update_asset",
+        "add_labels",
+        "remove_labels",
+        "add_keywords",
+        "relate_assets",
+    }
+)
+"""The write tools interface.md fixes, registered with FOOTAGE_ALLOW_WRITES=true (upload_assets needs
+FOOTAGE_UPLOAD_DIRS too)."""
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

@@ -205,6 +205,7 @@ async def test_optional_parameters_are_not_required() -> None:
         "get_archive_configuration": [],
         "list_api_links": [],
         "api_get": ["path"],
+        "download_asset": ["asset_id"],
         "get_contact_sheet": [],
         "suggest_keywords": ["text"],
     }

@@ -16,6 +16,7 @@ parameter (that is what a strict model sends for "not given").
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -47,6 +48,7 @@ REQUIRED = {
     "api_get": ["path"],
     "get_contact_sheet": [],
     "suggest_keywords": ["text"],
+    "download_asset": ["asset_id"],
 }
 
 
@@ -116,10 +118,14 @@ async def test_google_adk_keeps_optional_parameters_optional_and_described() -> 
             assert prop.get("nullable", False) is (name not in REQUIRED[tool.name]), (tool.name, name)
 
 
-async def test_the_server_takes_null_for_every_optional_parameter() -> None:
+async def test_the_server_takes_null_for_every_optional_parameter(tmp_path: Path) -> None:
     """The call a strict model makes: every optional parameter null. Against the sandbox app in process."""
     app = create_app(token=TOKEN)
-    settings = Settings(api_token=TOKEN, base_url="http://127.0.0.1:9/api/asset")  # type: ignore[arg-type]
+    settings = Settings(
+        api_token=TOKEN,  # type: ignore[arg-type]
+        base_url="http://127.0.0.1:9/api/asset",  # type: ignore[arg-type]
+        download_dir=tmp_path,
+    )
     server = build_server(settings, transport=httpx2.ASGITransport(app=app))
     async with Client(server, mode="legacy") as client:
         for tool in (await client.list_tools()).tools:

@@ -39,6 +39,7 @@ def sandbox_args(
     seed: int | None = None,
     extra_album_assets: int = 0,
     faults: str | os.PathLike[str] | None = None,
+    data_file: str | os.PathLike[str] | None = None,
     port: int = 0,
 ) -> list[str]:
     """The ``footage-mcp sandbox`` command line for these options (this interpreter, ``-m footage_mcp``);
@@ -52,6 +53,8 @@ def sandbox_args(
         args += ["--extra-album-assets", str(extra_album_assets)]
     if faults is not None:
         args += ["--faults", os.fspath(faults)]
+    if data_file is not None:
+        args += ["--data", os.fspath(data_file)]
     return args
 
 
@@ -64,6 +67,7 @@ def sandbox_process(
     seed: int | None = None,
     extra_album_assets: int = 0,
     faults: str | os.PathLike[str] | None = None,
+    data_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningSandbox]:
     """Run ``footage-mcp sandbox --port 0`` (options as :func:`sandbox_args`) until the block ends;
@@ -74,7 +78,13 @@ def sandbox_process(
         RuntimeError: the sandbox did not print its READY line in time (its stderr is included).
     """
     args = sandbox_args(
-        shape=shape, token=token, alt_routes=alt_routes, seed=seed, extra_album_assets=extra_album_assets, faults=faults
+        shape=shape,
+        token=token,
+        alt_routes=alt_routes,
+        seed=seed,
+        extra_album_assets=extra_album_assets,
+        faults=faults,
+        data_file=data_file,
     )
     env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
     start = time.perf_counter()

@@ -85,9 +85,16 @@ async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome
         if isinstance(outcome, CallToolResult):
             return outcome
         return to_result(outcome, api.rest.settings.output_budget)
-    except FootageError as exc:
+    except Exception as exc:
+        return failure_result(exc)
+
+
+def failure_result(exc: Exception) -> CallToolResult:
+    """The ``isError`` result for a failed tool call: a :class:`FootageError` as its message plus the
+    surface's hint (:func:`footage_mcp.surface.hints.explain`); anything else, a bug of ours, is logged
+    (stderr, redacted) and reported as an internal error without its text."""
+    if isinstance(exc, FootageError):
         log.info("tool call failed: %s", exc.message)
         return error(explain(exc))
-    except Exception:  # a bug of ours: log it, tell the model without details
-        log.exception("unexpected error in a tool call")
-        return error("internal error in footage-mcp (see the server's stderr log); try again or report it")
+    log.error("unexpected error in a tool call", exc_info=exc)
+    return error("internal error in footage-mcp (see the server's stderr log); try again or report it")

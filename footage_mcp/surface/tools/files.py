@@ -19,7 +19,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ResourceLink, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from footage_mcp.core.errors import FootageError
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.download import ORIGINAL, Downloader
@@ -27,7 +26,7 @@ from footage_mcp.rest.file_models import DownloadResult, UploadReport
 from footage_mcp.rest.files import resolve_upload_path, select_upload_files, upload_roots
 from footage_mcp.rest.upload import CONFIRM_ABOVE_FILES, Uploader
 from footage_mcp.surface.context import api_of
-from footage_mcp.surface.guard import error, redact_result
+from footage_mcp.surface.guard import failure_result, redact_result
 from footage_mcp.surface.params import MAX_TEXT_CHARS, AlbumId, AssetId, Text, check_id
 from footage_mcp.surface.render import to_result
 
@@ -45,10 +44,9 @@ _uploaders: weakref.WeakKeyDictionary[FootageApi, Uploader] = weakref.WeakKeyDic
 T = TypeVar("T")
 
 Rendition = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=64)] | None,
     Text,
     Field(
-        max_length=64,
         description="Which file: 'original' (default), 'preview', or a rendition name get_asset lists "
         "(e.g. 'web', 'proxy').",
     ),
@@ -72,12 +70,8 @@ async def _transfer(
         result = to_result(model, settings.output_budget)
         if finish is not None:
             result = finish(model, result)
-    except FootageError as exc:
-        log.info("tool call failed: %s", exc.message)
-        result = error(exc.message)
-    except Exception:  # a bug of ours: log it, tell the model without details
-        log.exception("unexpected error in a file tool")
-        result = error("internal error in footage-mcp (see the server's stderr log); try again or report it")
+    except Exception as exc:  # no call budget: a transfer takes as long as its bytes need
+        result = failure_result(exc)
     return redact_result(result, settings.token)
 
 
