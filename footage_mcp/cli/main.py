@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from footage_mcp import __version__
 from footage_mcp.core.errors import ConfigError
@@ -35,11 +34,32 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
     )
+    serve.add_argument(
+        "--auth",
+        choices=("server", "client"),
+        default=None,
+        help="HTTP: whose token: server (FOOTAGE_API_TOKEN, default) or client (each request brings its own; "
+        "overrides FOOTAGE_HTTP_AUTH)",
+    )
+    serve.add_argument("--workers", type=int, default=None, help="HTTP: worker processes sharing the port (default 1)")
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="HTTP: on SIGTERM, how long in-flight calls may finish (default FOOTAGE_TIMEOUT + FOOTAGE_RETRY_BUDGET)",
+    )
     sandbox = sub.add_parser("sandbox", help="run a local emulator of the Footage REST API with sample data")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)")
     sandbox.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     sandbox.add_argument("--shape", choices=("hal", "array", "items"), default="hal", help="list response family")
-    sandbox.add_argument("--token", default=None, help="accepted API token (default: sandbox-token)")
+    sandbox.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        help="accepted API token (default: sandbox-token); repeat it or separate with commas for several users, "
+        "each with their own library",
+    )
     sandbox.add_argument("--alt-routes", action="store_true", help="serve search/album assets at non-default paths")
     sub.add_parser("demo", help="start the sandbox and the bridge, and show a few calls through a real MCP client")
     sub.add_parser(
@@ -66,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve" and args.transport == "stdio":
         given = [flag for flag, value in (("--host", args.host), ("--port", args.port)) if value is not None]
         given += ["--allow-remote"] if args.allow_remote else []
+        given += [flag for flag, value in (("--auth", args.auth), ("--workers", args.workers)) if value is not None]
+        given += ["--shutdown-grace"] if args.shutdown_grace is not None else []
         if given:
             parser.error(
                 f"{given[0]} applies to --transport http only (stdio is the default); add --transport http, "
@@ -102,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         from footage_mcp.core.settings import load_settings
         from footage_mcp.rest.netenv import startup_problem
 
-        settings = load_settings()
+        settings = load_settings(**({"http_auth": args.auth} if getattr(args, "auth", None) else {}))
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
@@ -110,9 +132,21 @@ def main(argv: list[str] | None = None) -> int:
         from footage_mcp.surface.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
+            from footage_mcp.cli.serve_http import serve_http
+
             host = args.host if args.host is not None else HTTP_DEFAULT_HOST
             port = args.port if args.port is not None else HTTP_DEFAULT_PORT
-            return _serve_http(build_server(settings), host, port, args.allow_remote)
+            workers = args.workers if args.workers is not None else 1
+            if workers < 1:
+                raise ConfigError("--workers must be 1 or more")
+            return serve_http(
+                settings, host, port, allow_remote=args.allow_remote, workers=workers, grace=args.shutdown_grace
+            )
+        if settings.http_auth == "client":
+            raise ConfigError(
+                "FOOTAGE_HTTP_AUTH=client applies to --transport http only (over stdio the bridge uses "
+                "FOOTAGE_API_TOKEN); add --transport http, or unset FOOTAGE_HTTP_AUTH"
+            )
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:
@@ -120,27 +154,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
-    """Streamable HTTP on ``host:port`` at ``/mcp``, with DNS-rebinding protection (Host and Origin
-    must name the bound address). A non-loopback address needs ``--allow-remote``."""
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    from footage_mcp.core.settings import is_loopback_host
-
-    if not is_loopback_host(host) and not allow_remote:
-        print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)
-        return 2
-    names = ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{name}:{port}" for name in names],
-        allowed_origins=[f"http://{name}:{port}" for name in names],
-    )
-    print(f"footage-mcp: Streamable HTTP on http://{names[0]}:{port}/mcp", file=sys.stderr)
-    server.run("streamable-http", host=host.strip("[]"), port=port, transport_security=security)
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

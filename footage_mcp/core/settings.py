@@ -12,6 +12,9 @@ FOOTAGE_ROUTES         JSON or TOML file overriding the route map      none
 FOOTAGE_MAX_RETRIES    retries of one idempotent request               2
 FOOTAGE_RETRY_BUDGET   seconds all retry waits of one call may take    10
 FOOTAGE_OUTPUT_BUDGET  largest tool result, tokens (characters / 4)    20000
+FOOTAGE_HTTP_AUTH      HTTP: ``server`` (FOOTAGE_API_TOKEN) or         server
+                       ``client`` (each request brings its token)
+FOOTAGE_ALLOWED_HOSTS  HTTP: extra Host/Origin values, comma-separated  none
 =====================  =============================================  ==================================
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
@@ -148,6 +151,20 @@ class Settings(BaseSettings):
     output_budget: int = Field(
         default=20_000, ge=500, le=1_000_000, description="Largest tool result, in tokens (characters / 4)."
     )
+
+    http_auth: Literal["server", "client"] = Field(
+        default="server",
+        description="HTTP transport: 'server' (the bridge's own token) or 'client' (each request brings its own).",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="HTTP transport: extra Host/Origin values accepted, comma-separated (behind a proxy).",
+    )
+
+    @field_validator("http_auth", mode="before")
+    @classmethod
+    def _lower_auth(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def call_budget(self) -> float:

@@ -30,6 +30,7 @@ from footage_mcp.rest.shapes import (
     parse_asset_summary,
     parse_list,
 )
+from footage_mcp.rest.tokens import state_secret
 from footage_mcp.rest.urls import is_dot_segment
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,9 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
-        self._cursors = CursorCodec(lambda: cursor_key(rest.settings.token, rest.base_url))  # made on first use
+        self._cursors = CursorCodec(  # made on first use: per token (team mode builds one FootageApi per token)
+            lambda: cursor_key(rest.token, rest.base_url, state_secret(rest.settings))
+        )
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None
         self._root_error: FootageError | None = None

@@ -22,7 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765, help="TCP port, 0 for any free port (default: 8765)")
     parser.add_argument("--shape", choices=SHAPES, default="hal", help="response shape family (default: hal)")
     parser.add_argument(
-        "--token", default=None, help="accepted apiKey (default: $FOOTAGE_SANDBOX_TOKEN or sandbox-token)"
+        "--token",
+        action="append",
+        default=None,
+        help="accepted apiKey (default: $FOOTAGE_SANDBOX_TOKEN or sandbox-token); repeat it (or separate with "
+        "commas) for several users, each with their own library",
     )
     parser.add_argument("--alt-routes", action="store_true", help="serve search and album assets at alternative paths")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="library seed")

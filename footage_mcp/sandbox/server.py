@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -23,6 +23,7 @@ from .constants import BASE_PATH, DEFAULT_TOKEN, TOKEN_ENV
 from .control import create_echo_app
 from .faults import InjectedAbort, SandboxState, load_rules_file
 from .library import DEFAULT_SEED
+from .tenants import create_multi_app, split_tokens
 
 __all__ = ["bind", "serve"]
 
@@ -127,7 +128,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     shape: str = "hal",
-    token: str | None = None,
+    token: str | Sequence[str] | None = None,
     alt_routes: bool = False,
     seed: int = DEFAULT_SEED,
     extra_album_assets: int = 0,
@@ -139,13 +140,22 @@ def serve(
     an ephemeral 127.0.0.1 port, then prints ``READY http://<host>:<port>/api/asset`` as the only
     stdout line (flushed), and a human summary with the token and ``export`` hint on stderr. Both
     run in one event loop. ``token`` defaults to ``$FOOTAGE_SANDBOX_TOKEN``, then ``sandbox-token``;
+    several tokens (a list, or comma-separated) each get their own library (see :mod:`.tenants`);
     ``faults_file``: initial fault rules (JSON, as for ``PUT /_sandbox/faults``). Raises OSError if
     the port is taken, RuleError (a ValueError) on a bad faults file and ValueError on an unknown shape.
     """
-    token = token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
+    tokens = split_tokens(token) or split_tokens(os.environ.get(TOKEN_ENV)) or [DEFAULT_TOKEN]
+    token = ",".join(tokens)
     rules = load_rules_file(faults_file) if faults_file is not None else None
-    app = create_app(shape=shape, token=token, alt_routes=alt_routes, seed=seed, extra_album_assets=extra_album_assets)
-    state: SandboxState = app.state.sandbox
+    options: dict[str, Any] = {"shape": shape, "alt_routes": alt_routes, "extra_album_assets": extra_album_assets}
+    app: ASGIApp
+    state: SandboxState
+    if len(tokens) == 1:
+        single = create_app(token=tokens[0], seed=seed, **options)
+        app, state = single, single.state.sandbox
+    else:
+        router = create_multi_app(tokens, seed=seed, **options)
+        app, state = router, router.state
     state.rules = rules or []
     sock = bind(host, port)
     try:

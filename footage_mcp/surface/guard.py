@@ -75,7 +75,7 @@ async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[O
     """Run ``op`` within the call budget, render its outcome within the output budget, and turn
     failures into one short ``isError`` result. The token is removed from whatever comes back."""
     api = api_of(ctx)
-    return redact_result(await _guarded(api, op), api.rest.settings.token)
+    return redact_result(await _guarded(api, op), api.rest.token)
 
 
 async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
