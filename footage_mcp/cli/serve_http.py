@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    import httpx2
 
 from footage_mcp.core.settings import Settings, is_loopback_host
 
@@ -39,8 +42,11 @@ def startup_problem(settings: Settings, host: str, allow_remote: bool) -> str | 
     return None
 
 
-def build_app(settings: Settings, host: str, port: int) -> ASGIApp:
-    """The HTTP app for ``settings`` bound at ``host:port`` (stateless Streamable HTTP at ``/mcp``).
+def build_app(
+    settings: Settings, host: str, port: int, *, transport: httpx2.AsyncBaseTransport | None = None
+) -> ASGIApp:
+    """The HTTP app for ``settings`` bound at ``host:port`` (stateless Streamable HTTP at ``/mcp``);
+    ``transport`` replaces the network to the Footage API (tests), as for ``build_server``.
 
     Raises:
         footage_mcp.core.errors.ConfigError: as :func:`footage_mcp.surface.server.build_server`.
@@ -54,7 +60,7 @@ def build_app(settings: Settings, host: str, port: int) -> ASGIApp:
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
-    server = build_server(settings)
+    server = build_server(settings, transport=transport)
     app = server.streamable_http_app(stateless_http=True, transport_security=security, host=host.strip("[]"))
     return TeamMiddleware(app, client_auth=settings.http_auth == "client")
 
@@ -98,6 +104,7 @@ def serve_http(
     }
     if workers > 1:
         os.environ[BIND_ENV] = f"{host}:{port}"
+        os.environ["FOOTAGE_HTTP_AUTH"] = settings.http_auth  # --auth, for the workers' own settings
         uvicorn.run("footage_mcp.cli.serve_http:app_factory", factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return 0
     app = build_app(settings, host, port)
