@@ -5,7 +5,7 @@
     uv run python bench/run.py --only overhead,coldstart --json /tmp/bench.json
 
 Sections (``--only`` takes names or numbers, comma-separated):
-1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes. See docs/benchmarks.md.
+1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 team. See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -60,7 +60,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "team")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -68,6 +68,7 @@ TITLES = {
     "memory": "4. memory: RSS of the bridge process over mixed calls",
     "scale": "5. scale: paging a large album to the end",
     "sizes": "6. result sizes (approximate tokens = characters / 4)",
+    "team": "7. team mode: 64 concurrent clients through HAProxy, 1/2/4 replicas, 0/100 ms upstream (bench/team.py)",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -862,6 +863,23 @@ async def section_sizes(ctx: Context) -> None:
 
 # -- main ------------------------------------------------------------------------------------------
 
+async def section_team(ctx: Context) -> None:
+    """Section 7 (bench/team.py): calls/s, p50/p99, errors and RSS per replica through HAProxy.
+    Quick mode: one replica, 0 ms, 2 s (a smoke run of the harness)."""
+    import team
+
+    if team.haproxy_binary() is None:
+        out("  skipped: haproxy is not installed")
+        return
+    counts, latencies = ((1,), (0,)) if ctx.params.quick else ((1, 2, 4), (0, 100))
+    rows = await team.run(counts, latencies, 2.0 if ctx.params.quick else 8.0, warmup=1.0 if ctx.params.quick else 2.0)
+    ctx.report.data["team"] = rows
+    for row in rows:
+        figure = f"{row['replicas']} replica(s), +{row['latency_ms']} ms: calls/s, p50/p99 ms, errors"
+        value = f"{row['calls_per_s']:.0f}, {row['p50_ms']:.0f}/{row['p99_ms']:.0f}, {row['errors']}"
+        ctx.report.add("team", figure, value, "errors 0", row["errors"] == 0)
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -869,6 +887,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "memory": section_memory,
     "scale": section_scale,
     "sizes": section_sizes,
+    "team": section_team,
 }
 
 
@@ -882,7 +901,7 @@ def parse_only(text: str | None) -> list[str]:
             part = SECTIONS[int(part) - 1]
         matches = [s for s in SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–6)")
+            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–7)")
         chosen.append(matches[0])
     return [s for s in SECTIONS if s in chosen]
 
@@ -947,7 +966,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N, for CI (well under 60 s)")
-    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–6")
+    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–7")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and raw sample to FILE")
     args = parser.parse_args()
     try:

@@ -112,7 +112,7 @@ def haproxy_config(frontend_port: int, replicas: Sequence[tuple[str, int]]) -> s
     checks on /healthz, a response header naming the replica, and a retry on another replica when a
     connection to one fails (a killed replica loses only the calls in flight on it)."""
     servers = "\n".join(
-        f"    server {name} 127.0.0.1:{port} check inter 200ms fall 1 rise 2" for name, port in replicas
+        f"    server {name} 127.0.0.1:{port} check inter 300ms fall 3 rise 1" for name, port in replicas
     )
     return f"""global
     maxconn 4096
@@ -122,6 +122,8 @@ defaults
     timeout connect 2s
     timeout client 120s
     timeout server 120s
+    # a replica busy at full load answers /healthz late, not never: allow for it
+    timeout check 3s
     retries 3
     option redispatch
     retry-on conn-failure

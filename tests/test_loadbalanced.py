@@ -129,6 +129,13 @@ async def test_two_users_stay_isolated_on_every_replica(lb: Cluster, era: str) -
             assert foreign.is_error and "not found" in foreign.content[0].text  # type: ignore[union-attr]
 
 
+def test_no_replica_log_holds_a_token(lb: Cluster) -> None:
+    """After the calls above (INFO logging, access log on), no replica's log contains either token."""
+    logs = [replica.log.read_text(errors="replace") for replica in lb.replicas]
+    assert all('"POST /mcp HTTP/1.1" 200' in log for log in logs)  # they did serve calls, and logged them
+    assert not any(USER_A in log or USER_B in log for log in logs)
+
+
 async def test_killing_a_replica_loses_only_the_calls_in_flight_on_it(two_user_sandbox: RunningSandbox) -> None:
     """16 clients call in a loop; one replica is killed (SIGKILL) mid-run. A call fails only if it was in
     flight on that replica; the client's retry succeeds; afterwards only the survivors answer."""
