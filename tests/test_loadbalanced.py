@@ -74,6 +74,16 @@ async def test_a_session_lands_on_every_replica_and_every_call_succeeds(lb: Clus
     assert set(seen) == {"r1", "r2", "r3"}, seen
 
 
+async def test_every_replica_introduces_itself_with_the_same_name(lb: Cluster) -> None:
+    answered_by: set[str] = set()
+    for _ in range(4):  # legacy handshakes, each answered by the next replica in turn
+        seen: list[str] = []
+        async with user_client(lb.mcp_url, USER_A, mode="legacy", seen=seen) as client:
+            assert client.server_info is not None and client.server_info.name == "footage"
+            answered_by.add(seen[0])
+    assert len(answered_by) >= 2, answered_by
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_cursors_cross_replicas(lb: Cluster, era: str) -> None:
     album = max(LIB_A.albums, key=lambda a: len(a.asset_ids))
@@ -175,6 +185,7 @@ async def test_killing_a_replica_loses_only_the_calls_in_flight_on_it(two_user_s
         async with anyio.create_task_group() as tg:
             for index in range(workers):
                 tg.start_soon(worker, index)
+        print(f"kill test: {len(failures)} calls failed (in flight on r2), all retried: {failures}")
         assert done == workers * rounds  # every call succeeded, first time or on the client's retry
         assert len(failures) <= workers and retried_ok == len(failures), failures
         assert after_kill and set(after_kill) <= {"r1", "r3"}, after_kill
