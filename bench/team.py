@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -82,13 +83,14 @@ async def load(
     ``warmup`` s; returns calls/s, p50/p99 (ms) and the error count of the measured window."""
     latencies: list[float] = []
     errors = 0
+    made = 0
     stop_at = time.perf_counter() + warmup + duration
     measure_from = time.perf_counter() + warmup
     limits = httpx2.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx2.AsyncClient(timeout=httpx2.Timeout(60.0), limits=limits) as http:
 
         async def worker(index: int) -> None:
-            nonlocal errors
+            nonlocal errors, made
             n = index
             while (start := time.perf_counter()) < stop_at:
                 token, headers, body = calls[n % len(calls)]
@@ -104,6 +106,7 @@ async def load(
                 except httpx2.HTTPError:
                     good = False
                 end = time.perf_counter()
+                made += 1
                 if start >= measure_from:
                     latencies.append(end - start)
                     errors += not good
@@ -114,8 +117,20 @@ async def load(
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 
-    return {"calls_per_s": len(latencies) / duration, "p50_ms": pct(0.5), "p99_ms": pct(0.99), "errors": errors,
-            "calls": len(latencies)}
+    return {
+        "calls_per_s": len(latencies) / duration,
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "errors": errors,
+        "calls": len(latencies),
+        "calls_made": made,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -142,7 +157,19 @@ async def run(
                         for album in lib.albums[:4]:
                             headers, body = await recorded_call(running.mcp_url, token, album.id)
                             calls.append((token, headers, body))
+                    parts = {
+                        "replicas": [r.proc.pid for r in running.replicas],
+                        "haproxy": [running.haproxy.pid],
+                        "sandbox": [sandbox.process.pid],
+                        "load generator": [os.getpid()],
+                    }
+                    before = {k: sum(cpu_seconds(p) for p in pids) for k, pids in parts.items()}
                     figures = await load(running.mcp_url, calls, duration=duration, warmup=warmup)
+                    made = max(1, figures["calls_made"])
+                    figures["cpu_ms_per_call"] = {
+                        k: round((sum(cpu_seconds(p) for p in pids) - before[k]) * 1000 / made, 2)
+                        for k, pids in parts.items()
+                    }
                     figures.update(
                         replicas=count,
                         latency_ms=latency,
@@ -157,7 +184,8 @@ def format_row(row: dict[str, Any]) -> str:
     return (
         f"  replicas={row['replicas']}  upstream +{row['latency_ms']:>3} ms  {row['calls_per_s']:7.1f} calls/s  "
         f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}/{row['calls']}  "
-        f"RSS/replica {', '.join(f'{v:.0f}' for v in row['rss_mb'])} MB"
+        f"RSS/replica {', '.join(f'{v:.0f}' for v in row['rss_mb'])} MB\n"
+        f"      CPU ms per call: {', '.join(f'{k} {v:.1f}' for k, v in row['cpu_ms_per_call'].items())}"
     )
 
 

@@ -140,7 +140,7 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
         return current[-1].current_api()
 
     mcp: MCPServer[AppState] = FootageServer(
-        name="footage",
+        name=team.SERVER_NAME,
         title="Footage",
         description="Albums, assets and search of a footage.one media library.",
         instructions=INSTRUCTIONS,
