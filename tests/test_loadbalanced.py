@@ -114,6 +114,24 @@ async def test_cursors_cross_replicas(lb: Cluster, era: str) -> None:
             assert [a["id"] for a in again["assets"]] == expected[7:14]
 
 
+async def test_a_long_cursor_crosses_replicas_too(lb: Cluster) -> None:
+    """A cursor whose next-page URL is long (a long query) is not parked in one replica's memory when
+    the replicas share FOOTAGE_STATE_SECRET: it carries its state and any replica continues it."""
+    query = " ".join(["Paris"] * 60)
+    seen: list[str] = []
+    got: list[str] = []
+    async with user_client(lb.mcp_url, USER_A, mode="2026-07-28", seen=seen) as client:
+        page = data(await client.call_tool("search_assets", {"query": query, "limit": 20}))
+        total, cursor = page["total"], page["next_cursor"]
+        assert len(cursor) > 400  # longer than a single replica would keep inline
+        got += [a["id"] for a in page["assets"]]
+        while cursor:
+            page = data(await client.call_tool("search_assets", {"query": query, "limit": 20, "cursor": cursor}))
+            got += [a["id"] for a in page["assets"]]
+            cursor = page.get("next_cursor")
+    assert len(got) == len(set(got)) == total and len(set(seen)) == 3
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_two_users_stay_isolated_on_every_replica(lb: Cluster, era: str) -> None:
     results: dict[str, list[dict[str, Any]]] = {USER_A: [], USER_B: []}

@@ -150,6 +150,20 @@ def test_cursor_keys_with_a_state_secret_are_per_token_and_the_same_everywhere()
     assert cursor_key(USER_A, BASE, secret) != cursor_key(USER_A, BASE)  # without: the token-derived key
 
 
+def test_with_a_state_secret_long_cursors_are_self_contained() -> None:
+    from footage_mcp.rest.paging import MAX_CURSOR_CHARS, CursorCodec, CursorState
+
+    key = cursor_key(USER_A, BASE, "shared")
+    state = CursorState(BASE + "/search/assets?q=" + "paris+" * 150, 20, "search")
+    replica_one, replica_two = CursorCodec(key, inline_limit=MAX_CURSOR_CHARS), CursorCodec(key)
+    cursor = replica_one.encode(state)
+    assert len(cursor) > 400 and replica_two.decode(cursor, "search", "search_assets") == state
+    parked = CursorCodec(key).encode(state)  # one replica alone keeps it short, in its own memory
+    assert len(parked) < 100
+    with pytest.raises(Exception, match="expired"):
+        CursorCodec(key).decode(parked, "search", "search_assets")
+
+
 def test_request_state_is_sealed_under_the_shared_secret_and_bound_to_the_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -21,7 +21,13 @@ from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, Invali
 from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.rest.http import RestClient, decode_json
 from footage_mcp.rest.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
-from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
+from footage_mcp.rest.paging import (
+    INLINE_CURSOR_CHARS,
+    MAX_CURSOR_CHARS,
+    CursorCodec,
+    CursorState,
+    cursor_key,
+)
 from footage_mcp.rest.shapes import (
     RawPage,
     parse_album,
@@ -104,8 +110,10 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
+        shared = state_secret(rest.settings)  # several replicas: cursors carry their whole state
         self._cursors = CursorCodec(  # made on first use: per token (team mode builds one FootageApi per token)
-            lambda: cursor_key(rest.token, rest.base_url, state_secret(rest.settings))
+            lambda: cursor_key(rest.token, rest.base_url, shared),
+            inline_limit=MAX_CURSOR_CHARS if shared else INLINE_CURSOR_CHARS,
         )
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None

@@ -83,11 +83,16 @@ class CursorCodec:
 
     A forged cursor, or one signed under another token or base URL, fails the signature check; the
     model is told to start the listing again. Long cursor states live in this process's memory
-    (:data:`INLINE_CURSOR_CHARS`): those expire with the process.
+    (:data:`INLINE_CURSOR_CHARS`): those expire with the process, and another replica does not know
+    them; ``inline_limit`` (at most :data:`MAX_CURSOR_CHARS`) raises the length kept inline (several
+    replicas: every cursor must be self-contained).
     """
 
-    def __init__(self, key: bytes | Callable[[], bytes] | None = None) -> None:
+    def __init__(
+        self, key: bytes | Callable[[], bytes] | None = None, *, inline_limit: int = INLINE_CURSOR_CHARS
+    ) -> None:
         self._key_source = key
+        self._inline_limit = min(inline_limit, MAX_CURSOR_CHARS)
         self._key_bytes: bytes | None = None
         self._stash: OrderedDict[str, tuple[str, int, str]] = OrderedDict()
 
@@ -106,7 +111,7 @@ class CursorCodec:
     def encode(self, state: CursorState) -> str:
         data: dict[str, object] = {"u": state.url, "s": state.skip, "c": state.scope}
         cursor = self._sign(data)
-        if len(cursor) <= INLINE_CURSOR_CHARS:
+        if len(cursor) <= self._inline_limit:
             return cursor
         ref = secrets.token_urlsafe(12)
         self._stash[ref] = (state.url, state.skip, state.scope)
