@@ -5,8 +5,8 @@
     uv run python bench/run.py --only overhead,coldstart --json /tmp/bench.json
 
 Sections (``--only`` takes names or numbers, comma-separated):
-1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets, 8 files (bench/files_bench.py).
-See docs/benchmarks.md.
+1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets, 8 files (bench/files_bench.py),
+9 team (bench/team.py). See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -61,7 +61,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets", "files")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets", "files", "team")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -71,6 +71,7 @@ TITLES = {
     "sizes": "6. result sizes (approximate tokens = characters / 4)",
     "sheets": "7. contact sheets: 48 cells, 100 ms injected latency per preview",
     "files": "8. files: download_asset and upload_assets vs curl, RSS, a trivial call during 20 downloads",
+    "team": "9. team mode: 64 concurrent clients through HAProxy, 1/2/4 replicas, 0/100 ms upstream (bench/team.py)",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -978,6 +979,26 @@ async def section_files(ctx: Context) -> None:
     await run_files(ctx.params.quick, sb, ctx.report, out, bridge, new_bridge_pid, child_pids, structured)
 
 
+# -- 9. team --------------------------------------------------------------------------------------
+
+
+async def section_team(ctx: Context) -> None:
+    """Section 9 (bench/team.py): calls/s, p50/p99, errors and RSS per replica through HAProxy.
+    Quick mode: one replica, 0 ms, 2 s (a smoke run of the harness)."""
+    import team
+
+    if team.haproxy_binary() is None:
+        out("  skipped: haproxy is not installed")
+        return
+    counts, latencies = ((1,), (0,)) if ctx.params.quick else ((1, 2, 4), (0, 100))
+    rows = await team.run(counts, latencies, 2.0 if ctx.params.quick else 8.0, warmup=1.0 if ctx.params.quick else 2.0)
+    ctx.report.data["team"] = rows
+    for row in rows:
+        figure = f"{row['replicas']} replica(s), +{row['latency_ms']} ms: calls/s, p50/p99 ms, errors"
+        value = f"{row['calls_per_s']:.0f}, {row['p50_ms']:.0f}/{row['p99_ms']:.0f}, {row['errors']}"
+        ctx.report.add("team", figure, value, "errors 0", row["errors"] == 0)
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -987,6 +1008,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "sizes": section_sizes,
     "sheets": section_sheets,
     "files": section_files,
+    "team": section_team,
 }
 
 

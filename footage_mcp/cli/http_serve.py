@@ -1,4 +1,4 @@
-"""``footage-mcp serve --transport http``: Streamable HTTP at ``/mcp`` on a socket bound here.
+"""The socket and the Host rules of ``footage-mcp serve --transport http`` (the app: :mod:`.serve_http`).
 
 The socket is bound before anything is served, so that:
 
@@ -18,33 +18,26 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from footage_mcp.core.settings import is_loopback_host
 
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
-DEFAULT_HTTP_PORT = 80
-"""The port an ``http://`` URL, and so a ``Host`` header, leaves out."""
-
-
 def names_for(host: str) -> list[str]:
     """The host names a client may use for ``host``: the loopback spellings, or ``host`` itself."""
     return ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
 
 
-def transport_security(host: str, port: int) -> TransportSecuritySettings:
-    """The SDK's DNS-rebinding settings for a server bound to ``host``:``port`` (the port bound, not 0)."""
+def transport_security(host: str, port: int, extra_hosts: str | None = None) -> TransportSecuritySettings:
+    """The SDK's DNS-rebinding settings for a server bound to ``host``:``port`` (the port bound, not 0),
+    plus ``FOOTAGE_ALLOWED_HOSTS`` (see :func:`footage_mcp.surface.team.allowed_names`)."""
     from mcp.server.transport_security import TransportSecuritySettings
 
-    names = names_for(host)
-    hosts = [f"{name}:{port}" for name in names]
-    origins = [f"http://{name}:{port}" for name in names]
-    if port == DEFAULT_HTTP_PORT:
-        hosts += names
-        origins += [f"http://{name}" for name in names]
+    from footage_mcp.surface.team import allowed_names
+
+    hosts, origins = allowed_names(host, port, extra_hosts)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
@@ -65,7 +58,8 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _why(exc: OSError) -> str:
+def why_not(exc: OSError) -> str:
+    """Why a socket could not be bound, and what to do (one phrase)."""
     if isinstance(exc, socket.gaierror):
         return "no such address on this computer"
     if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
@@ -75,27 +69,3 @@ def _why(exc: OSError) -> str:
     if exc.errno in (99, 49, 10049):  # EADDRNOTAVAIL
         return "that address is not one of this computer's; use 127.0.0.1"
     return exc.strerror or type(exc).__name__
-
-
-def serve_http(server: Any, host: str, port: int, allow_remote: bool, log_level: str = "warning") -> int:
-    """Serve ``server`` (an ``MCPServer``) over Streamable HTTP until interrupted; the exit status
-    (2 with one stderr line when the address cannot be used)."""
-    if not is_loopback_host(host) and not allow_remote:
-        print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)
-        return 2
-    try:
-        sock = bind(host, port)
-    except OSError as exc:
-        print(f"footage-mcp: cannot listen on {host}:{port}: {_why(exc)}", file=sys.stderr)
-        return 2
-    import uvicorn
-
-    try:
-        bound = int(sock.getsockname()[1])
-        app = server.streamable_http_app(transport_security=transport_security(host, bound), host=host.strip("[]"))
-        print(f"footage-mcp: Streamable HTTP on http://{names_for(host)[0]}:{bound}/mcp", file=sys.stderr, flush=True)
-        config = uvicorn.Config(app, log_level=log_level.lower(), access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
-    return 0

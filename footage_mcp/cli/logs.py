@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from footage_mcp.core.redact import Redactor
+from footage_mcp.core.redact import Redactor, redact_text
+from footage_mcp.rest.tokens import effective_token
 
 
 class RedactingFormatter(logging.Formatter):
@@ -21,7 +22,9 @@ class RedactingFormatter(logging.Formatter):
         self._redactor = Redactor(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        return self._redactor.text(super().format(record))
+        text = self._redactor.text(super().format(record))
+        request_token = effective_token(None)  # HTTP team mode: the token of the request being served
+        return redact_text(text, request_token) if request_token else text
 
 
 def configure_logging(level: str, secrets: list[str | None]) -> None:

@@ -37,6 +37,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
     )
+    serve.add_argument(
+        "--auth",
+        choices=("server", "client"),
+        default=None,
+        help="HTTP: whose token: server (FOOTAGE_API_TOKEN, default) or client (each request brings its own; "
+        "overrides FOOTAGE_HTTP_AUTH)",
+    )
+    serve.add_argument("--workers", type=int, default=None, help="HTTP: worker processes sharing the port (default 1)")
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="HTTP: on SIGTERM, how long in-flight calls may finish (default FOOTAGE_TIMEOUT + FOOTAGE_RETRY_BUDGET)",
+    )
     # The sandbox's options are its own command line's (footage_mcp/sandbox/__main__.py): main() hands
     # `sandbox ...` to it before parsing, so that they are declared once and the sandbox is imported only then.
     sub.add_parser(
@@ -77,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve" and args.transport == "stdio":
         given = [flag for flag, value in (("--host", args.host), ("--port", args.port)) if value is not None]
         given += ["--allow-remote"] if args.allow_remote else []
+        given += [flag for flag, value in (("--auth", args.auth), ("--workers", args.workers)) if value is not None]
+        given += ["--shutdown-grace"] if args.shutdown_grace is not None else []
         if given:
             parser.error(
                 f"{given[0]} applies to --transport http only (stdio is the default); add --transport http, "
@@ -103,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         from footage_mcp.core.settings import load_settings
         from footage_mcp.rest.netenv import startup_problem
 
-        settings = load_settings()
+        settings = load_settings(**({"http_auth": args.auth} if getattr(args, "auth", None) else {}))
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
@@ -113,11 +130,21 @@ def main(argv: list[str] | None = None) -> int:
         from footage_mcp.surface.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
-            from footage_mcp.cli.http_serve import serve_http
+            from footage_mcp.cli.serve_http import serve_http
 
             host = args.host if args.host is not None else HTTP_DEFAULT_HOST
             port = args.port if args.port is not None else HTTP_DEFAULT_PORT
-            return serve_http(build_server(settings), host, port, args.allow_remote, settings.log_level)
+            workers = args.workers if args.workers is not None else 1
+            if workers < 1:
+                raise ConfigError("--workers must be 1 or more")
+            return serve_http(
+                settings, host, port, allow_remote=args.allow_remote, workers=workers, grace=args.shutdown_grace
+            )
+        if settings.http_auth == "client":
+            raise ConfigError(
+                "FOOTAGE_HTTP_AUTH=client applies to --transport http only (over stdio the bridge uses "
+                "FOOTAGE_API_TOKEN); add --transport http, or unset FOOTAGE_HTTP_AUTH"
+            )
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:

@@ -16,6 +16,9 @@ FOOTAGE_DOWNLOAD_DIR   folder download_asset writes into               ~/Downloa
 FOOTAGE_DOWNLOAD_MAX_BYTES  largest file download_asset fetches        none (no cap)
 FOOTAGE_UPLOAD_DIRS    folders upload_assets may read (os.pathsep)     none (no upload_assets)
 FOOTAGE_ALLOW_WRITES   ``true`` registers the write tools              false
+FOOTAGE_HTTP_AUTH      HTTP: ``server`` (FOOTAGE_API_TOKEN) or         server
+                       ``client`` (each request brings its token)
+FOOTAGE_ALLOWED_HOSTS  HTTP: extra Host/Origin values, comma-separated  none
 =====================  =============================================  ==================================
 
 The base URL must be ``https`` (plain ``http`` only on a loopback host, for the
@@ -179,6 +182,20 @@ class Settings(BaseSettings):
     download_max_bytes: int | None = Field(default=None, ge=1, description="Largest file download_asset fetches.")
     upload_dirs: str | None = Field(default=None, description="Folders upload_assets may read (os.pathsep).")
     allow_writes: bool = Field(default=False, description="true registers the write tools.")
+
+    http_auth: Literal["server", "client"] = Field(
+        default="server",
+        description="HTTP transport: 'server' (the bridge's own token) or 'client' (each request brings its own).",
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="HTTP transport: extra Host/Origin values accepted, comma-separated (behind a proxy).",
+    )
+
+    @field_validator("http_auth", mode="before")
+    @classmethod
+    def _lower_auth(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def call_budget(self) -> float:

@@ -24,7 +24,13 @@ from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_o
 from footage_mcp.rest.http import RestClient, decode_json
 from footage_mcp.rest.keywords import Concept, KeywordRoute
 from footage_mcp.rest.models import Album, AlbumList, ApiLink, ApiLinks, Asset, AssetList
-from footage_mcp.rest.paging import CursorCodec, CursorState, cursor_key
+from footage_mcp.rest.paging import (
+    INLINE_CURSOR_CHARS,
+    MAX_CURSOR_CHARS,
+    CursorCodec,
+    CursorState,
+    cursor_key,
+)
 from footage_mcp.rest.renditions import with_renditions
 from footage_mcp.rest.shapes import (
     RawPage,
@@ -34,6 +40,7 @@ from footage_mcp.rest.shapes import (
     parse_asset_summary,
     parse_list,
 )
+from footage_mcp.rest.tokens import state_secret
 from footage_mcp.rest.urls import is_dot_segment
 
 log = logging.getLogger(__name__)
@@ -115,7 +122,11 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
-        self._cursors = CursorCodec(lambda: cursor_key(rest.settings.token, rest.base_url))  # made on first use
+        shared = state_secret(rest.settings)  # several replicas: cursors carry their whole state
+        self._cursors = CursorCodec(  # made on first use: per token (team mode builds one FootageApi per token)
+            lambda: cursor_key(rest.token, rest.base_url, shared),
+            inline_limit=MAX_CURSOR_CHARS if shared else INLINE_CURSOR_CHARS,
+        )
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None
         self._root_error: FootageError | None = None

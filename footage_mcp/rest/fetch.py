@@ -62,7 +62,7 @@ class OpenedFile:
             check_fetch_url(current)
             with_token = with_token and rest.is_under_base(current)
             headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
-            token = rest.settings.token
+            token = rest.token
             if with_token and token:
                 headers["apiKey"] = token
             if self.offset and self.validator:

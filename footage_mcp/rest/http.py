@@ -48,6 +48,7 @@ from footage_mcp.core.settings import Settings, diagnose_token
 from footage_mcp.core.text import one_line
 from footage_mcp.rest.diagnose import classify, proxy_auth_message, proxy_for, tool_message
 from footage_mcp.rest.retry import RETRY_STATUSES, RetryableStatus, parse_retry_after, retrying
+from footage_mcp.rest.tokens import CLIENT_TOKEN_HELP, CLIENT_TOKEN_LABEL, effective_token, request_token_bound
 from footage_mcp.rest.urls import path_below, same_origin
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,20 @@ class RestClient:
         return self._error_for(status, headers, content, url)
 
     @property
+    def token(self) -> str | None:
+        """The token to send now: in HTTP team mode the one this request brought (see
+        :mod:`footage_mcp.rest.tokens`), otherwise ``FOOTAGE_API_TOKEN``. Never log it."""
+        return effective_token(self.settings.token)
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """Everything to redact from output: the token in use and the configured one as written (a
+        mangled token is not sent, but is still never shown)."""
+        return (self.token, self.settings.raw_token)
+
+    @property
     def has_token(self) -> bool:
-        return self.settings.token is not None
+        return self.token is not None
 
     # ------------------------------------------------------------ URL helpers
 
@@ -180,13 +193,20 @@ class RestClient:
         if not self.is_under_base(url):
             raise InvalidArgument("the request would leave the API base URL; the bridge refused to send it")
         if not self.has_token and not self.is_public(url):
+            if request_token_bound():
+                raise TokenMissing(f"this call needs a Footage API token: {CLIENT_TOKEN_HELP}")
             raise TokenMissing(self.settings.token_missing())
+        token = self.token
+        if token is not None and request_token_bound():  # team mode: a mangled token is not sent
+            issue = diagnose_token(token)
+            if issue is not None and issue.fatal:
+                raise Unauthorized(f"{CLIENT_TOKEN_LABEL} {issue.message}", 401)
         cap = MAX_BINARY_BYTES if binary else MAX_JSON_BYTES
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             headers = {"Accept": accept}
-            if self.settings.token and self.is_under_base(current):
-                headers["apiKey"] = self.settings.token
+            if token and self.is_under_base(current):
+                headers["apiKey"] = token
             status, resp_headers, content = await self._send(current, headers, cap)
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 current = self._redirect_target(current, resp_headers["location"], binary)
@@ -271,11 +291,18 @@ class RestClient:
         detail = f": {excerpt}" if excerpt else ""
         if status == 401:
             if not self.has_token:
+                if request_token_bound():
+                    return Unauthorized(f"this call needs a Footage API token (401): {CLIENT_TOKEN_HELP}", status)
                 return Unauthorized(self.settings.token_missing(401), status)
-            issue = diagnose_token(self.settings.token or "")
+            issue = diagnose_token(self.token or "")
+            label = CLIENT_TOKEN_LABEL if request_token_bound() else "FOOTAGE_API_TOKEN"
             if issue is not None and not issue.harmless:  # a placeholder: a new key would revoke the real one
+                return Unauthorized(f"the Footage API rejected the token (401): {label} {issue.message}", status)
+            if request_token_bound():
                 return Unauthorized(
-                    f"the Footage API rejected the token (401): FOOTAGE_API_TOKEN {issue.message}", status
+                    "the Footage API rejected the token (401): generate a new API key at app.footage.one/account "
+                    "and put it in your MCP client's configuration (apiKey or Authorization: Bearer header)",
+                    status,
                 )
             return Unauthorized(
                 "the Footage API rejected the token (401): generate a new API key at "
@@ -333,7 +360,7 @@ class RestClient:
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of the token replaced."""
-        return redact_text(text, self.settings.token)
+        return redact_text(text, *self.secrets)
 
 
 def decode_json(fetched: Fetched) -> Any:

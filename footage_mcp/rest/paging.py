@@ -52,14 +52,25 @@ CURSOR_KEY_ITERATIONS = 100_000
 """PBKDF2 rounds for :func:`cursor_key` (about 25 ms, once per process, on the first listing)."""
 
 
-def cursor_key(token: str | None, base_url: str) -> bytes:
+def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes:
     """The signing key for cursors of ``base_url`` under ``token``: PBKDF2-HMAC-SHA256 of the token,
     salted with a label and the base URL.
 
     Neither the key nor a signature reveals the token, and the stretching makes a cursor (which the
     model sees and transcripts keep) a slow test of guessed tokens. Without a token only public
     routes can be paged, and the key is derived from the base URL alone (the on-use checks still keep
-    a cursor under the base URL)."""
+    a cursor under the base URL).
+
+    With ``secret`` (``FOOTAGE_STATE_SECRET``: a str or SecretStr shared by every replica) the key is
+    HMAC-SHA256 of the secret over the label, the base URL and the token: still one key per token
+    (HTTP team mode: a cursor of one user is refused for another), the same on every replica, and
+    unguessable without the secret, so no stretching is needed."""
+    if secret is not None:
+        get = getattr(secret, "get_secret_value", None)
+        text = str(get() if callable(get) else secret)
+        if text:
+            message = b"footage-mcp cursor v1\0" + base_url.encode() + b"\0" + (token or "").encode()
+            return hmac.new(text.encode(), message, hashlib.sha256).digest()
     salt = b"footage-mcp cursor v1\0" + base_url.encode()
     return hashlib.pbkdf2_hmac("sha256", (token or "").encode(), salt, CURSOR_KEY_ITERATIONS)
 
@@ -70,11 +81,16 @@ class CursorCodec:
 
     A forged cursor, or one signed under another token or base URL, fails the signature check; the
     model is told to start the listing again. Long cursor states live in this process's memory
-    (:data:`INLINE_CURSOR_CHARS`): those expire with the process.
+    (:data:`INLINE_CURSOR_CHARS`): those expire with the process, and another replica does not know
+    them; ``inline_limit`` (at most :data:`MAX_CURSOR_CHARS`) raises the length kept inline (several
+    replicas: every cursor must be self-contained).
     """
 
-    def __init__(self, key: bytes | Callable[[], bytes] | None = None) -> None:
+    def __init__(
+        self, key: bytes | Callable[[], bytes] | None = None, *, inline_limit: int = INLINE_CURSOR_CHARS
+    ) -> None:
         self._key_source = key
+        self._inline_limit = min(inline_limit, MAX_CURSOR_CHARS)
         self._key_bytes: bytes | None = None
         self._stash: OrderedDict[str, tuple[str, int, str]] = OrderedDict()
 
@@ -93,7 +109,7 @@ class CursorCodec:
     def encode(self, state: CursorState) -> str:
         data: dict[str, object] = {"u": state.url, "s": state.skip, "c": state.scope}
         cursor = self._sign(data)
-        if len(cursor) <= INLINE_CURSOR_CHARS:
+        if len(cursor) <= self._inline_limit:
             return cursor
         ref = secrets.token_urlsafe(12)
         self._stash[ref] = (state.url, state.skip, state.scope)

@@ -203,8 +203,8 @@ class Uploader:
             "Content-Length": str(len(head) + size + len(tail)),
             "Accept": "application/json",
         }
-        if self.rest.settings.token and self.rest.is_under_base(url):
-            headers["apiKey"] = self.rest.settings.token
+        if self.rest.token and self.rest.is_under_base(url):
+            headers["apiKey"] = self.rest.token
 
         async def body() -> AsyncIterator[bytes]:
             sent.started = True

@@ -294,7 +294,7 @@ class WriteClient:
         url = target.url
         if not self.rest.is_under_base(url):
             raise InvalidArgument("the write would leave the API base URL; the bridge refused to send it")
-        token = self.rest.settings.token
+        token = self.rest.token
         if token is None:
             raise TokenMissing(f"writes need a Footage API token: {TOKEN_HELP}")
         headers = {"apiKey": token, "Accept": "application/json"}

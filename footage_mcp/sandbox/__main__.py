@@ -32,7 +32,11 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     result.add_argument("--port", type=int, default=8765, help="TCP port, 0 for any free port (default: 8765)")
     result.add_argument("--shape", choices=SHAPES, default="hal", help="response shape family (default: hal)")
     result.add_argument(
-        "--token", default=None, help="accepted apiKey (default: $FOOTAGE_SANDBOX_TOKEN or sandbox-token)"
+        "--token",
+        action="append",
+        default=None,
+        help="accepted apiKey (default: $FOOTAGE_SANDBOX_TOKEN or sandbox-token); repeat it (or separate with "
+        "commas) for several users, each with their own library",
     )
     result.add_argument("--alt-routes", action="store_true", help="serve search and album assets at alternative paths")
     result.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"library seed (default: {DEFAULT_SEED})")

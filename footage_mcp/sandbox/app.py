@@ -95,6 +95,7 @@ class ApiKeyMiddleware:
 class _Config:
     shape: str
     alt_routes: bool
+    archive_name: str = ARCHIVE_NAME
 
 
 class _Api:
@@ -166,7 +167,7 @@ class _Api:
         """``GET /configuration/archive``: public archive settings."""
         return self.json(
             {
-                "archiveName": ARCHIVE_NAME,
+                "archiveName": self.config.archive_name,
                 "languages": ["en", "de", "fr"],
                 "mediaTypes": list(MEDIA_KINDS),
                 "maxUploadBytes": _MAX_UPLOAD_BYTES,
@@ -300,6 +301,8 @@ def create_app(
     echo_origin: str | None = None,
     faults: Mapping[str, Any] | Sequence[Any] | None = None,
     data_file: str | None = None,
+    state: SandboxState | None = None,
+    archive_name: str = ARCHIVE_NAME,
 ) -> Starlette:
     """Build the sandbox app.
 
@@ -307,7 +310,9 @@ def create_app(
     at ``/find/assets`` and album assets at ``/albums/{id}/contents`` (the default paths then 404);
     ``seed``/``extra_album_assets``: see :func:`~.library.build_library`; ``echo_origin``: where
     other-origin redirects point (default ``http://127.0.0.1:9``, closed); ``faults``: initial fault
-    rules, ``{"rules": [...]}`` or a list (see :mod:`.faults`). The control API is under ``/_sandbox/``
+    rules, ``{"rules": [...]}`` or a list (see :mod:`.faults`); ``state``: a :class:`~.faults.SandboxState`
+    to share with other apps (one per token, see :mod:`.tenants`); ``archive_name``: the archive
+    configuration's ``archiveName``. The control API is under ``/_sandbox/``
     (see :mod:`.control`); its state is ``app.state.sandbox``. Writes (:mod:`.writes`) change an in-memory
     copy of the library (``app.state.store``), kept in the SQLite file ``data_file`` when given. Raises
     ValueError on an unknown shape,
@@ -317,10 +322,10 @@ def create_app(
         raise ValueError(f"shape must be one of {', '.join(SHAPES)}, not {shape!r}")
     if not token:
         raise ValueError("token must not be empty")
-    state = SandboxState(echo_origin=(echo_origin or CLOSED_ORIGIN).rstrip("/"))
+    state = state or SandboxState(echo_origin=(echo_origin or CLOSED_ORIGIN).rstrip("/"))
     if faults is not None:
         state.rules = parse_rules(faults)
-    api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes))
+    api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes, archive_name))
     api.files = FileStore(api.library, api.index, shape, alt_routes)
     store = Store(api.library, data_file)
     store.listeners.append(api.replace_library)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -24,6 +24,7 @@ from .control import create_echo_app
 from .faults import InjectedAbort, SandboxState, load_rules_file
 from .files import create_cdn_app
 from .library import DEFAULT_SEED
+from .tenants import create_multi_app, split_tokens
 
 __all__ = ["bind", "serve"]
 
@@ -130,7 +131,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     shape: str = "hal",
-    token: str | None = None,
+    token: str | Sequence[str] | None = None,
     alt_routes: bool = False,
     seed: int = DEFAULT_SEED,
     extra_album_assets: int = 0,
@@ -143,21 +144,26 @@ def serve(
     an ephemeral 127.0.0.1 port, then prints ``READY http://<host>:<port>/api/asset`` as the only
     stdout line (flushed), and a human summary with the token and ``export`` hint on stderr. Both
     run in one event loop. ``token`` defaults to ``$FOOTAGE_SANDBOX_TOKEN``, then ``sandbox-token``;
-    ``faults_file``: initial fault rules (JSON, as for ``PUT /_sandbox/faults``). Raises OSError if
+    several tokens (a list, or comma-separated) each get their own library (see :mod:`.tenants`);
+    ``faults_file``: initial fault rules (JSON, as for ``PUT /_sandbox/faults``);
     ``data_file``: keep the library's state (writes) in this SQLite file across restarts. Raises OSError if
     the port is taken, RuleError (a ValueError) on a bad faults file and ValueError on an unknown shape.
     """
-    token = token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
+    tokens = split_tokens(token) or split_tokens(os.environ.get(TOKEN_ENV)) or [DEFAULT_TOKEN]
+    token = ",".join(tokens)
     rules = load_rules_file(faults_file) if faults_file is not None else None
-    app = create_app(
-        shape=shape,
-        token=token,
-        alt_routes=alt_routes,
-        seed=seed,
-        extra_album_assets=extra_album_assets,
-        data_file=data_file,
-    )
-    state: SandboxState = app.state.sandbox
+    options: dict[str, Any] = {"shape": shape, "alt_routes": alt_routes, "extra_album_assets": extra_album_assets}
+    app: ASGIApp
+    state: SandboxState
+    if len(tokens) == 1:
+        single = create_app(token=tokens[0], seed=seed, data_file=data_file, **options)
+        app, state, files = single, single.state.sandbox, single.state.files
+    else:
+        if data_file is not None:
+            raise ValueError("--data keeps one library: it cannot be combined with several tokens")
+        router = create_multi_app(tokens, seed=seed, **options)
+        app, state = router, router.state
+        files = router.first.state.files  # type: ignore[attr-defined]  # the CDN serves the first library's files
     state.rules = rules or []
     sock = bind(host, port)
     try:
@@ -170,17 +176,17 @@ def serve(
         base_url = f"http://{_url_host(sock, host)}:{sock.getsockname()[1]}{BASE_PATH}"
         state.base_url = base_url
         state.echo_origin = f"http://{_ECHO_HOST}:{echo_sock.getsockname()[1]}"
-        app.state.files.cdn_origin = f"http://{_ECHO_HOST}:{cdn_sock.getsockname()[1]}"
+        files.cdn_origin = f"http://{_ECHO_HOST}:{cdn_sock.getsockname()[1]}"
         print(f"READY {base_url}", flush=True)
         print(f"Footage sandbox: {base_url}  shape={shape}  token={token}", file=sys.stderr)
         print(f"  export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN={token}", file=sys.stderr)
         print(f"  control: {base_url.removesuffix(BASE_PATH)}/_sandbox/  echo: {state.echo_origin}", file=sys.stderr)
-        print(f"  cdn: {app.state.files.cdn_origin}", file=sys.stderr)
+        print(f"  cdn: {files.cdn_origin}", file=sys.stderr)
         if not _is_loopback(sock):
             print("  warning: listening beyond loopback; anyone who can reach it can read it", file=sys.stderr)
         sys.stderr.flush()
         main, echo = _Server(_config(app)), _Server(_config(create_echo_app(state)))
-        cdn = _Server(_config(create_cdn_app(app.state.files)))
+        cdn = _Server(_config(create_cdn_app(files)))
         quiet = _QuietAbort()
         uvicorn_log = logging.getLogger("uvicorn.error")
         uvicorn_log.addFilter(quiet)

@@ -8,16 +8,23 @@ from typing import Any
 from mcp.server.mcpserver import Context
 
 from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.tokens import ApiPerToken
 
 
 @dataclass(frozen=True, slots=True)
 class AppState:
-    """The lifespan state: one :class:`FootageApi` (one HTTP pool) for the server's lifetime."""
+    """The lifespan state: one :class:`FootageApi` (one HTTP pool) for the server's lifetime; in HTTP
+    team mode ``per_token`` gives each request's token its own API (its own caches) over that pool."""
 
     api: FootageApi
+    per_token: ApiPerToken | None = None
+
+    def current_api(self) -> FootageApi:
+        """The API for the token in effect: the request's own in team mode, else :attr:`api`."""
+        return self.per_token.current() if self.per_token is not None else self.api
 
 
 def api_of(ctx: Context[Any, Any]) -> FootageApi:
-    """The server's one :class:`FootageApi`, from the lifespan state of the request."""
+    """The :class:`FootageApi` for this request, from the lifespan state (per token in team mode)."""
     state: AppState = ctx.request_context.lifespan_context
-    return state.api
+    return state.current_api()

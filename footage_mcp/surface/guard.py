@@ -52,10 +52,10 @@ def error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=strip_invisible(message))], is_error=True)
 
 
-def redact_result(result: CallToolResult, secret: str | None) -> CallToolResult:
+def redact_result(result: CallToolResult, *secrets: str | None) -> CallToolResult:
     """The result with the token removed from text blocks and structured content (an API may
     echo the token in a body; the model must never see it)."""
-    redactor = Redactor([secret])
+    redactor = Redactor(secrets)
     if not redactor:
         return result
     content = [
@@ -76,7 +76,7 @@ async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[O
     """Run ``op`` within the call budget, render its outcome within the output budget, and turn
     failures into one short ``isError`` result. The token is removed from whatever comes back."""
     api = api_of(ctx)
-    return redact_result(await _guarded(api, op), api.rest.settings.token)
+    return redact_result(await _guarded(api, op), *api.rest.secrets)
 
 
 async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:

@@ -42,7 +42,7 @@ async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
     """Run ``op`` within the call budget; map failures to the SDK's resource errors."""
     try:
         result = await within_budget(api, op)
-        return cast(T, redact_text(result, api.rest.settings.token)) if isinstance(result, str) else result
+        return cast(T, redact_text(result, api.rest.token)) if isinstance(result, str) else result
     except NotFound as exc:
         raise ResourceNotFoundError(explain(exc)) from None
     except FootageError as exc:

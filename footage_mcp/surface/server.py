@@ -23,7 +23,8 @@ from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.discovery import normalise_overrides
 from footage_mcp.rest.http import RestClient
-from footage_mcp.surface import prompts, resources
+from footage_mcp.rest.tokens import ApiPerToken
+from footage_mcp.surface import prompts, resources, team
 from footage_mcp.surface.context import AppState
 from footage_mcp.surface.params import describe_validation_error
 from footage_mcp.surface.schemas import portable_input, portable_output
@@ -144,7 +145,8 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
     @asynccontextmanager
     async def lifespan(_server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         async with RestClient(settings, transport=transport) as rest:
-            state = AppState(api=FootageApi(rest, overrides))
+            per_token = ApiPerToken(rest, lambda shared: FootageApi(shared, overrides))  # team mode: per token
+            state = AppState(api=per_token.current(), per_token=per_token)
             current.append(state)
             try:
                 yield state
@@ -154,10 +156,10 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
     def api_of() -> FootageApi:
         if not current:
             raise RuntimeError("the server is not running")
-        return current[-1].api
+        return current[-1].current_api()
 
     mcp: MCPServer[AppState] = FootageServer(
-        name="footage",
+        name=team.SERVER_NAME,
         title="Footage",
         description="Albums, assets and search of a footage.one media library.",
         instructions=INSTRUCTIONS,
@@ -165,7 +167,10 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
         website_url="https://app.footage.one",
         lifespan=lifespan,
         log_level=settings.log_level,
+        request_state_security=team.request_state_security(settings),
     )
+    if settings.http_auth == "client":  # HTTP team mode: each message uses the token its request brought
+        mcp.middleware.append(team.bind_request_token)
     server: Any = mcp
     for module in (albums, search, assets, sheets, keywords, public):
         module.register(server)

@@ -159,7 +159,7 @@ async def _cells(api: FootageApi, entries: Sequence[Entry]) -> list[Cell]:
     box = layout_for(len(entries)).picture_box
     limiter = anyio.CapacityLimiter(PREVIEW_CONCURRENCY)
     deadline = min(PREVIEW_SECONDS, api.rest.settings.timeout)
-    secret = api.rest.settings.token
+    secret = api.rest.token
     cells: list[Cell | None] = [None] * len(entries)
 
     def clean(name: str | None) -> str | None:
