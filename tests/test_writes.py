@@ -14,7 +14,8 @@ from typing import Any
 import httpx2
 import pytest
 from mcp import Client
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, ElicitRequestParams, ElicitResult
 from starlette.applications import Starlette
 
 from footage_mcp.core.settings import Settings
@@ -538,8 +539,9 @@ async def test_writes_gated_and_listing_within_budget() -> None:
         names = {t.name for t in listed.tools}
         assert not names & WRITE_TOOLS and names >= INTERFACE_TOOLS
         assert listing_tokens(listed) <= 3500
-        result = await client.call_tool("add_labels", {"asset_ids": ["a"], "labels": ["x"]})
-        assert result.is_error and "add_labels" in str(result.content[0].text)  # type: ignore[union-attr]
+        with pytest.raises(MCPError) as unknown:  # not registered: JSON-RPC invalid params, as for any unknown tool
+            await client.call_tool("add_labels", {"asset_ids": ["a"], "labels": ["x"]})
+        assert unknown.value.error.code == INVALID_PARAMS and "add_labels" in unknown.value.error.message
     async with bridge(app) as client:
         listed = await client.session.list_tools()
         assert {t.name for t in listed.tools} >= WRITE_TOOLS

@@ -29,16 +29,16 @@ def _lower(value: Any) -> Any:
 Text = BeforeValidator(_number_to_text)
 Lowercase = BeforeValidator(_lower)
 
-AlbumId = Annotated[str, Text, Field(description="Album id, as returned by list_albums (e.g. the 'id' of an album).")]
-AssetId = Annotated[str, Text, Field(description="Asset id, as returned by search_assets or list_album_assets.")]
+AlbumId = Annotated[str, Text, Field(description="Album id (from list_albums).")]
+AssetId = Annotated[str, Text, Field(description="Asset id (from search_assets or list_album_assets).")]
 Limit = Annotated[
     int | None,
-    Field(description=f"Items per page, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT}); out-of-range values are clamped."),
+    Field(description=f"Page size, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT})."),
 ]
 Cursor = Annotated[
     str | None,
     Text,
-    Field(description="Opaque next_cursor from the previous page of the same listing; omit for the first page."),
+    Field(description="next_cursor of the previous page (unchanged); omit at first."),
 ]
 
 EXAMPLES: dict[str, str] = {

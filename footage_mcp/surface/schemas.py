@@ -14,8 +14,11 @@ declarations, clients that do not resolve ``$ref``). :func:`portable_input` and
   LangChain's ``strict=True``), which mark every property required, so that a strict model can still
   say "not given" with null instead of having to pick a value (every ``media_type``, say). One ``type``
   per branch: a ``type`` array is what single-type dialects such as Gemini's reject, and what MCP
-  Inspector --strict flags. The description is repeated inside the non-null branch because Google
-  ADK's conversion (``google.genai`` ``Schema.from_json_schema``) keeps only that branch;
+  Inspector --strict flags. The description stands once, beside ``anyOf``: repeating it inside the
+  non-null branch would keep it through Google ADK's conversion (``google.genai``
+  ``Schema.from_json_schema`` keeps only that branch), at about 530 tokens of ``tools/list`` (15 %),
+  which the listing's budget (issue 13: 3,500 tokens without writes) does not have; ADK's models see
+  the tool's description and the parameter names, not these parameter descriptions;
 * every object with ``properties`` in an input gets ``additionalProperties: false`` (a tool without
   arguments included): OpenAI Agents' strict conversion refuses an open object, and falls back to
   non-strict without telling anyone;
@@ -60,9 +63,10 @@ def portable_input(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 def _nullable_parameter(collapsed: dict[str, Any]) -> dict[str, Any]:
     """``{"anyOf": [X, {"type": "null"}], "description": D}`` from the collapsed ``X`` (with ``D``)."""
-    description = collapsed.get("description")
+    branch = dict(collapsed)
+    description = branch.pop("description", None)
     kept = {"description": description} if description else {}
-    return {"anyOf": [collapsed, {"type": "null"}], **kept}
+    return {"anyOf": [branch, {"type": "null"}], **kept}
 
 
 def _closed(node: Any) -> Any:
@@ -79,9 +83,19 @@ def _closed(node: Any) -> Any:
 
 
 def portable_output(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The portable form of a tool's output schema."""
+    """The portable form of a tool's output schema (objects open: ``additionalProperties: false`` is
+    dropped, since no strict converter reads outputs and it costs listing tokens)."""
     result: dict[str, Any] = _rewrite(schema, schema.get("$defs", {}), DROP_ALWAYS | DROP_OUTPUT, output=True)
-    return result
+    opened: dict[str, Any] = _opened(result)
+    return opened
+
+
+def _opened(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_opened(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    return {k: _opened(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)}
 
 
 def _rewrite(node: Any, defs: Mapping[str, Any], drop: frozenset[str], *, output: bool, depth: int = 0) -> Any:

@@ -18,16 +18,15 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="List albums",
         description=(
-            "List the albums of the Footage library, optionally filtered by a text query on name and "
-            "description. Returns album summaries (id, name, short description, asset count) and a "
-            "next_cursor for the following page. Use an album id with get_album or list_album_assets."
+            "List the library's albums, optionally matching a text: id, name, short description, asset count, "
+            "and next_cursor. Use an id with get_album or list_album_assets."
         ),
         annotations=READ_ONLY,
     )
     async def list_albums(
         ctx: Context[Any, Any],
         query: Annotated[
-            str | None, Field(max_length=MAX_TEXT_CHARS, description="Text to match in album names/descriptions.")
+            str | None, Field(max_length=MAX_TEXT_CHARS, description="Text in album names or descriptions.")
         ] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
@@ -37,8 +36,8 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Get album",
         description=(
-            "Get one album's details: name, description, asset count, dates, keywords and labels. "
-            "Use list_album_assets to see the assets in it."
+            "Get one album: name, description, asset count, dates, keywords, labels (its assets: "
+            "list_album_assets)."
         ),
         annotations=READ_ONLY,
     )
@@ -48,9 +47,8 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="List album assets",
         description=(
-            "List the assets in one album, in album order: id, name, media type, duration, date and a "
-            "one-line description each, plus a next_cursor for the following page. Use get_asset for "
-            "details or get_asset_preview to look at one."
+            "List one album's assets in order (id, name, media type, duration, date, short description) and "
+            "next_cursor; details: get_asset."
         ),
         annotations=READ_ONLY,
     )

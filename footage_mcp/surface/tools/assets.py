@@ -39,9 +39,8 @@ def register(mcp: Any) -> None:
     @server.tool(
         title="Get asset",
         description=(
-            "Get one asset's details: name, media type, MIME type, size in bytes, duration in seconds, "
-            "pixel size, dates, description, keywords, labels, albums, relations to other assets, "
-            "whether a preview exists, and the renditions download_asset can fetch besides the original."
+            "Get one asset's details: name, media and MIME type, size, duration, pixel size, dates, "
+            "description, keywords, labels, albums, relations, preview, and renditions (for download_asset)."
         ),
         annotations=READ_ONLY,
     )
@@ -51,8 +50,7 @@ def register(mcp: Any) -> None:
     @server.tool(
         title="Get asset preview",
         description=(
-            "Show an asset's preview image (for a video its poster frame), downscaled to at most 768 px "
-            "on the long edge. Use it to look at a shot before choosing it."
+            "Show an asset's preview image (a video's poster frame; ≤ 768 px) to look at a shot."
         ),
         annotations=READ_ONLY,
     )

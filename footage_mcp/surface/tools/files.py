@@ -47,8 +47,7 @@ Rendition = Annotated[
     Annotated[str, Field(max_length=64)] | None,
     Text,
     Field(
-        description="Which file: 'original' (default), 'preview', or a rendition name get_asset lists "
-        "(e.g. 'web', 'proxy').",
+        description="'original' (default), 'preview', or a rendition get_asset lists (e.g. 'web').",
     ),
 ]
 
@@ -102,10 +101,9 @@ def register(mcp: Any, settings: Settings) -> None:
     @server.tool(
         title="Download asset",
         description=(
-            "Download an asset's original file (or its preview, or a rendition get_asset lists) to the local "
-            "download folder (FOOTAGE_DOWNLOAD_DIR) and return where it went: path, size in bytes, MIME type and "
-            "SHA-256. The file is streamed to disk, never shown to the model; a file of the same name is never "
-            "overwritten (a new name is chosen); an interrupted download resumes when called again."
+            "Save an asset's original (or preview, or a rendition) to the download folder "
+            "(FOOTAGE_DOWNLOAD_DIR): returns path, size, MIME type, SHA-256. Streamed to disk, not through the "
+            "model; never overwrites; an interrupted download resumes on the next call."
         ),
         annotations=DOWNLOAD,
     )
@@ -134,11 +132,10 @@ def register(mcp: Any, settings: Settings) -> None:
     @server.tool(
         title="Upload assets",
         description=(
-            "Upload a local file, or the media files of a local folder (not its subfolders; hidden files are "
-            f"left out; at most 500), as new assets, from the upload folders ({folders}). Optionally add them to "
-            "an album and give them labels. Reports per file: uploaded with its new id, skipped (already in the "
-            f"album under the same name and size) or failed and why. More than {CONFIRM_ABOVE_FILES} files need "
-            "confirm=true; without it nothing is uploaded and the list of what would be is returned."
+            "Upload a local file, or a folder's media files (not subfolders or hidden files; at most 500), from "
+            f"the upload folders ({folders}) as new assets, optionally into an album with labels. Per file: "
+            "uploaded (new id), skipped (same name and size already in the album) or failed and why. Over "
+            f"{CONFIRM_ABOVE_FILES} files need confirm=true; without it: a dry run."
         ),
         annotations=UPLOAD,
     )

@@ -18,9 +18,8 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Suggest keywords",
         description=(
-            "Find keywords of the library's controlled taxonomy that match a text by prefix or synonym, in any "
-            "language ('Par' finds Paris, 'Frankreich' France), with synonyms and broader and narrower concepts. "
-            "search_assets(keyword=…) also finds the narrower ones."
+            "Find taxonomy keywords by prefix or synonym in any language ('Par' → Paris, 'Frankreich' → "
+            "France), with synonyms, broader and narrower terms."
         ),
         annotations=READ_ONLY,
     )

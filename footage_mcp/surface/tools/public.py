@@ -62,8 +62,7 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Get archive configuration",
         description=(
-            "Get the public configuration of the Footage archive (languages, media types and similar "
-            "settings). Works without an API token."
+            "Get the archive's public configuration (languages, media types, …); needs no token."
         ),
         annotations=READ_ONLY,
     )
@@ -76,8 +75,8 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="List API links",
         description=(
-            "List the named links of the Footage REST API's discovery root (name, href, whether it is a URI "
-            "template). Useful to find routes for api_get. Works without an API token."
+            "List the REST API's discovery links (name, href, templated), e.g. routes for api_get; needs no "
+            "token."
         ),
         annotations=READ_ONLY,
     )
@@ -87,8 +86,8 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="GET an API path",
         description=(
-            "GET any JSON path under the Footage REST API base URL (read-only escape hatch for data the other "
-            "tools do not cover), e.g. path 'albums' with query 'page=1&size=5'. The body is trimmed to fit."
+            "GET any JSON path under the REST API base (read-only, for what other tools do not cover), e.g. "
+            "path 'albums', query 'page=1&size=5'. The body is trimmed to fit."
         ),
         annotations=READ_ONLY,
     )
@@ -102,7 +101,7 @@ def register(mcp: MCPServer[Any]) -> None:
             Annotated[str, StringConstraints(max_length=2000)] | None,
             BeforeValidator(query_text),
             Field(
-                description="Query string, e.g. 'size=5&q=paris' (an object of name → value is accepted too).",
+                description="Query string, e.g. 'size=5&q=paris', or an object of name → value.",
             ),
         ] = None,
     ) -> Annotated[CallToolResult, ApiResponse]:

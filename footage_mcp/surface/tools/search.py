@@ -26,25 +26,25 @@ from footage_mcp.surface.params import (
 )
 
 QueryText = Annotated[
-    str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text, e.g. 'eiffel tower night'.")
+    str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text.")
 ]
 MediaTypeFilter = Annotated[
     Literal["image", "video", "audio", "document"] | None,
     Lowercase,
     Field(description="Only assets of this kind."),
 ]
-AlbumFilter = Annotated[str | None, Text, Field(description="Only assets in this album (id from list_albums).")]
+AlbumFilter = Annotated[str | None, Text, Field(description="Only assets in this album.")]
 LabelFilter = Annotated[
-    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label, e.g. 'editorial'.")
+    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label.")
 ]
 KeywordFilter = Annotated[
-    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword or a narrower one.")
+    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword (or a narrower one).")
 ]
 CreatedAfter = Annotated[
-    str | None, Field(description="Only assets created on/after this ISO date, e.g. 2020-01-01, 2020-01 or 2020.")
+    str | None, Field(description="Created on/after this ISO date: 2020-01-01, 2020-01 or 2020.")
 ]
 CreatedBefore = Annotated[
-    str | None, Field(description="Only assets created on/before this ISO date, e.g. 2023-12-31, 2023-12 or 2023.")
+    str | None, Field(description="Created on/before this ISO date: 2023-12-31, 2023-12 or 2023.")
 ]
 
 
@@ -81,11 +81,9 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Search assets",
         description=(
-            "Search the library's assets by free text (titles, descriptions, keywords; keywords match "
-            "synonyms and narrower places, so 'France' also finds 'Paris') and filters: media type, album, "
-            "label, keyword (suggest_keywords finds the taxonomy's terms) and creation date range. Returns "
-            "asset summaries and a next_cursor; when cursor is given, it continues the earlier search and "
-            "the other arguments are ignored. get_contact_sheet shows the hits as one image."
+            "Search assets by text (keywords match synonyms and narrower places: 'France' finds 'Paris') and "
+            "filters; returns summaries and next_cursor (with cursor, the rest is ignored). Terms: "
+            "suggest_keywords; hits as one image: get_contact_sheet."
         ),
         annotations=READ_ONLY,
     )

@@ -280,9 +280,9 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Get contact sheet",
         description=(
-            "Look at many assets in ONE image: their previews in a numbered grid (media type and duration on "
-            "each cell) plus a legend 'n → id, name, media type, duration'. Give asset_ids, or album_id, or a "
-            "search (query and the filters of search_assets); next_cursor in the legend gives the next sheet."
+            "See many assets in ONE image: previews in a numbered grid (media type, duration on each cell) and "
+            "a legend 'n → id, name, media type, duration'. Give asset_ids, album_id, or search_assets' "
+            "filters; the legend's next_cursor gives the next sheet."
         ),
         annotations=READ_ONLY,
     )
