@@ -145,7 +145,7 @@ async def run(
 ) -> list[dict[str, Any]]:
     libraries = [build_library(DEFAULT_SEED), build_library(DEFAULT_SEED + 1)]
     rows: list[dict[str, Any]] = []
-    with sandbox_process(token=USERS[0], extra_args=("--token", USERS[1])) as sandbox:
+    with sandbox_process(token=USERS[0], more_tokens=(USERS[1],)) as sandbox:
         control = sandbox.base_url.removesuffix("/api/asset") + "/_sandbox"
         for latency in latencies_ms:
             rules = {"rules": [{"match": "", "latency_ms": latency}]} if latency else {"rules": []}

@@ -24,6 +24,15 @@ def on_cdn(asset: Asset) -> bool:
     return hashlib.sha256(asset.id.encode()).digest()[0] % 3 == 0
 
 
+def big_audio(at_least: int = 2 * 1024 * 1024) -> Asset:
+    """The smallest audio asset served from the API origin (not the CDN) that is larger than ``at_least``
+    bytes (the sandbox's durations decide sizes: picked, not assumed)."""
+    return min(
+        (a for a in LIB.assets if a.kind == "audio" and not on_cdn(a) and a.size_bytes > at_least),
+        key=lambda a: a.size_bytes,
+    )
+
+
 def small(kind: str, *, cdn: bool | None = None, index: int = 0, mime: str | None = None) -> Asset:
     """The ``index``-th smallest asset of ``kind`` (optionally: on the CDN or not, of one MIME type)."""
     rows = sorted(
@@ -102,6 +111,7 @@ EXTENSIONS = {
     "image/webp": ".webp",
     "text/plain": ".txt",
     "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
     "video/mp4": ".mp4",
     "application/pdf": ".pdf",
 }

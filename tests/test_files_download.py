@@ -25,6 +25,7 @@ from footage_mcp.core.settings import Settings
 from footage_mcp.surface.server import build_server
 from tests.files_support import (
     LIB,
+    big_audio,
     control,
     data,
     error_text,
@@ -132,7 +133,7 @@ async def test_a_second_download_never_overwrites(hal_sandbox: RunningSandbox, t
 async def test_a_dropped_connection_keeps_the_part_and_the_next_call_resumes(
     hal_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    audio = small("audio")  # 2.6 MB
+    audio = big_audio()  # over 2 MiB
     sha, size = await expected_sha256(hal_sandbox, audio.id)
     cut = 1_500_000
     async with control(hal_sandbox) as sandbox, client_for(hal_sandbox, tmp_path) as client:
@@ -223,7 +224,7 @@ def tiny_disk(tmp_path: Path) -> Any:
 
 
 async def test_a_full_disk_is_one_message_and_leaves_nothing(hal_sandbox: RunningSandbox, tiny_disk: Path) -> None:
-    audio = small("audio")  # 2.6 MB on a 1 MiB disk
+    audio = big_audio()  # over 2 MiB on a 1 MiB disk
     async with client_for(hal_sandbox, tiny_disk) as client:
         result = await client.call_tool("download_asset", {"asset_id": audio.id})
         assert error_text(result) == (
@@ -247,7 +248,7 @@ async def test_a_download_folder_that_cannot_be_made(hal_sandbox: RunningSandbox
 
 
 async def test_the_size_cap(hal_sandbox: RunningSandbox, tmp_path: Path) -> None:
-    audio = small("audio")
+    audio = big_audio()
     async with client_for(hal_sandbox, tmp_path, download_max_bytes=1_000_000) as client:
         result = await client.call_tool("download_asset", {"asset_id": audio.id})
     assert error_text(result) == (
@@ -332,7 +333,7 @@ async def test_a_listed_rendition_without_an_address(tmp_path: Path) -> None:
 
 
 def test_the_library_has_what_these_tests_pick() -> None:
-    assert small("audio").size_bytes > 2 * 1024 * 1024 > small("image", cdn=True).size_bytes
+    assert big_audio().size_bytes > 2 * 1024 * 1024 > small("image", cdn=True).size_bytes
     assert len(LIB.assets) >= 320
 
 

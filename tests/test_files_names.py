@@ -300,3 +300,11 @@ def test_the_new_asset_id_from_any_answer() -> None:
     assert _created_id(answer({"items": [{"_links": {"self": {"href": "/api/asset/assets/a4"}}}]})) == "a4"
     assert _created_id(answer(location="https://x/api/asset/assets/a5/")) == "a5"
     assert _created_id(answer({"status": "ok"})) is None
+
+
+@pytest.mark.parametrize(
+    ("mime", "ext"), [("audio/wav", ".wav"), ("audio/x-wav", ".wav"), ("image/heic", ".heic"), ("audio/mpeg", ".mp3")]
+)
+def test_a_name_without_extension_gets_one_from_the_media_type(mime: str, ext: str) -> None:
+    """Failed before for audio/wav: Python's mimetypes has no extension for it on Linux."""
+    assert safe_filename("Take 2", fallback="asset", mime_type=mime) == "Take 2" + ext

@@ -42,7 +42,7 @@ def need_haproxy() -> str:
 
 @pytest.fixture(scope="module")
 def two_user_sandbox() -> Iterator[RunningSandbox]:
-    with sandbox_process(token=USER_A, extra_args=("--token", USER_B)) as running:
+    with sandbox_process(token=USER_A, more_tokens=(USER_B,)) as running:
         yield running
 
 

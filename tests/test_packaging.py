@@ -159,7 +159,7 @@ def test_footage_mcp_demo_from_the_fresh_venv(fresh_venv: FreshVenv) -> None:
     result = run([venv_bin(fresh_venv.path, "footage-mcp"), "demo"], cwd=fresh_venv.root, env=clean_env())
     out = result.stdout
     assert f"Connected to footage {__version__}" in out
-    assert "Tools offered (11):" in out
+    assert "Tools offered (12):" in out
     expected = france_hits()
     assert len(expected) == 81
     assert "search_assets(query='France'): 81 hits, first 8:" in out

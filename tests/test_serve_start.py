@@ -20,7 +20,7 @@ from tests.conftest import INTERFACE_TOOLS
 
 pytestmark = pytest.mark.anyio
 
-ANNOUNCED = re.compile(r"footage-mcp: Streamable HTTP on http://127\.0\.0\.1:([0-9]+)/mcp")
+ANNOUNCED = re.compile(r"footage-mcp: Streamable HTTP on http://127\.0\.0\.1:([0-9]+)/mcp \(.*\); health: /healthz")
 
 
 def request(host: str, origin: str | None = None) -> Request:

@@ -27,7 +27,7 @@ def upstream() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def bulk_sandbox() -> Iterator[RunningSandbox]:
-    with sandbox_process(extra_args=("--extra-album-assets", "150")) as running:
+    with sandbox_process(extra_album_assets=150) as running:
         yield running
 
 

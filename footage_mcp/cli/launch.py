@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -40,11 +40,15 @@ def sandbox_args(
     extra_album_assets: int = 0,
     faults: str | os.PathLike[str] | None = None,
     data_file: str | os.PathLike[str] | None = None,
+    more_tokens: Sequence[str] = (),
     port: int = 0,
 ) -> list[str]:
     """The ``footage-mcp sandbox`` command line for these options (this interpreter, ``-m footage_mcp``);
-    the options are the sandbox's own (footage_mcp/sandbox/__main__.py)."""
-    args = [sys.executable, "-m", "footage_mcp", "sandbox", "--port", str(port), "--shape", shape, "--token", token]
+    the options are the sandbox's own (footage_mcp/sandbox/__main__.py). ``more_tokens``: further users,
+    each with their own library (team mode)."""
+    args = [sys.executable, "-m", "footage_mcp", "sandbox", "--port", str(port), "--shape", shape]
+    for one in [token, *more_tokens]:
+        args += ["--token", one]
     if alt_routes:
         args.append("--alt-routes")
     if seed is not None:
@@ -68,6 +72,7 @@ def sandbox_process(
     extra_album_assets: int = 0,
     faults: str | os.PathLike[str] | None = None,
     data_file: str | os.PathLike[str] | None = None,
+    more_tokens: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningSandbox]:
     """Run ``footage-mcp sandbox --port 0`` (options as :func:`sandbox_args`) until the block ends;
@@ -85,6 +90,7 @@ def sandbox_process(
         extra_album_assets=extra_album_assets,
         faults=faults,
         data_file=data_file,
+        more_tokens=more_tokens,
     )
     env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
     start = time.perf_counter()

@@ -67,6 +67,24 @@ _EXTRA_TYPES = {
 }
 
 
+MEDIA_EXTENSIONS: dict[str, str] = {
+    "audio/wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/flac": ".flac",
+    "audio/aac": ".aac",
+    "audio/mp4": ".m4a",
+    "audio/ogg": ".ogg",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/avif": ".avif",
+    "video/x-matroska": ".mkv",
+    "video/mp2t": ".ts",
+}
+"""Media types whose extension Python's ``mimetypes`` does not know on every platform (``audio/wav``
+has none on Linux with the stdlib table alone)."""
+
+
 def guess_mime(name: str) -> str | None:
     """The MIME type a file name's extension says (``mimetypes`` plus common camera and media formats)."""
     ext = os.path.splitext(name)[1].lower()
@@ -111,7 +129,8 @@ def safe_filename(name: str | None, *, fallback: str, mime_type: str | None = No
     if not stem or len(ext) > MAX_EXTENSION_CHARS or not re.fullmatch(r"\.[\w-]+", ext):
         stem, ext = text, ""
     if not ext and mime_type:
-        ext = mimetypes.guess_extension(mime_type.split(";")[0].strip().lower(), strict=False) or ""
+        kind = mime_type.split(";")[0].strip().lower()
+        ext = MEDIA_EXTENSIONS.get(kind) or mimetypes.guess_extension(kind, strict=False) or ""
         ext = {".jpe": ".jpg", ".jpeg": ".jpg", ".qt": ".mov", ".tiff": ".tif"}.get(ext, ext)
     stem = stem + _FORBIDDEN.sub("_", suffix)
     if stem.split(".")[0].strip().upper() in WINDOWS_RESERVED:
