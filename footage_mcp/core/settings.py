@@ -148,6 +148,20 @@ class Settings(BaseSettings):
     output_budget: int = Field(
         default=20_000, ge=500, le=1_000_000, description="Largest tool result, in tokens (characters / 4)."
     )
+    state_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HTTP transport: shared secret for everything the bridge signs (cursors, multi-round-trip state), so "
+            "any replica accepts what another issued. Default: a key derived from the token and the base URL."
+        ),
+    )
+    http_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HTTP transport: the secret every client sends as 'Authorization: Bearer <secret>'; required with "
+            "--allow-remote."
+        ),
+    )
 
     @property
     def call_budget(self) -> float:
@@ -188,6 +202,12 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret of this configuration (token, state and HTTP secrets): what logs and outputs redact."""
+        values = (self.api_token, self.state_secret, self.http_secret)
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     @property
     def token(self) -> str | None:

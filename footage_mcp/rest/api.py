@@ -103,7 +103,8 @@ class FootageApi:
         self.rest = rest
         self.base_url = rest.base_url
         self._overrides = normalise_overrides(route_overrides or {})
-        self._cursors = CursorCodec(lambda: cursor_key(rest.settings.token, rest.base_url))  # made on first use
+        state_secret = rest.settings.state_secret.get_secret_value() if rest.settings.state_secret else None
+        self._cursors = CursorCodec(lambda: cursor_key(rest.settings.token, rest.base_url, state_secret))  # lazy
         self._routes: dict[str, Route] | None = None
         self._links: list[Link] | None = None
         self._root_error: FootageError | None = None
@@ -370,6 +371,12 @@ class FootageApi:
             var = variable_for(route, "page") or "page"
             target = str(httpx2.URL(url).copy_set_param(var, raw.next_page))
         if target is None:
+            return None
+        if self.rest.redactor.contains(target):
+            notes.append(
+                "the API's next-page link contains the API token, so the listing ends here (the bridge never hands "
+                "the token out)"
+            )
             return None
         if target == url:
             notes.append("the API's next page is the same as this one, so the listing ends here")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,9 +44,16 @@ from footage_mcp.core.errors import (
     Unauthorized,
     UpstreamFailure,
 )
-from footage_mcp.core.redact import redact_text
+from footage_mcp.core.redact import Redactor
 from footage_mcp.core.settings import TOKEN_HELP, Settings, diagnose_token
 from footage_mcp.core.text import one_line
+from footage_mcp.rest.decoding import (
+    BoundedDecoder,
+    DecodingFailed,
+    TooLarge,
+    UnsupportedEncoding,
+    supported_encodings,
+)
 from footage_mcp.rest.diagnose import classify, proxy_auth_message, proxy_for, tool_message
 from footage_mcp.rest.retry import RETRY_STATUSES, RetryableStatus, parse_retry_after, retrying
 from footage_mcp.rest.urls import path_below, same_origin
@@ -58,6 +66,10 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_BINARY_BYTES = 32 * 1024 * 1024
 """Largest preview/rendition body read (bytes)."""
 EXCERPT_CHARS = 160
+POOL_SIZE = 64
+"""Connections to the API at most (and requests in flight at most). A request waits for a free slot
+*before* its ``FOOTAGE_TIMEOUT`` starts, so up to this many calls can hang on a slow API while another
+still gets a connection at once; the wait for a slot counts only against the call budget."""
 
 PUBLIC_PATHS = ("", "configuration/archive")
 PUBLIC_PREFIXES = ("public/",)
@@ -102,6 +114,9 @@ class RestClient:
         self.base_url = settings.base_url
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
+        self._slots: anyio.CapacityLimiter | None = None
+        self.redactor = Redactor([settings.token])
+        """Removes the token (in any encoding, or cut off) from text (see :mod:`footage_mcp.core.redact`)."""
         self._closed = False
 
     @property
@@ -110,12 +125,17 @@ class RestClient:
             raise TransportError("the HTTP client is closed (the server is shutting down)")
         if self._client is None:
             self._client = httpx2.AsyncClient(
-                timeout=httpx2.Timeout(self.settings.timeout),
+                timeout=httpx2.Timeout(self.settings.timeout, pool=None),
                 follow_redirects=False,
                 transport=self._transport,
-                headers={"User-Agent": f"footage-mcp/{__version__}", "Accept": "application/json"},
-                limits=httpx2.Limits(max_connections=32, max_keepalive_connections=16),
+                headers={
+                    "User-Agent": f"footage-mcp/{__version__}",
+                    "Accept": "application/json",
+                    "Accept-Encoding": ", ".join(supported_encodings()),
+                },
+                limits=httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
             )
+            self._slots = anyio.CapacityLimiter(POOL_SIZE)
         return self._client
 
     async def __aenter__(self) -> RestClient:
@@ -231,28 +251,23 @@ class RestClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
-        """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``."""
+        """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``, which starts
+        once a connection slot is free (see :data:`POOL_SIZE`)."""
         timeout = self.settings.timeout
+        client = self._http
+        assert self._slots is not None
         try:
-            with anyio.fail_after(timeout):
-                async with self._http.stream("GET", url, headers=headers) as response:
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > cap:
-                        raise BadResponse(_too_big(cap), response.status_code)
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > cap:
-                            raise BadResponse(_too_big(cap), response.status_code)
-                        chunks.append(chunk)
-                    return response.status_code, response.headers, b"".join(chunks)
+            async with self._slots:
+                with anyio.fail_after(timeout):
+                    async with client.stream("GET", url, headers=headers) as response:
+                        content = await read_body(response, cap)
+                        return response.status_code, response.headers, content
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol):
             raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
         except (httpx2.TransportError, TimeoutError) as exc:
             failure = classify(exc, url)
             message = tool_message(failure, timeout)
-            if failure.kind in ("timeout", "closed", "other"):
+            if failure.kind in ("timeout", "closed", "headers_too_large", "malformed", "other"):
                 raise TransportError(message) from None
             raise ConnectFailed(message, failure.retryable) from None
 
@@ -300,13 +315,14 @@ class RestClient:
 
         JSON bodies give their ``message``/``detail``/``error`` text; HTML pages give nothing.
         """
-        text = content[:4096].decode("utf-8", errors="replace").strip()
+        whole = content[:65536].decode("utf-8", errors="replace")  # a cut token start is caught by redact()
+        text = self.redact(whole)[:4096].strip()  # redacted before any cut
         if not text or "html" in content_type.lower() or text.lstrip().startswith("<"):
             return None
         found: str | None = None
         try:
-            data = json.loads(content[:65536])
-        except ValueError:
+            data = json.loads(whole, parse_constant=_non_finite)
+        except (ValueError, RecursionError):
             found = text
         else:
             if isinstance(data, dict):
@@ -319,11 +335,72 @@ class RestClient:
                 found = data
         if not found or _STACK_TRACE.search(found):
             return None
-        return one_line(self.redact(found), EXCERPT_CHARS)
+        return self.redact(one_line(self.redact(found), EXCERPT_CHARS))  # again: the cut's "…" may follow a start
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of the token replaced."""
-        return redact_text(text, self.settings.token)
+        return self.redactor.text(text)
+
+
+async def read_body(response: httpx2.Response, cap: int) -> bytes:
+    """The body of ``response``, decoded (:mod:`footage_mcp.rest.decoding`) with no decoding step
+    producing more than ``cap`` bytes.
+
+    On a refusal the pieces read so far are dropped before the error is raised, so a traceback kept
+    alive somewhere holds no body.
+
+    Raises:
+        BadResponse: over ``cap`` (declared or counted, raw or decoded), an unsupported
+            ``Content-Encoding``, or a body that is not what its encoding says.
+    """
+    status = response.status_code
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise BadResponse(_too_big(cap), status)
+    if response.is_stream_consumed:  # an in-memory response (MockTransport): already read and decoded
+        if len(response.content) > cap:
+            raise BadResponse(_too_big(cap), status)
+        return response.content
+    encoding = response.headers.get("content-encoding", "")
+    try:
+        decoder = BoundedDecoder(encoding, cap)
+    except UnsupportedEncoding as exc:
+        raise BadResponse(
+            f"the Footage API answered in a content encoding the bridge cannot read ({one_line(exc.encoding, 40)}); "
+            "the service is at fault, retrying is unlikely to help",
+            status,
+        ) from None
+    pieces: list[bytes] = []
+    raw_size = 0
+    failure: BadResponse | None = None
+    try:
+        async for raw in response.aiter_raw():
+            raw_size += len(raw)
+            if raw_size > cap:
+                raise TooLarge
+            pieces.extend(decoder.feed(raw))
+        pieces.extend(decoder.finish())
+    except TooLarge:
+        failure = BadResponse(_too_big(cap), status)
+    except DecodingFailed as exc:
+        failure = BadResponse(
+            f"the Footage API's answer is labelled {exc.encoding}-compressed but is not valid {exc.encoding} data; "
+            "the service is at fault, retrying is unlikely to help",
+            status,
+        )
+    if failure is not None:
+        pieces.clear()
+        release_memory()
+        raise failure
+    return b"".join(pieces)
+
+
+def release_memory() -> None:
+    """Hand freed heap pages back to the system after a refused body (glibc keeps them otherwise;
+    see bench/run.py's hostile section for the measurement). A no-op where ``malloc_trim`` is absent."""
+    from footage_mcp.rest.decoding import trim_heap
+
+    trim_heap()
 
 
 def decode_json(fetched: Fetched) -> Any:
@@ -341,15 +418,43 @@ def decode_json(fetched: Fetched) -> Any:
         )
     if not head:
         raise BadResponse(f"the Footage API answered with an empty body ({fetched.status})", fetched.status)
+    encoding = json.detect_encoding(fetched.content)  # UTF-8 (with a BOM or not), or UTF-16/32
     try:
-        return json.loads(fetched.content)
+        text = fetched.content.decode(encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+        raise BadResponse(
+            f"the Footage API answered with text that is not valid {name} (at byte {exc.start}); the service is at "
+            "fault, retrying is unlikely to help",
+            fetched.status,
+        ) from None
+    try:
+        return json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
     except RecursionError:
         raise BadResponse("the Footage API answered with JSON nested too deeply to read", fetched.status) from None
-    except (ValueError, UnicodeDecodeError):
+    except ValueError as exc:
+        if "digits" in str(exc) and "integer" in str(exc):  # CPython's int_max_str_digits guard
+            raise BadResponse(
+                "the Footage API answered with a number too long to read (over 4,300 digits); the service is at "
+                "fault, retrying is unlikely to help",
+                fetched.status,
+            ) from None
         raise BadResponse(
             "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
             fetched.status,
         ) from None
+
+
+def _non_finite(_literal: str) -> None:
+    """``NaN``, ``Infinity`` and ``-Infinity`` (not JSON, but Python's json reads them) become null:
+    a non-finite number is an absent field, never a ``NaN`` in a result."""
+    return None
+
+
+def _finite_float(literal: str) -> float | None:
+    """A JSON number as a float; one too large for a float (``1e999``) becomes null like ``Infinity``."""
+    value = float(literal)
+    return value if math.isfinite(value) else None
 
 
 def _too_big(cap: int) -> str:

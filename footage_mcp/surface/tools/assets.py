@@ -13,23 +13,28 @@ from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.models import Asset
 from footage_mcp.surface.annotations import READ_ONLY
 from footage_mcp.surface.guard import guarded
-from footage_mcp.surface.imaging import PASSTHROUGH_TYPES, fit_preview
+from footage_mcp.surface.imaging import PASSTHROUGH_TYPES, UnreadableImage, fit_preview_async
 from footage_mcp.surface.params import AssetId, check_id
 
 
 async def preview_image(
     api: FootageApi, asset_id: str, formats: tuple[str, ...] = PASSTHROUGH_TYPES
 ) -> tuple[bytes, str, int, int]:
-    """The asset's preview rendition, fitted for a model (see :mod:`footage_mcp.surface.imaging`).
+    """The asset's preview rendition, re-encoded for a model without metadata (see
+    :mod:`footage_mcp.surface.imaging`; decoded in a worker thread, bounded in pixels).
 
     Raises:
-        NotFound: no such asset or no preview. BadResponse: not an image.
+        NotFound: no such asset or no preview. BadResponse: not an image, too many pixels, corrupt.
     """
     data, mime = await api.get_preview(asset_id)
     try:
-        image = fit_preview(data, mime, formats)
-    except ValueError:
-        raise BadResponse(f"the preview of asset '{asset_id}' is not a readable image") from None
+        image = await fit_preview_async(data, mime, formats)
+    except UnreadableImage as exc:
+        raise BadResponse(
+            f"the preview of asset '{asset_id}' {exc.reason}; the service is at fault, retrying is unlikely to help"
+        ) from None
+    finally:
+        del data  # the upstream's bytes are not needed past decoding
     return image.data, image.mime_type, image.width, image.height
 
 

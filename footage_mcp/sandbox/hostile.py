@@ -1,0 +1,347 @@
+"""Hostile bodies for fault injection: what a malicious or broken upstream can answer with.
+
+Each kind in :data:`HOSTILE_KINDS` is a ``body`` knob of a fault rule (see :mod:`.faults`), with
+options validated by :func:`parse_options`:
+
+- ``encoded_bomb``: ``size_bytes`` (default 512 MiB) of zeros compressed through ``encodings``
+  (default ``["gzip", "gzip"]``; each ``gzip`` or ``deflate``), sent chunked with a stacked
+  ``Content-Encoding`` (a compression bomb whose decoded size no header declares).
+- ``not_gzip``: a JSON body labelled ``Content-Encoding: gzip`` that is not gzip.
+- ``unknown_encoding``: a body labelled ``Content-Encoding: x-footage-unknown``.
+- ``png_bomb``: a ~690 KB PNG declaring ``width``×``height`` (default 13,300×13,300) RGBA pixels.
+- ``jpeg_zeros``: ``FF D8 FF`` then zeros, ``size_bytes`` in all (default 30 MB), as ``image/jpeg``.
+- ``image_metadata``: a small PNG (``image_format`` ``png``, default) or JPEG whose every metadata
+  kind (PNG tEXt, iTXt, zTXt, eXIf, XMP, iCCP; JPEG COM, EXIF, XMP, ICC) holds the request's
+  ``apiKey`` (a token echoed into metadata); labelled ``label`` (default: the *other* format's type).
+- ``corrupt_png``: a PNG whose IDAT chunk is damaged (bad CRC, broken data).
+- ``echo_cut``: status 400 (or ``status``), text ``"E" * 122 + <apiKey> + "!"``.
+- ``next_echo``: a list page of two items whose continuation holds the request's ``apiKey``:
+  ``via`` ``link`` (a next link ``...?page=1&apiKey=<token>``, default), ``cursor``
+  (``"nextCursor": <token>``) or ``header`` (``Link: <...&apiKey=<token>>; rel="next"``).
+- ``non_finite``: JSON with ``NaN``/``Infinity`` literals and a ``"NaN:0"`` duration: an object for
+  object routes (``/albums/{id}``, ``/assets/{id}``, ``/configuration/...``), else a list page.
+- ``deep``: a JSON object nested ``depth`` levels (default 197).
+- ``huge_int``: a list page holding a 100,000-digit integer.
+- ``bad_utf8``: a list page with invalid UTF-8 bytes in a string.
+- ``huge_header``: a normal-looking JSON body after a 1 MB header line.
+- ``many_links``: 10,000 ``Link`` headers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any, Final
+
+from starlette.types import Send
+
+__all__ = ["HOSTILE_KINDS", "HOSTILE_OPTIONS", "hostile_response", "parse_options"]
+
+HOSTILE_KINDS: Final = (
+    "encoded_bomb",
+    "not_gzip",
+    "unknown_encoding",
+    "png_bomb",
+    "jpeg_zeros",
+    "image_metadata",
+    "corrupt_png",
+    "echo_cut",
+    "next_echo",
+    "non_finite",
+    "deep",
+    "huge_int",
+    "bad_utf8",
+    "huge_header",
+    "many_links",
+)
+HOSTILE_OPTIONS: Final = frozenset({"encodings", "width", "height", "image_format", "label", "via", "depth"})
+_OPTION_KINDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "encodings": ("encoded_bomb",),
+    "width": ("png_bomb",),
+    "height": ("png_bomb",),
+    "image_format": ("image_metadata",),
+    "label": ("image_metadata",),
+    "via": ("next_echo",),
+    "depth": ("deep",),
+}
+_CHUNK: Final = 64 * 1024
+_MAX_DIMENSION: Final = 65_535
+_OBJECT_PATH: Final = re.compile(r"^/(albums|assets)/[^/]+/?$|^/configuration/")
+JSON: Final = (b"content-type", b"application/json")
+
+
+class OptionError(ValueError):
+    """A hostile option is malformed (the message says which and why)."""
+
+
+def parse_options(raw: Mapping[str, Any], kind: str | None) -> dict[str, Any]:
+    """The hostile options of rule ``raw`` for body ``kind``, validated. Raises :class:`OptionError`."""
+    options: dict[str, Any] = {}
+    for key in HOSTILE_OPTIONS & set(raw):
+        if kind not in _OPTION_KINDS[key]:
+            raise OptionError(f"'{key}' only applies to body {' or '.join(repr(k) for k in _OPTION_KINDS[key])}")
+        value = raw[key]
+        if key == "encodings":
+            if not isinstance(value, list) or not 1 <= len(value) <= 8 or any(v not in ("gzip", "deflate") for v in value):
+                raise OptionError("'encodings' must be a list of 1 to 8 of 'gzip', 'deflate'")
+        elif key in ("width", "height", "depth"):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_DIMENSION:
+                raise OptionError(f"'{key}' must be an integer from 1 to {_MAX_DIMENSION}")
+        elif key == "image_format":
+            if value not in ("png", "jpeg"):
+                raise OptionError("'image_format' must be 'png' or 'jpeg'")
+        elif key == "label":
+            if not isinstance(value, str) or not value.isascii() or any(c in value for c in "\r\n\0"):
+                raise OptionError("'label' must be an ASCII content type")
+        elif key == "via" and value not in ("link", "cursor", "header"):
+            raise OptionError("'via' must be 'link', 'cursor' or 'header'")
+        options[key] = value
+    return options
+
+
+# -- bodies ------------------------------------------------------------------------------------
+
+
+def _compress(data_chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    for chunk in data_chunks:
+        out = compressor.compress(chunk)
+        if out:
+            yield out
+    yield compressor.flush()
+
+
+def _zeros(size: int) -> Iterator[bytes]:
+    block = bytes(1024 * 1024)
+    while size > 0:
+        yield block[: min(size, len(block))]
+        size -= len(block)
+
+
+@lru_cache(maxsize=8)
+def encoded_bomb(size: int, encodings: tuple[str, ...]) -> bytes:
+    """``size`` zeros compressed through ``encodings`` in header order (the last one is applied first)."""
+    chunks: Iterator[bytes] = _zeros(size)
+    for encoding in reversed(encodings):
+        chunks = _compress(chunks, encoding)
+    return b"".join(chunks)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+
+@lru_cache(maxsize=4)
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid PNG of ``width``×``height`` transparent RGBA pixels (all zeros: it compresses ~1000:1)."""
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    row = bytes(1 + 4 * width)
+    compressor = zlib.compressobj(9)
+    parts = [compressor.compress(row) for _ in range(height)]
+    parts.append(compressor.flush())
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"".join(parts)) + _png_chunk(b"IEND", b"")
+
+
+def _exif(canary: str) -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010E] = f"exif {canary}"  # ImageDescription
+    exif[0x013B] = f"artist {canary}"  # Artist
+    return exif.tobytes()
+
+
+def _xmp(canary: str) -> bytes:
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:description="xmp {canary}"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    ).encode()
+
+
+def metadata_image(canary: str, image_format: str) -> bytes:
+    """A 64×48 image with ``canary`` in every metadata kind its format has."""
+    from PIL import Image, PngImagePlugin
+
+    img = Image.new("RGB", (64, 48), (30, 120, 200))
+    icc = b"icc-profile " + canary.encode()
+    buffer = io.BytesIO()
+    if image_format == "png":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", f"tEXt {canary}")
+        info.add_text("Description", f"zTXt {canary}", zip=True)
+        info.add_itxt("Title", f"iTXt {canary}", lang="en", tkey="Title")
+        info.add_itxt("XML:com.adobe.xmp", _xmp(canary).decode())
+        img.save(buffer, format="PNG", pnginfo=info, exif=_exif(canary), icc_profile=icc)
+    else:
+        img.save(
+            buffer,
+            format="JPEG",
+            quality=80,
+            exif=_exif(canary),
+            icc_profile=icc,
+            comment=f"COM {canary}",
+            xmp=_xmp(canary),
+        )
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def corrupt_png() -> bytes:
+    """A 32×32 PNG whose IDAT data and CRC are damaged."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 10, 10)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    start = data.index(b"IDAT") + 4
+    for i in range(start, start + 12):
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth - 1):
+        value = {"level": value}
+    return value
+
+
+def non_finite_object(ident: str) -> bytes:
+    """An album/asset object with non-finite numbers (literals Python's json module writes)."""
+    obj = {
+        "id": ident,
+        "name": "Non-finite asset",
+        "mediaType": "video",
+        "duration": "NaN:0",
+        "width": float("nan"),
+        "height": float("inf"),
+        "fileSize": float("-inf"),
+        "rating": float("nan"),
+        "languages": ["en"],
+    }
+    return json.dumps(obj).encode()
+
+
+def non_finite_page() -> bytes:
+    items = [
+        {"id": "nf-1", "name": "NaN duration", "mediaType": "video", "duration": "NaN:0", "width": float("nan")},
+        {"id": "nf-2", "name": "Infinite size", "mediaType": "image", "fileSize": float("inf"), "durationMs": float("nan")},
+        {"id": "nf-3", "name": "Plain", "mediaType": "image", "width": 640, "height": 480},
+    ]
+    return json.dumps({"items": items, "total": float("nan")}).encode()
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+async def _start(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+
+
+async def _whole(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await _start(send, status, [*headers, (b"content-length", str(len(body)).encode())])
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _chunked(send: Send, status: int, headers: list[tuple[bytes, bytes]], chunks: Iterator[bytes]) -> None:
+    await _start(send, status, headers)
+    for chunk in chunks:
+        if chunk:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _pieces(data: bytes) -> Iterator[bytes]:
+    for i in range(0, len(data), _CHUNK):
+        yield data[i : i + _CHUNK]
+
+
+async def hostile_response(
+    send: Send,
+    kind: str,
+    *,
+    path: str,
+    url: str,
+    token: str,
+    status: int | None,
+    size: int | None,
+    options: Mapping[str, Any],
+    extra: list[tuple[bytes, bytes]],
+) -> int:
+    """Send the hostile answer ``kind`` for a request to ``path`` (below the base path; ``url`` is the
+    full request URL, ``token`` its apiKey header); returns the status sent."""
+    code = status or 200
+    if kind == "encoded_bomb":
+        encodings = tuple(options.get("encodings", ["gzip", "gzip"]))
+        body = encoded_bomb(size or 512 * 1024**2, encodings)
+        headers = [JSON, (b"content-encoding", ", ".join(encodings).encode()), *extra]
+        await _chunked(send, code, headers, _pieces(body))
+    elif kind == "not_gzip":
+        await _whole(send, code, [JSON, (b"content-encoding", b"gzip"), *extra], b'{"items":[],"note":"plain"}')
+    elif kind == "unknown_encoding":
+        headers = [JSON, (b"content-encoding", b"x-footage-unknown"), *extra]
+        await _whole(send, code, headers, b"\x00\x01\x02 opaque bytes")
+    elif kind == "png_bomb":
+        body = png_bomb(options.get("width", 13_300), options.get("height", 13_300))
+        await _whole(send, code, [(b"content-type", b"image/png"), *extra], body)
+    elif kind == "jpeg_zeros":
+        total = size or 30_000_000
+        chunks = iter([b"\xff\xd8\xff", *_zeros(total - 3)])
+        await _start(send, code, [(b"content-type", b"image/jpeg"), (b"content-length", str(total).encode()), *extra])
+        for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    elif kind == "image_metadata":
+        image_format = options.get("image_format", "png")
+        label = options.get("label", "image/jpeg" if image_format == "png" else "image/png")
+        body = metadata_image(token or "no-token", image_format)
+        await _whole(send, code, [(b"content-type", label.encode()), *extra], body)
+    elif kind == "corrupt_png":
+        await _whole(send, code, [(b"content-type", b"image/png"), *extra], corrupt_png())
+    elif kind == "echo_cut":
+        body = ("E" * 122 + token + "!").encode()
+        await _whole(send, status or 400, [(b"content-type", b"text/plain"), *extra], body)
+        return status or 400
+    elif kind == "next_echo":
+        await _next_echo(send, code, url, token, options.get("via", "link"), extra)
+    elif kind == "non_finite":
+        ident = path.rstrip("/").rsplit("/", 1)[-1] or "nf"
+        body = non_finite_object(ident) if _OBJECT_PATH.search(path) else non_finite_page()
+        await _whole(send, code, [JSON, *extra], body)
+    elif kind == "deep":
+        body = json.dumps({"languages": ["en"], "nested": _nested(options.get("depth", 197))}).encode()
+        await _whole(send, code, [JSON, *extra], body)
+    elif kind == "huge_int":
+        body = b'{"items":[{"id":"big","name":"Big","fileSize":' + b"9" * 100_000 + b"}]}"
+        await _whole(send, code, [JSON, *extra], body)
+    elif kind == "bad_utf8":
+        await _whole(send, code, [JSON, *extra], b'{"items":[{"id":"u","name":"bad \xff\xfe\xc3 text"}]}')
+    elif kind == "huge_header":
+        headers = [JSON, (b"x-filler", b"a" * (1024 * 1024)), *extra]
+        await _whole(send, code, headers, b'{"items":[]}')
+    else:  # many_links
+        links = [(b"link", f'<{url}?item={i}>; rel="item"'.encode()) for i in range(10_000)]
+        await _whole(send, code, [JSON, *links, *extra], b'{"items":[]}')
+    return code
+
+
+async def _next_echo(send: Send, status: int, url: str, token: str, via: str, extra: list[tuple[bytes, bytes]]) -> None:
+    base = url.split("?", 1)[0]
+    items = [{"id": f"echo-{i}", "name": f"Echo item {i}", "mediaType": "image"} for i in (1, 2)]
+    next_url = f"{base}?page=1&apiKey={token}"
+    headers = [JSON, *extra]
+    page: dict[str, Any] = {"items": items}
+    if via == "link":
+        page["next"] = next_url
+    elif via == "cursor":
+        page["nextCursor"] = token
+    else:
+        headers.append((b"link", f'<{next_url}>; rel="next"'.encode()))
+    await _whole(send, status, headers, json.dumps(page).encode())
