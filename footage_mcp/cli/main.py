@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
+        help="HTTP: allow binding a non-loopback address (needs FOOTAGE_HTTP_SECRET, sent by clients as a Bearer token)",
     )
     sandbox = sub.add_parser("sandbox", help="run a local emulator of the Footage REST API with sample data")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)")
@@ -106,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
-        configure_logging(settings.log_level, [settings.token])
+        configure_logging(settings.log_level, [*settings.secrets])
         from footage_mcp.surface.server import build_server
 
         if getattr(args, "transport", "stdio") == "http":
             host = args.host if args.host is not None else HTTP_DEFAULT_HOST
             port = args.port if args.port is not None else HTTP_DEFAULT_PORT
-            return _serve_http(build_server(settings), host, port, args.allow_remote)
+            secret = settings.http_secret.get_secret_value() if settings.http_secret else None
+            return _serve_http(build_server(settings), host, port, args.allow_remote, secret)
         build_server(settings).run("stdio")
         return 0
     except ConfigError as exc:
@@ -122,15 +123,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
+def _serve_http(server: Any, host: str, port: int, allow_remote: bool, secret: str | None = None) -> int:
     """Streamable HTTP on ``host:port`` at ``/mcp``, with DNS-rebinding protection (Host and Origin
-    must name the bound address). A non-loopback address needs ``--allow-remote``."""
+    must name the bound address). A non-loopback address needs ``--allow-remote``, which needs
+    ``FOOTAGE_HTTP_SECRET`` (``secret``): then every request must send it as a Bearer token
+    (:mod:`footage_mcp.surface.http_auth`; also enforced on loopback when set)."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from footage_mcp.core.settings import is_loopback_host
 
     if not is_loopback_host(host) and not allow_remote:
         print(f"footage-mcp: refusing to serve HTTP on non-loopback {host} without --allow-remote", file=sys.stderr)
+        return 2
+    from footage_mcp.surface.http_auth import remote_secret_problem, serve_with_secret
+
+    problem = remote_secret_problem(secret) if allow_remote or secret else None
+    if problem:
+        print(f"footage-mcp: {problem}", file=sys.stderr)
         return 2
     names = ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
     security = TransportSecuritySettings(
@@ -139,6 +148,9 @@ def _serve_http(server: Any, host: str, port: int, allow_remote: bool) -> int:
         allowed_origins=[f"http://{name}:{port}" for name in names],
     )
     print(f"footage-mcp: Streamable HTTP on http://{names[0]}:{port}/mcp", file=sys.stderr)
+    if secret:
+        serve_with_secret(server, host=host.strip("[]"), port=port, transport_security=security, secret=secret)
+        return 0
     server.run("streamable-http", host=host.strip("[]"), port=port, transport_security=security)
     return 0
 

@@ -165,7 +165,10 @@ _TRIM: list[Callable[[int], int] | None] = []
 
 
 def trim_heap() -> None:
-    """``malloc_trim(0)`` (glibc): return free heap pages to the OS. Loaded once; absent elsewhere."""
+    """``malloc_trim(0)`` (glibc): return free heap pages to the OS. Loaded once; absent elsewhere.
+
+    Measured (30 refused 30 MB previews, bridge over stdio): without it RSS stays ~56 MB above the
+    baseline, since glibc keeps the freed body's pages in the heap; with it RSS returns to the baseline."""
     if not _TRIM:
         try:
             import ctypes

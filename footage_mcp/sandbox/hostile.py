@@ -15,6 +15,8 @@ options validated by :func:`parse_options`:
   ``apiKey`` (a token echoed into metadata); labelled ``label`` (default: the *other* format's type).
 - ``corrupt_png``: a PNG whose IDAT chunk is damaged (bad CRC, broken data).
 - ``echo_cut``: status 400 (or ``status``), text ``"E" * 122 + <apiKey> + "!"``.
+- ``echo_long``: JSON ``{"text": "E" * 379 + <apiKey> + "!" * 2000}``, so that a cut to fit an
+  output budget (at 400 characters, say) falls inside the token.
 - ``next_echo``: a list page of two items whose continuation holds the request's ``apiKey``:
   ``via`` ``link`` (a next link ``...?page=1&apiKey=<token>``, default), ``cursor``
   (``"nextCursor": <token>``) or ``header`` (``Link: <...&apiKey=<token>>; rel="next"``).
@@ -50,6 +52,7 @@ HOSTILE_KINDS: Final = (
     "image_metadata",
     "corrupt_png",
     "echo_cut",
+    "echo_long",
     "next_echo",
     "non_finite",
     "deep",
@@ -125,9 +128,9 @@ def _zeros(size: int) -> Iterator[bytes]:
 
 @lru_cache(maxsize=8)
 def encoded_bomb(size: int, encodings: tuple[str, ...]) -> bytes:
-    """``size`` zeros compressed through ``encodings`` in header order (the last one is applied first)."""
+    """``size`` zeros compressed through ``encodings`` in header order (the order they were applied)."""
     chunks: Iterator[bytes] = _zeros(size)
-    for encoding in reversed(encodings):
+    for encoding in encodings:
         chunks = _compress(chunks, encoding)
     return b"".join(chunks)
 
@@ -204,13 +207,6 @@ def corrupt_png() -> bytes:
     for i in range(start, start + 12):
         data[i] ^= 0x5A
     return bytes(data)
-
-
-def _nested(depth: int) -> Any:
-    value: Any = "bottom"
-    for _ in range(depth - 1):
-        value = {"level": value}
-    return value
 
 
 def non_finite_object(ident: str) -> bytes:
@@ -309,6 +305,9 @@ async def hostile_response(
         body = ("E" * 122 + token + "!").encode()
         await _whole(send, status or 400, [(b"content-type", b"text/plain"), *extra], body)
         return status or 400
+    elif kind == "echo_long":
+        body = json.dumps({"text": "E" * 379 + token + "!" * 2000}).encode()
+        await _whole(send, code, [JSON, *extra], body)
     elif kind == "next_echo":
         await _next_echo(send, code, url, token, options.get("via", "link"), extra)
     elif kind == "non_finite":
@@ -316,7 +315,8 @@ async def hostile_response(
         body = non_finite_object(ident) if _OBJECT_PATH.search(path) else non_finite_page()
         await _whole(send, code, [JSON, *extra], body)
     elif kind == "deep":
-        body = json.dumps({"languages": ["en"], "nested": _nested(options.get("depth", 197))}).encode()
+        depth = options.get("depth", 197)  # written as text: json.dumps cannot recurse that deep
+        body = b'{"languages":["en"],"nested":' + b'{"level":' * (depth - 1) + b'"bottom"' + b"}" * depth
         await _whole(send, code, [JSON, *extra], body)
     elif kind == "huge_int":
         body = b'{"items":[{"id":"big","name":"Big","fileSize":' + b"9" * 100_000 + b"}]}"

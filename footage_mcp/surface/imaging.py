@@ -187,4 +187,18 @@ async def fit_preview_async(
     limiter = _LIMITERS.get(loop)
     if limiter is None:
         limiter = _LIMITERS[loop] = anyio.CapacityLimiter(DECODE_THREADS)
-    return await anyio.to_thread.run_sync(fit_preview, data, mime_type, formats, limiter=limiter)
+    outcome = await anyio.to_thread.run_sync(_fit_or_reason, data, mime_type, formats, limiter=limiter)
+    if isinstance(outcome, str):
+        raise UnreadableImage(outcome)
+    return outcome
+
+
+def _fit_or_reason(data: bytes, mime_type: str, formats: tuple[str, ...]) -> PreviewImage | str:
+    """:func:`fit_preview`, its refusal returned as the reason text. An exception crossing the thread
+    boundary would sit in a reference cycle (exception → traceback → the awaiting frame → its future →
+    the exception) holding ``data`` until the cyclic GC ran: 30 refused 30 MB previews kept ~150 MB
+    resident (measured; see bench/run.py's hostile section)."""
+    try:
+        return fit_preview(data, mime_type, formats)
+    except UnreadableImage as exc:
+        return exc.reason

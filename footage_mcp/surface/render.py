@@ -58,8 +58,9 @@ def compact_dump(model: BaseModel, redactor: Redactor = _NO_SECRETS) -> dict[str
             del data[name]
     if "next_cursor" in fields:
         data.setdefault("next_cursor", None)
-    if capped != raw and "note" in fields:
-        data["note"] = "; ".join(filter(None, [data.get("note"), f"nesting deeper than {MAX_DEPTH} levels was cut"]))
+    cut_note = f"nesting deeper than {MAX_DEPTH} levels was cut"
+    if capped != raw and "note" in fields and cut_note not in (data.get("note") or ""):
+        data["note"] = "; ".join(filter(None, [data.get("note"), cut_note]))
     return data
 
 
@@ -69,6 +70,21 @@ def size_chars(data: Any) -> int:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def depth_of(value: Any, limit: int) -> int:
+    """The nesting depth of ``value`` (a scalar is 0), counted up to ``limit + 1`` at most."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def cap_depth(value: Any) -> tuple[Any, bool]:

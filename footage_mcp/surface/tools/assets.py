@@ -10,6 +10,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 
 from footage_mcp.core.errors import BadResponse
 from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.http import release_memory
 from footage_mcp.rest.models import Asset
 from footage_mcp.surface.annotations import READ_ONLY
 from footage_mcp.surface.guard import guarded
@@ -27,14 +28,17 @@ async def preview_image(
         NotFound: no such asset or no preview. BadResponse: not an image, too many pixels, corrupt.
     """
     data, mime = await api.get_preview(asset_id)
+    reason: str | None = None
     try:
         image = await fit_preview_async(data, mime, formats)
-    except UnreadableImage as exc:
+    except UnreadableImage as exc:  # raised below, outside this block: no traceback keeps the body alive
+        reason = exc.reason
+    del data
+    if reason is not None:
+        release_memory()
         raise BadResponse(
-            f"the preview of asset '{asset_id}' {exc.reason}; the service is at fault, retrying is unlikely to help"
-        ) from None
-    finally:
-        del data  # the upstream's bytes are not needed past decoding
+            f"the preview of asset '{asset_id}' {reason}; the service is at fault, retrying is unlikely to help"
+        )
     return image.data, image.mime_type, image.width, image.height
 
 
