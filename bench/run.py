@@ -5,7 +5,7 @@
     uv run python bench/run.py --only overhead,coldstart --json /tmp/bench.json
 
 Sections (``--only`` takes names or numbers, comma-separated):
-1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes. See docs/benchmarks.md.
+1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 hostile. See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -60,7 +60,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "hostile")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -68,6 +68,7 @@ TITLES = {
     "memory": "4. memory: RSS of the bridge process over mixed calls",
     "scale": "5. scale: paging a large album to the end",
     "sizes": "6. result sizes (approximate tokens = characters / 4)",
+    "hostile": "7. hostile upstream: memory and responsiveness under bombs and refusals (issue 11)",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -78,6 +79,11 @@ COLD_RATIO_MAX = 1.15
 PEAK_RSS_MAX_BYTES = 120 * 1000 * 1000  # 120 MB (decimal, the stricter reading)
 RSS_GROWTH_MAX_BYTES = 1000 * 1000  # "no growth trend": at most 1 MB between call 100 and the last call
 PAGE_FLAT_RATIO_MAX = 1.3  # median of the last 10 pages / median of the first 10 pages
+HOSTILE_STACKED_PEAK_MAX_BYTES = 100 * 1000 * 1000  # peak above the baseline, gzip-of-gzip bombs
+HOSTILE_IMAGE_PEAK_MAX_BYTES = 250 * 1000 * 1000  # peak above the baseline, image bombs (one 16 MP decode fits)
+HOSTILE_REFUSALS_RSS_MAX_BYTES = 30 * 1000 * 1000  # RSS after 30 refusals, above the baseline
+HOSTILE_TRIVIAL_MAX_S = 0.2  # a trivial call while 20 hostile previews are processed
+PREVIEW_ROUTE = r"^/assets/[^/]+/preview$"
 
 
 @dataclass
@@ -862,6 +868,149 @@ async def section_sizes(ctx: Context) -> None:
 
 # -- main ------------------------------------------------------------------------------------------
 
+# -- 7. hostile ------------------------------------------------------------------------------------
+
+
+async def put_faults(sb: Sandbox, *rules: dict[str, Any]) -> None:
+    async with httpx2.AsyncClient(timeout=60) as http:
+        answer = await http.put(sb.control + "/faults", json={"rules": list(rules)})
+        if answer.status_code != 200:
+            raise RuntimeError(f"fault rules refused: {answer.text}")
+
+
+async def section_hostile(ctx: Context) -> None:
+    """Four fresh bridges (so each peak is its own): gzip-of-gzip bombs, image bombs, 20 hostile previews
+    at once with a trivial call timed meanwhile, and 30 refused bodies (RSS afterwards)."""
+    report, name = ctx.report, "hostile"
+    sb = await ctx.default_sandbox()
+    mb, kb = 1000 * 1000, 1024
+    env = {"FOOTAGE_TIMEOUT": "20", "FOOTAGE_MAX_RETRIES": "0"}
+    me = os.getpid()
+    data: dict[str, Any] = {}
+    image = ""
+    async with bridge(sb, env) as client:
+        for aid in (await collect_ids(client))[1]:  # an asset with a preview
+            if not (await client.call_tool("get_asset_preview", {"asset_id": aid})).is_error:
+                image = aid
+                break
+    if not image:
+        raise RuntimeError("no asset with a preview in the sandbox")
+
+    async def fresh(case: Callable[[Client, int], Awaitable[None]]) -> None:
+        before = set(child_pids(me, ["footage_mcp", "serve"]))
+        async with bridge(sb, env) as client:
+            pid = new_bridge_pid(before)
+            await client.call_tool("list_api_links", {})
+            await client.call_tool("get_asset_preview", {"asset_id": image})  # Pillow and the thread pool loaded
+            try:
+                await case(client, pid)
+            finally:
+                await put_faults(sb)
+
+    async def stacked(client: Client, pid: int) -> None:
+        base = proc_status(pid)["VmRSS"] * kb
+        await put_faults(sb, {"match": r"^/albums$", "body": "encoded_bomb", "encodings": ["gzip", "gzip"]})
+        for _ in range(3):
+            await client.call_tool("list_albums", {})
+        peak = proc_status(pid)["VmHWM"] * kb
+        data["stacked"] = {"baseline": base, "peak": peak}
+        out(f"  gzip-of-gzip bomb (512 MiB of zeros in ~1 KB) × 3: baseline {base / mb:.1f} MB, peak {peak / mb:.1f} MB")
+        report.add(
+            name,
+            "peak RSS above baseline, stacked-encoding bombs",
+            f"{(peak - base) / mb:+.1f} MB",
+            f"≤ +{HOSTILE_STACKED_PEAK_MAX_BYTES // mb} MB",
+            peak - base <= HOSTILE_STACKED_PEAK_MAX_BYTES,
+        )
+
+    async def image_bombs(client: Client, pid: int) -> None:
+        base = proc_status(pid)["VmRSS"] * kb
+        for rule in (
+            {"body": "png_bomb"},
+            {"body": "jpeg_zeros"},
+            {"body": "png_bomb", "width": 4000, "height": 4000},
+        ):
+            await put_faults(sb, {"match": PREVIEW_ROUTE, **rule})
+            await client.call_tool("get_asset_preview", {"asset_id": image})
+        peak = proc_status(pid)["VmHWM"] * kb
+        data["images"] = {"baseline": base, "peak": peak}
+        out(
+            f"  13,300² PNG bomb, 30 MB FF D8 FF + zeros, 4,000² PNG: baseline {base / mb:.1f} MB, "
+            f"peak {peak / mb:.1f} MB"
+        )
+        report.add(
+            name,
+            "peak RSS above baseline, image bombs",
+            f"{(peak - base) / mb:+.1f} MB",
+            f"≤ +{HOSTILE_IMAGE_PEAK_MAX_BYTES // mb} MB",
+            peak - base <= HOSTILE_IMAGE_PEAK_MAX_BYTES,
+        )
+
+    async def responsive(client: Client, pid: int) -> None:
+        idle: list[float] = []
+        for _ in range(10):
+            started = time.perf_counter()
+            await client.call_tool("list_api_links", {})
+            idle.append(time.perf_counter() - started)
+        kinds = ["png_bomb", "jpeg_zeros", "image_metadata", "corrupt_png"]
+        await put_faults(sb, *[{"match": PREVIEW_ROUTE, "body": kind, "times": 5} for kind in kinds])
+        latencies: list[float] = []
+        done = anyio.Event()
+
+        async def previews() -> None:
+            async with anyio.create_task_group() as group:
+                for _ in range(20):
+                    group.start_soon(client.call_tool, "get_asset_preview", {"asset_id": image})
+            done.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(previews)
+            await anyio.sleep(0.05)
+            while not done.is_set() or not latencies:
+                started = time.perf_counter()
+                await client.call_tool("list_api_links", {})
+                latencies.append(time.perf_counter() - started)
+        worst = max(latencies)
+        data["trivial_latency_s"] = latencies
+        data["trivial_idle_s"] = idle
+        out(
+            f"  list_api_links × {len(latencies)} while 20 hostile previews ran: median {ms(median(latencies))}, "
+            f"max {ms(worst)} (idle, same bridge: median {ms(median(idle))}, max {ms(max(idle))})"
+        )
+        report.add(
+            name,
+            "trivial call during 20 hostile previews (max)",
+            ms(worst),
+            f"≤ {ms(HOSTILE_TRIVIAL_MAX_S)}",
+            worst <= HOSTILE_TRIVIAL_MAX_S,
+        )
+
+    async def refusals(client: Client, pid: int) -> None:
+        base = proc_status(pid)["VmRSS"] * kb
+        await put_faults(
+            sb,
+            {"match": r"^/albums$", "body": "encoded_bomb", "encodings": ["gzip"], "size_bytes": 10_000_000},
+            {"match": PREVIEW_ROUTE, "body": "jpeg_zeros"},
+        )
+        for _ in range(15):
+            await client.call_tool("list_albums", {})
+            await client.call_tool("get_asset_preview", {"asset_id": image})
+        after = proc_status(pid)["VmRSS"] * kb
+        data["refusals"] = {"baseline": base, "after": after}
+        out(f"  15 chunked 10 MB gzip bombs + 15 refused 30 MB previews: RSS {base / mb:.1f} → {after / mb:.1f} MB")
+        report.add(
+            name,
+            "RSS after 30 refusals, above baseline",
+            f"{(after - base) / mb:+.1f} MB",
+            f"≤ +{HOSTILE_REFUSALS_RSS_MAX_BYTES // mb} MB",
+            after - base <= HOSTILE_REFUSALS_RSS_MAX_BYTES,
+        )
+
+    for case in (stacked, image_bombs, responsive, refusals):
+        await fresh(case)
+    report.data[name] = data
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -869,6 +1018,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "memory": section_memory,
     "scale": section_scale,
     "sizes": section_sizes,
+    "hostile": section_hostile,
 }
 
 
@@ -882,7 +1032,7 @@ def parse_only(text: str | None) -> list[str]:
             part = SECTIONS[int(part) - 1]
         matches = [s for s in SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–6)")
+            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–7)")
         chosen.append(matches[0])
     return [s for s in SECTIONS if s in chosen]
 

@@ -191,8 +191,11 @@ class FootageApi:
         assert asset is not None
         return asset
 
-    async def get_preview(self, asset_id: str) -> tuple[bytes, str]:
-        """The preview rendition's bytes and MIME type.
+    async def get_preview(
+        self, asset_id: str, head_check: Callable[[bytes, str], None] | None = None
+    ) -> tuple[bytes, str]:
+        """The preview rendition's bytes and MIME type; ``head_check`` may refuse the body from its
+        first bytes (see :meth:`RestClient.get`), its exception propagating.
 
         Raises:
             NotFound: no such asset, or it has no preview.
@@ -201,7 +204,7 @@ class FootageApi:
         route = await self.route("assetPreview")
         url = route.expand(self.base_url, {v: asset_id for v in route.path_variables})
         try:
-            fetched = await self.rest.get(url, accept="image/*", binary=True)
+            fetched = await self.rest.get(url, accept="image/*", binary=True, head_check=head_check)
         except NotFound:
             raise NotFound(
                 f"asset '{asset_id}' has no preview (or does not exist) — get_asset shows its details", 404

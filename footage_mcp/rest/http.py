@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -66,6 +67,8 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_BINARY_BYTES = 32 * 1024 * 1024
 """Largest preview/rendition body read (bytes)."""
 EXCERPT_CHARS = 160
+HEAD_BYTES = 64 * 1024
+"""How much of a body a ``head_check`` sees (enough for an image's header and its first segments)."""
 POOL_SIZE = 64
 """Connections to the API at most (and requests in flight at most). A request waits for a free slot
 *before* its ``FOOTAGE_TIMEOUT`` starts, so up to this many calls can hang on a slow API while another
@@ -174,12 +177,21 @@ class RestClient:
 
     # ------------------------------------------------------------ requests
 
-    async def get(self, url: str, *, accept: str = "application/json", binary: bool = False) -> Fetched:
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str = "application/json",
+        binary: bool = False,
+        head_check: Callable[[bytes, str], None] | None = None,
+    ) -> Fetched:
         """GET ``url`` (absolute, under the base origin) and return the successful response.
 
         Sends the ``apiKey`` header to the base origin only. Follows same-origin redirects (at
         most :data:`MAX_REDIRECTS`); with ``binary=True`` (previews) a redirect to another
-        https origin is followed *without* the token.
+        https origin is followed *without* the token. ``head_check`` is called with the first
+        :data:`HEAD_BYTES` of a 2xx body as soon as they arrived (or the whole body, if shorter); an
+        exception it raises refuses the body then and there, before the rest is read, and propagates.
 
         Raises:
             TokenMissing: a token-only route and no token configured (no request is made).
@@ -197,7 +209,7 @@ class RestClient:
             headers = {"Accept": accept}
             if self.settings.token and self.is_under_base(current):
                 headers["apiKey"] = self.settings.token
-            status, resp_headers, content = await self._send(current, headers, cap)
+            status, resp_headers, content = await self._send(current, headers, cap, head_check)
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 current = self._redirect_target(current, resp_headers["location"], binary)
                 continue
@@ -233,7 +245,9 @@ class RestClient:
             "the bridge does not follow it, so the token never leaves the API"
         )
 
-    async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
+    async def _send(
+        self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
+    ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
         ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
@@ -242,7 +256,7 @@ class RestClient:
         try:
             async for attempt in attempts:
                 with attempt:
-                    answer = await self._send_once(url, headers, cap)
+                    answer = await self._send_once(url, headers, cap, head_check)
                     if answer[0] in RETRY_STATUSES:
                         raise RetryableStatus(*answer)
                     return answer
@@ -250,7 +264,9 @@ class RestClient:
             return last.status, last.headers, last.content
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
+    async def _send_once(
+        self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
+    ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``, which starts
         once a connection slot is free (see :data:`POOL_SIZE`)."""
         timeout = self.settings.timeout
@@ -260,7 +276,8 @@ class RestClient:
             async with self._slots:
                 with anyio.fail_after(timeout):
                     async with client.stream("GET", url, headers=headers) as response:
-                        content = await read_body(response, cap)
+                        check = head_check if 200 <= response.status_code < 300 else None
+                        content = await read_body(response, cap, check)
                         return response.status_code, response.headers, content
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol):
             raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
@@ -342,9 +359,10 @@ class RestClient:
         return self.redactor.text(text)
 
 
-async def read_body(response: httpx2.Response, cap: int) -> bytes:
+async def read_body(response: httpx2.Response, cap: int, head_check: Callable[[bytes, str], None] | None = None) -> bytes:
     """The body of ``response``, decoded (:mod:`footage_mcp.rest.decoding`) with no decoding step
-    producing more than ``cap`` bytes.
+    producing more than ``cap`` bytes; ``head_check`` (if any) sees its first :data:`HEAD_BYTES`
+    as soon as they are in, and may refuse the body by raising.
 
     On a refusal the pieces read so far are dropped before the error is raised, so a traceback kept
     alive somewhere holds no body.
@@ -360,6 +378,8 @@ async def read_body(response: httpx2.Response, cap: int) -> bytes:
     if response.is_stream_consumed:  # an in-memory response (MockTransport): already read and decoded
         if len(response.content) > cap:
             raise BadResponse(_too_big(cap), status)
+        if head_check is not None:
+            head_check(response.content[:HEAD_BYTES], response.headers.get("content-type", ""))
         return response.content
     encoding = response.headers.get("content-encoding", "")
     try:
@@ -379,7 +399,12 @@ async def read_body(response: httpx2.Response, cap: int) -> bytes:
             if raw_size > cap:
                 raise TooLarge
             pieces.extend(decoder.feed(raw))
+            if head_check is not None and decoder.size >= HEAD_BYTES:
+                check, head_check = head_check, None
+                check(b"".join(pieces)[:HEAD_BYTES], response.headers.get("content-type", ""))
         pieces.extend(decoder.finish())
+        if head_check is not None:
+            head_check(b"".join(pieces), response.headers.get("content-type", ""))
     except TooLarge:
         failure = BadResponse(_too_big(cap), status)
     except DecodingFailed as exc:
@@ -388,6 +413,9 @@ async def read_body(response: httpx2.Response, cap: int) -> bytes:
             "the service is at fault, retrying is unlikely to help",
             status,
         )
+    except BaseException:  # a head check's refusal, a timeout, a cancellation: drop what was read
+        pieces.clear()
+        raise
     if failure is not None:
         pieces.clear()
         release_memory()

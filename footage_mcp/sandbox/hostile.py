@@ -26,7 +26,7 @@ options validated by :func:`parse_options`:
 - ``huge_int``: a list page holding a 100,000-digit integer.
 - ``bad_utf8``: a list page with invalid UTF-8 bytes in a string.
 - ``huge_header``: a normal-looking JSON body after a 1 MB header line.
-- ``many_links``: 10,000 ``Link`` headers.
+- ``many_links``: ``count`` (default 10,000) ``Link`` headers.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from starlette.types import Send
 
-__all__ = ["HOSTILE_KINDS", "HOSTILE_OPTIONS", "hostile_response", "parse_options"]
+__all__ = ["HOSTILE_KINDS", "HOSTILE_OPTIONS", "hostile_response", "parse_options", "prepare"]
 
 HOSTILE_KINDS: Final = (
     "encoded_bomb",
@@ -61,7 +61,7 @@ HOSTILE_KINDS: Final = (
     "huge_header",
     "many_links",
 )
-HOSTILE_OPTIONS: Final = frozenset({"encodings", "width", "height", "image_format", "label", "via", "depth"})
+HOSTILE_OPTIONS: Final = frozenset({"encodings", "width", "height", "image_format", "label", "via", "depth", "count"})
 _OPTION_KINDS: Final[Mapping[str, tuple[str, ...]]] = {
     "encodings": ("encoded_bomb",),
     "width": ("png_bomb",),
@@ -70,8 +70,10 @@ _OPTION_KINDS: Final[Mapping[str, tuple[str, ...]]] = {
     "label": ("image_metadata",),
     "via": ("next_echo",),
     "depth": ("deep",),
+    "count": ("many_links",),
 }
 _CHUNK: Final = 64 * 1024
+_BLOCK: Final = 1024 * 1024
 _MAX_DIMENSION: Final = 65_535
 _OBJECT_PATH: Final = re.compile(r"^/(albums|assets)/[^/]+/?$|^/configuration/")
 JSON: Final = (b"content-type", b"application/json")
@@ -91,7 +93,7 @@ def parse_options(raw: Mapping[str, Any], kind: str | None) -> dict[str, Any]:
         if key == "encodings":
             if not isinstance(value, list) or not 1 <= len(value) <= 8 or any(v not in ("gzip", "deflate") for v in value):
                 raise OptionError("'encodings' must be a list of 1 to 8 of 'gzip', 'deflate'")
-        elif key in ("width", "height", "depth"):
+        elif key in ("width", "height", "depth", "count"):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_DIMENSION:
                 raise OptionError(f"'{key}' must be an integer from 1 to {_MAX_DIMENSION}")
         elif key == "image_format":
@@ -126,13 +128,43 @@ def _zeros(size: int) -> Iterator[bytes]:
         size -= len(block)
 
 
+def _compressed_zeros(size: int, encoding: str) -> bytes:
+    """``size`` zeros as a gzip or zlib stream (see :func:`_repeated`)."""
+    count, rest = divmod(size, _BLOCK)
+    return _repeated(bytes(_BLOCK), count, bytes(rest), encoding)
+
+
+def _repeated(block: bytes, count: int, tail: bytes, encoding: str) -> bytes:
+    """``block`` × ``count`` + ``tail`` as a gzip or zlib stream, built in well under a second: after a
+    full flush each block compresses to the same bytes, so one is compressed and repeated (compressing
+    512 MiB outright takes ~10 s on a busy machine, and the sandbox must keep answering)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    if count:
+        parts.append(compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH))
+    if count > 1:
+        again = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+        parts.append(again * (count - 1))
+    parts.append(compressor.compress(tail) + compressor.flush(zlib.Z_FINISH))
+    crc, adler = 0, 1
+    for _ in range(count):
+        crc, adler = zlib.crc32(block, crc), zlib.adler32(block, adler)
+    crc, adler = zlib.crc32(tail, crc), zlib.adler32(tail, adler)
+    raw = b"".join(parts)
+    if encoding == "gzip":
+        size = len(block) * count + len(tail)
+        header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03"
+        return header + raw + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
+    return b"\x78\xda" + raw + adler.to_bytes(4, "big")
+
+
 @lru_cache(maxsize=8)
 def encoded_bomb(size: int, encodings: tuple[str, ...]) -> bytes:
     """``size`` zeros compressed through ``encodings`` in header order (the order they were applied)."""
-    chunks: Iterator[bytes] = _zeros(size)
-    for encoding in encodings:
-        chunks = _compress(chunks, encoding)
-    return b"".join(chunks)
+    body = _compressed_zeros(size, encodings[0])
+    for encoding in encodings[1:]:
+        body = b"".join(_compress(iter([body]), encoding))
+    return body
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -144,11 +176,11 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_bomb(width: int, height: int) -> bytes:
     """A valid PNG of ``width``×``height`` transparent RGBA pixels (all zeros: it compresses ~1000:1)."""
     ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
-    row = bytes(1 + 4 * width)
-    compressor = zlib.compressobj(9)
-    parts = [compressor.compress(row) for _ in range(height)]
-    parts.append(compressor.flush())
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"".join(parts)) + _png_chunk(b"IEND", b"")
+    row = bytes(1 + 4 * width)  # filter byte 0, then transparent black pixels
+    rows_per_block = max(1, _BLOCK // len(row))
+    count, rest = divmod(height, rows_per_block)
+    pixels = _repeated(row * rows_per_block, count, row * rest, "deflate")
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", pixels) + _png_chunk(b"IEND", b"")
 
 
 def _exif(canary: str) -> bytes:
@@ -232,6 +264,21 @@ def non_finite_page() -> bytes:
         {"id": "nf-3", "name": "Plain", "mediaType": "image", "width": 640, "height": 480},
     ]
     return json.dumps({"items": items, "total": float("nan")}).encode()
+
+
+async def prepare(rules: list[Any]) -> None:
+    """Build the costly bodies of ``rules`` (compression and image bombs) in a worker thread now, when
+    the rules are set, so that faulted requests are answered at once and the sandbox's event loop never
+    stalls on them."""
+    import asyncio
+
+    for rule in rules:
+        size = rule.size_bytes if rule.size_given else None
+        if rule.body == "encoded_bomb":
+            encodings = tuple(rule.options.get("encodings", ["gzip", "gzip"]))
+            await asyncio.to_thread(encoded_bomb, size or 512 * 1024**2, encodings)
+        elif rule.body == "png_bomb":
+            await asyncio.to_thread(png_bomb, rule.options.get("width", 13_300), rule.options.get("height", 13_300))
 
 
 # -- sending -----------------------------------------------------------------------------------
@@ -327,7 +374,7 @@ async def hostile_response(
         headers = [JSON, (b"x-filler", b"a" * (1024 * 1024)), *extra]
         await _whole(send, code, headers, b'{"items":[]}')
     else:  # many_links
-        links = [(b"link", f'<{url}?item={i}>; rel="item"'.encode()) for i in range(10_000)]
+        links = [(b"link", f'<{url}?item={i}>; rel="item"'.encode()) for i in range(options.get("count", 10_000))]
         await _whole(send, code, [JSON, *links, *extra], b'{"items":[]}')
     return code
 

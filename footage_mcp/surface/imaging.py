@@ -64,10 +64,35 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def jpeg_size(data: bytes) -> tuple[int, int]:
+def check_head(head: bytes, content_type: str) -> None:
+    """Refuse a preview from its first bytes, before the rest is read: not an image format the bridge
+    reads, a broken JPEG structure, or a declared size over :data:`MAX_PIXELS`. A body not labelled
+    ``image/*`` is left to the caller's label check.
+
+    Raises:
+        UnreadableImage: the reason, as :func:`fit_preview` would give it.
+    """
+    if not content_type.strip().lower().startswith("image/"):
+        return
+    kind = sniff(head)
+    if kind is None:
+        raise UnreadableImage("is not an image the bridge reads (not JPEG, PNG, GIF or WebP)")
+    size: tuple[int, int] | None = None
+    if kind == "PNG" and len(head) >= 24 and head[12:16] == b"IHDR":
+        size = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    elif kind == "GIF" and len(head) >= 10:
+        size = int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+    elif kind == "JPEG":
+        size = jpeg_size(head, partial=True)
+    if size is not None:
+        _check_pixels(*size)
+
+
+def jpeg_size(data: bytes, *, partial: bool = False) -> tuple[int, int] | None:
     """(width, height) from a JPEG's frame header, walking its marker segments (a fast walk over
     lengths: a body of ``FF D8 FF`` and zeros is refused at once, where a byte-by-byte scan for a
-    marker takes seconds).
+    marker takes seconds). With ``partial`` (``data`` is the start of a body) None when the frame
+    header lies beyond ``data``.
 
     Raises:
         UnreadableImage: no frame header before the image data, or a broken segment.
@@ -90,11 +115,17 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
             raise UnreadableImage("is not a valid JPEG (broken segment length)")
         if marker in _SOF:
             if pos + 9 > end:
-                break
+                return None if partial else _no_frame()
             height = int.from_bytes(data[pos + 5 : pos + 7], "big")
             width = int.from_bytes(data[pos + 7 : pos + 9], "big")
             return width, height
         pos += 2 + length
+    if partial and pos + 4 > end:
+        return None
+    return _no_frame()
+
+
+def _no_frame() -> tuple[int, int]:
     raise UnreadableImage("is not a valid JPEG (no frame header)")
 
 
@@ -113,7 +144,7 @@ def fit_preview(data: bytes, mime_type: str = "", formats: tuple[str, ...] = PAS
     if kind is None:
         raise UnreadableImage("is not an image the bridge reads (not JPEG, PNG, GIF or WebP)")
     if kind == "JPEG":
-        _check_pixels(*jpeg_size(data))
+        _check_pixels(*(jpeg_size(data) or (0, 0)))
     try:
         with Image.open(io.BytesIO(data), formats=[kind]) as img:
             _check_pixels(*img.size)
@@ -121,14 +152,14 @@ def fit_preview(data: bytes, mime_type: str = "", formats: tuple[str, ...] = PAS
                 img.draft("RGB", (MAX_EDGE_PX, MAX_EDGE_PX))  # decode at 1/2, 1/4 or 1/8 scale
             img.seek(0)
             img.load()
-            frame = img.copy()
+            img.thumbnail((MAX_EDGE_PX, MAX_EDGE_PX))  # in place: no second full-size copy
+            return _encode(img, formats)
     except UnreadableImage:
         raise
     except Image.DecompressionBombError:
         raise UnreadableImage(f"declares more pixels than a preview may have (at most {MAX_PIXELS:,})") from None
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error … for corrupt data
         raise UnreadableImage(f"is a corrupt {kind} image ({type(exc).__name__})") from None
-    return _encode(frame, formats)
 
 
 def _check_pixels(width: int, height: int) -> None:
@@ -141,10 +172,9 @@ def _check_pixels(width: int, height: int) -> None:
 
 
 def _encode(frame: Any, formats: tuple[str, ...]) -> PreviewImage:
-    """``frame`` (a loaded PIL image) thumbnailed and saved with no metadata."""
+    """``frame`` (a loaded PIL image, already within :data:`MAX_EDGE_PX`) saved with no metadata."""
     from PIL import Image
 
-    frame.thumbnail((MAX_EDGE_PX, MAX_EDGE_PX))
     has_alpha = frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info)
     if has_alpha and "image/png" in formats:
         clean = Image.new("RGBA", frame.size)

@@ -9,9 +9,10 @@ a JavaScript host can send). :class:`ScreenedLines` sits between stdin and the S
 * a line the SDK parser accepts passes unchanged (the common case; one extra parse);
 * a line with lone surrogates has each replaced by U+FFFD and passes on (the call is answered; the
   argument holds a replacement character, as a lossy decoder would give);
-* a request nested deeper than :data:`MAX_DEPTH` levels, or one that is still unreadable, gets a
-  JSON-RPC error (``-32602`` invalid params / ``-32700`` parse error) with its id, written through
-  the same stream as every other reply; a line without an id is a notification and gets none.
+* a request nested deeper than :data:`MAX_DEPTH` levels gets a JSON-RPC error ``-32602`` (invalid
+  params) with its id, one that is still unreadable ``-32600`` (invalid request), written through the
+  same stream as every other reply; a line without an id (a notification) or that is not JSON at all
+  (no id can be known) is handed on for the SDK to log, as before.
 """
 
 from __future__ import annotations
@@ -64,12 +65,16 @@ def screen(line: str) -> tuple[str | None, types.JSONRPCError | None]:
         pass
     try:
         message = json.loads(line)
-    except (ValueError, RecursionError):
+    except ValueError:
+        return line, None  # not JSON: no request to answer (its id cannot be known); the SDK logs it
+    except RecursionError:  # JSON nested beyond even Python's reader: answer the id it opens with
         found = _ID.search(line[:4096])
         if found is None:
-            return line, None  # no id: a notification or noise; the SDK logs it as before
+            return line, None
         request_id = json.loads(found.group(1))
-        return None, _error(request_id, types.PARSE_ERROR, "the request is not valid JSON or is nested too deeply")
+        return None, _error(
+            request_id, types.INVALID_PARAMS, f"the request is nested more than {MAX_DEPTH} levels deep"
+        )
     if not isinstance(message, dict) or "id" not in message or "method" not in message:
         return line, None
     request_id = message["id"] if isinstance(message["id"], str | int) else None

@@ -14,7 +14,7 @@ from footage_mcp.rest.http import release_memory
 from footage_mcp.rest.models import Asset
 from footage_mcp.surface.annotations import READ_ONLY
 from footage_mcp.surface.guard import guarded
-from footage_mcp.surface.imaging import PASSTHROUGH_TYPES, UnreadableImage, fit_preview_async
+from footage_mcp.surface.imaging import PASSTHROUGH_TYPES, UnreadableImage, check_head, fit_preview_async
 from footage_mcp.surface.params import AssetId, check_id
 
 
@@ -27,12 +27,16 @@ async def preview_image(
     Raises:
         NotFound: no such asset or no preview. BadResponse: not an image, too many pixels, corrupt.
     """
-    data, mime = await api.get_preview(asset_id)
     reason: str | None = None
     try:
-        image = await fit_preview_async(data, mime, formats)
-    except UnreadableImage as exc:  # raised below, outside this block: no traceback keeps the body alive
-        reason = exc.reason
+        data, mime = await api.get_preview(asset_id, head_check=check_head)
+    except UnreadableImage as exc:  # refused from its first bytes: the rest was never read
+        reason, data, mime = exc.reason, b"", ""
+    if reason is None:
+        try:
+            image = await fit_preview_async(data, mime, formats)
+        except UnreadableImage as exc:  # raised below, outside this block: no traceback keeps the body alive
+            reason = exc.reason
     del data
     if reason is not None:
         release_memory()
