@@ -914,7 +914,10 @@ async def section_hostile(ctx: Context) -> None:
             await client.call_tool("list_albums", {})
         peak = proc_status(pid)["VmHWM"] * kb
         data["stacked"] = {"baseline": base, "peak": peak}
-        out(f"  gzip-of-gzip bomb (512 MiB of zeros in ~1 KB) × 3: baseline {base / mb:.1f} MB, peak {peak / mb:.1f} MB")
+        out(
+            f"  gzip-of-gzip bomb (512 MiB of zeros in ~1 KB) × 3: baseline {base / mb:.1f} MB, "
+            f"peak {peak / mb:.1f} MB"
+        )
         report.add(
             name,
             "peak RSS above baseline, stacked-encoding bombs",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import io
 import json
 import zlib
@@ -67,14 +68,10 @@ def decodings(value: str, depth: int = 0) -> list[bytes]:
         found.append(text.encode("utf-8", "surrogatepass"))
         for decode in (base64.b64decode, base64.urlsafe_b64decode):
             for candidate in (text, text + "=" * (-len(text) % 4)):
-                try:
+                with contextlib.suppress(binascii.Error, ValueError):
                     found.append(decode(candidate))
-                except (binascii.Error, ValueError):
-                    pass
-        try:
+        with contextlib.suppress(ValueError):
             found.append(bytes.fromhex(text))
-        except ValueError:
-            pass
         try:
             parsed = json.loads(text)
         except ValueError:
@@ -112,10 +109,8 @@ def cursors(value: Any) -> list[str]:
 def hits(blob: bytes) -> list[str]:
     """Which pieces of the canary ``blob`` holds (plain, or in a zlib stream it starts with)."""
     blobs = [blob]
-    try:
+    with contextlib.suppress(zlib.error):
         blobs.append(zlib.decompress(blob))
-    except zlib.error:
-        pass
     return [p for b in blobs for p in PIECES if p.encode() in b or p.lower().encode() in b.lower()]
 
 
@@ -130,7 +125,8 @@ async def test_a_hostile_session_never_shows_the_canary_token(tmp_path: Path) ->
             await s.faults()
             cursor: str | None = None
             for _ in range(3):  # an ordinary listing, paged through its cursors (trimmed to the budget)
-                page = await s.call("search_assets", {"query": "Paris", "limit": 10, **({"cursor": cursor} if cursor else {})})
+                args = {"query": "Paris", "limit": 10, **({"cursor": cursor} if cursor else {})}
+                page = await s.call("search_assets", args)
                 results.append(page)
                 cursor = (page.structured_content or {}).get("next_cursor")
                 if cursor is None:

@@ -268,6 +268,8 @@ async def test_non_finite_numbers_become_absent_fields(
             assert data["id"] == ASSET and "duration_seconds" not in data and "width" not in data
         elif tool == "api_get":
             assert [i["id"] for i in data["body"]["items"]] == ["nf-1", "nf-2", "nf-3"]
+            assert data["body"]["items"][0] == {"id": "nf-1", "name": "NaN duration", "mediaType": "video", "duration": "NaN:0"}
+            assert "total" not in data["body"] and "fileSize" not in data["body"]["items"][1]
         else:
             items = data["albums" if tool == "list_albums" else "assets"]
             assert [i["id"] for i in items] == ["nf-1", "nf-2", "nf-3"]
@@ -303,12 +305,12 @@ async def test_a_deep_configuration_gives_a_parseable_reply(
         ("bad_utf8", f"the Footage API answered with text that is not valid UTF-8 (at byte 32); {AT_FAULT}"),
         (
             "huge_header",
-            "the Footage API sent response headers too large to read (over 16 KiB: a huge header line or thousands "
+            "the Footage API sent response headers too large to read (over 100 KiB: a huge header line or thousands "
             f"of headers); {AT_FAULT}",
         ),
         (
             "many_links",
-            "the Footage API sent response headers too large to read (over 16 KiB: a huge header line or thousands "
+            "the Footage API sent response headers too large to read (over 100 KiB: a huge header line or thousands "
             f"of headers); {AT_FAULT}",
         ),
     ],

@@ -65,9 +65,8 @@ def test_the_secret_problem_is_one_line() -> None:
 @pytest.fixture
 def secret_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
     port = free_port()
-    env = child_env(
-        {"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token, "FOOTAGE_HTTP_SECRET": SECRET}
-    )
+    env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
+    env["FOOTAGE_HTTP_SECRET"] = SECRET
     proc = subprocess.Popen(
         [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port), "--allow-remote"],
         stdout=subprocess.PIPE,

@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help="HTTP: allow binding a non-loopback address (needs FOOTAGE_HTTP_SECRET, sent by clients as a Bearer token)",
+        help="HTTP: allow a non-loopback address (needs FOOTAGE_HTTP_SECRET, sent by clients as a Bearer token)",
     )
     sandbox = sub.add_parser("sandbox", help="run a local emulator of the Footage REST API with sample data")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback)")

@@ -29,7 +29,8 @@ def encoded_forms(secret: str) -> list[str]:
     from urllib.parse import quote, quote_plus
 
     raw = secret.encode()
-    forms = [secret, quote(secret, safe=""), quote_plus(secret, safe=""), dumps(secret)[1:-1], raw.hex(), raw.hex().upper()]
+    forms = [secret, quote(secret, safe=""), quote_plus(secret, safe=""), dumps(secret)[1:-1]]
+    forms += [raw.hex(), raw.hex().upper()]
     forms.append(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), forms[1]))
     for encoded in (b64encode(raw).decode(), urlsafe_b64encode(raw).decode()):
         forms += [encoded, encoded.rstrip("=")]

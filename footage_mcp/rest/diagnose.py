@@ -41,7 +41,7 @@ Kind = Literal[
 connecting (CONNECT refused, 407); ``proxy_connect`` the proxy itself could not be reached;
 ``timeout`` no answer in time; ``dns`` the host name does not resolve; ``refused`` nothing listens;
 ``closed`` the connection ended before a complete response; ``headers_too_large`` the response's
-header block is over what the HTTP parser accepts (h11: 16 KiB; a huge header line, thousands of
+header block is over what the HTTP parser accepts (httpcore: 100 KiB; a huge header line, thousands of
 ``Link`` headers); ``malformed`` any other response that is not valid HTTP; ``connect`` another connection failure;
 ``other`` any other transport failure."""
 
@@ -200,11 +200,14 @@ def tool_message(failure: Failure, timeout: float) -> str:
         return "the Footage API closed the connection before the response was complete; try again"
     if failure.kind == "headers_too_large":
         return (
-            "the Footage API sent response headers too large to read (over 16 KiB: a huge header line or thousands "
+            "the Footage API sent response headers too large to read (over 100 KiB: a huge header line or thousands "
             "of headers); the service is at fault, retrying is unlikely to help"
         )
     if failure.kind == "malformed":
-        return "the Footage API sent a response that is not valid HTTP; the service is at fault, retrying is unlikely to help"
+        return (
+            "the Footage API sent a response that is not valid HTTP; the service is at fault, retrying is unlikely "
+            "to help"
+        )
     if failure.kind == "connect":
         return f"cannot connect to {host}; check the network and FOOTAGE_BASE_URL, then retry"
     return f"cannot reach {host} ({failure.error_type}); check the network and FOOTAGE_BASE_URL, then retry"

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -338,7 +337,7 @@ class RestClient:
             return None
         found: str | None = None
         try:
-            data = json.loads(whole, parse_constant=_non_finite)
+            data = json.loads(whole)
         except (ValueError, RecursionError):
             found = text
         else:
@@ -359,7 +358,9 @@ class RestClient:
         return self.redactor.text(text)
 
 
-async def read_body(response: httpx2.Response, cap: int, head_check: Callable[[bytes, str], None] | None = None) -> bytes:
+async def read_body(
+    response: httpx2.Response, cap: int, head_check: Callable[[bytes, str], None] | None = None
+) -> bytes:
     """The body of ``response``, decoded (:mod:`footage_mcp.rest.decoding`) with no decoding step
     producing more than ``cap`` bytes; ``head_check`` (if any) sees its first :data:`HEAD_BYTES`
     as soon as they are in, and may refuse the body by raising.
@@ -457,7 +458,7 @@ def decode_json(fetched: Fetched) -> Any:
             fetched.status,
         ) from None
     try:
-        return json.loads(text, parse_constant=_non_finite, parse_float=_finite_float)
+        return json.loads(text)  # NaN/Infinity are read as floats; rendering drops them (an absent field)
     except RecursionError:
         raise BadResponse("the Footage API answered with JSON nested too deeply to read", fetched.status) from None
     except ValueError as exc:
@@ -471,18 +472,6 @@ def decode_json(fetched: Fetched) -> Any:
             "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
             fetched.status,
         ) from None
-
-
-def _non_finite(_literal: str) -> None:
-    """``NaN``, ``Infinity`` and ``-Infinity`` (not JSON, but Python's json reads them) become null:
-    a non-finite number is an absent field, never a ``NaN`` in a result."""
-    return None
-
-
-def _finite_float(literal: str) -> float | None:
-    """A JSON number as a float; one too large for a float (``1e999``) becomes null like ``Infinity``."""
-    value = float(literal)
-    return value if math.isfinite(value) else None
 
 
 def _too_big(cap: int) -> str:

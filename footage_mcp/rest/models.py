@@ -24,7 +24,8 @@ anything" node that portability linters (MCP Inspector --strict) flag."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf/nan stay floats when dumped, so that rendering can drop them (an absent field), not null them
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
 
 
 class Relation(_Model):

@@ -74,6 +74,7 @@ _OPTION_KINDS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 _CHUNK: Final = 64 * 1024
 _BLOCK: Final = 1024 * 1024
+_CODINGS: Final = ("gzip", "deflate")
 _MAX_DIMENSION: Final = 65_535
 _OBJECT_PATH: Final = re.compile(r"^/(albums|assets)/[^/]+/?$|^/configuration/")
 JSON: Final = (b"content-type", b"application/json")
@@ -91,7 +92,7 @@ def parse_options(raw: Mapping[str, Any], kind: str | None) -> dict[str, Any]:
             raise OptionError(f"'{key}' only applies to body {' or '.join(repr(k) for k in _OPTION_KINDS[key])}")
         value = raw[key]
         if key == "encodings":
-            if not isinstance(value, list) or not 1 <= len(value) <= 8 or any(v not in ("gzip", "deflate") for v in value):
+            if not isinstance(value, list) or not 1 <= len(value) <= 8 or any(v not in _CODINGS for v in value):
                 raise OptionError("'encodings' must be a list of 1 to 8 of 'gzip', 'deflate'")
         elif key in ("width", "height", "depth", "count"):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_DIMENSION:
@@ -260,7 +261,7 @@ def non_finite_object(ident: str) -> bytes:
 def non_finite_page() -> bytes:
     items = [
         {"id": "nf-1", "name": "NaN duration", "mediaType": "video", "duration": "NaN:0", "width": float("nan")},
-        {"id": "nf-2", "name": "Infinite size", "mediaType": "image", "fileSize": float("inf"), "durationMs": float("nan")},
+        {"id": "nf-2", "name": "Infinite size", "mediaType": "image", "fileSize": float("inf"), "durationMs": "NaN"},
         {"id": "nf-3", "name": "Plain", "mediaType": "image", "width": 640, "height": 480},
     ]
     return json.dumps({"items": items, "total": float("nan")}).encode()

@@ -61,7 +61,7 @@ def screen(line: str) -> tuple[str | None, types.JSONRPCError | None]:
     try:
         types.jsonrpc_message_adapter.validate_json(line, by_name=False)
         return line, None
-    except Exception:  # noqa: BLE001 - any failure: look closer below
+    except Exception:
         pass
     try:
         message = json.loads(line)
@@ -88,7 +88,7 @@ def screen(line: str) -> tuple[str | None, types.JSONRPCError | None]:
     fixed = json.dumps(_without_surrogates(message), ensure_ascii=False)
     try:
         types.jsonrpc_message_adapter.validate_json(fixed, by_name=False)
-    except Exception as exc:  # noqa: BLE001 - answered below
+    except Exception as exc:
         first = str(exc).splitlines()[1:2] or ["unreadable"]
         return None, _error(request_id, types.INVALID_REQUEST, f"invalid request: {first[0].strip()[:200]}")
     return fixed, None
