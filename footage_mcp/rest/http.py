@@ -53,6 +53,7 @@ from footage_mcp.rest.decoding import (
     TooLarge,
     UnsupportedEncoding,
     supported_encodings,
+    trim_heap,
 )
 from footage_mcp.rest.diagnose import classify, proxy_auth_message, proxy_for, tool_message
 from footage_mcp.rest.retry import RETRY_STATUSES, RetryableStatus, parse_retry_after, retrying
@@ -427,8 +428,6 @@ async def read_body(
 def release_memory() -> None:
     """Hand freed heap pages back to the system after a refused body (glibc keeps them otherwise;
     see bench/run.py's hostile section for the measurement). A no-op where ``malloc_trim`` is absent."""
-    from footage_mcp.rest.decoding import trim_heap
-
     trim_heap()
 
 

@@ -22,6 +22,7 @@ import logging
 import re
 import sys
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from io import TextIOWrapper
 from typing import Any
 
@@ -115,9 +116,17 @@ class ScreenedLines:
                     yield passed
 
 
+class _Unowned(TextIOWrapper):
+    """A text layer over stdin's buffer that never closes the buffer (as the SDK's own wrapper)."""
+
+    def close(self) -> None:
+        with suppress(ValueError):
+            self.detach()
+
+
 def screened_stdin(errors: MemoryObjectSendStream[SessionMessage]) -> Any:
     """The process's stdin (UTF-8; undecodable bytes become U+FFFD, as the SDK does), screened."""
-    source = anyio.wrap_file(TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+    source = anyio.wrap_file(_Unowned(sys.stdin.buffer, encoding="utf-8", errors="replace"))
     return ScreenedLines(source, errors)
 
 
