@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import anyio
+
+log = logging.getLogger(__name__)
 
 MAX_EDGE_PX = 768
 TARGET_BYTES = 200_000
@@ -159,7 +162,8 @@ def fit_preview(data: bytes, mime_type: str = "", formats: tuple[str, ...] = PAS
     except Image.DecompressionBombError:
         raise UnreadableImage(f"declares more pixels than a preview may have (at most {MAX_PIXELS:,})") from None
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error … for corrupt data
-        raise UnreadableImage(f"is a corrupt {kind} image ({type(exc).__name__})") from None
+        log.info("preview not decodable: %s: %s", type(exc).__name__, exc)
+        raise UnreadableImage(f"is a corrupt {kind} image (its data cannot be decoded)") from None
 
 
 def _check_pixels(width: int, height: int) -> None:
