@@ -268,7 +268,8 @@ async def test_non_finite_numbers_become_absent_fields(
             assert data["id"] == ASSET and "duration_seconds" not in data and "width" not in data
         elif tool == "api_get":
             assert [i["id"] for i in data["body"]["items"]] == ["nf-1", "nf-2", "nf-3"]
-            assert data["body"]["items"][0] == {"id": "nf-1", "name": "NaN duration", "mediaType": "video", "duration": "NaN:0"}
+            first = {"id": "nf-1", "name": "NaN duration", "mediaType": "video", "duration": "NaN:0"}
+            assert data["body"]["items"][0] == first
             assert "total" not in data["body"] and "fileSize" not in data["body"]["items"][1]
         else:
             items = data["albums" if tool == "list_albums" else "assets"]

@@ -34,7 +34,9 @@ def decode_all(body: bytes, encoding: str, cap: int, piece: int = 1000) -> bytes
     return out + b"".join(decoder.finish())
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "deflate", "x-gzip", "gzip, deflate", "deflate, gzip, gzip", "identity", ""])
+@pytest.mark.parametrize(
+    "encoding", ["gzip", "deflate", "x-gzip", "gzip, deflate", "deflate, gzip, gzip", "identity", ""]
+)
 def test_layers_decode_in_order(encoding: str) -> None:
     data = os.urandom(5000) + bytes(200_000)
     body = data
@@ -91,7 +93,8 @@ def test_the_redactor_catches_encoded_and_cut_tokens() -> None:
 def test_rendering_redacts_before_cutting_and_drops_non_finite_numbers() -> None:
     from footage_mcp.rest.models import ApiResponse
 
-    model = ApiResponse(path="x", body={"text": "E" * 379 + TOKEN + "!" * 2000, "n": float("nan"), "l": [1.0, float("inf")]})
+    body = {"text": "E" * 379 + TOKEN + "!" * 2000, "n": float("nan"), "l": [1.0, float("inf")]}
+    model = ApiResponse(path="x", body=body)
     data = compact_dump(model, Redactor([TOKEN]))
     assert data["body"] == {"text": "E" * 379 + REDACTED + "!" * 2000, "l": [1.0, None]}
 
@@ -166,10 +169,11 @@ def test_images_are_sniffed_bounded_and_stripped() -> None:
 def test_stdin_screening() -> None:
     fine = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
     assert screen(fine) == (fine, None)
-    passed, error = screen('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x","arguments":{"q":"\\ud83d"}}}')
+    call = '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x","arguments":%s}}'
+    passed, error = screen(call % '{"q":"\\ud83d"}')
     assert error is None and passed is not None and json.loads(passed)["params"]["arguments"]["q"] == "\ufffd"
     deep = '{"a":' * 300 + "1" + "}" * 300
-    passed, error = screen(f'{{"jsonrpc":"2.0","id":"r","method":"tools/call","params":{{"name":"x","arguments":{deep}}}}}')
+    passed, error = screen(call.replace('"id":2', '"id":"r"') % deep)
     assert passed is None and error is not None and (error.id, error.error.code) == ("r", -32602)
     assert screen("not json") == ("not json", None)  # no id to answer: the SDK logs it
     assert screen('{"jsonrpc":"2.0","method":"notifications/x","params":{"a":"\\ud83d"}}')[1] is None

@@ -37,9 +37,11 @@ async def preview_image(
             image = await fit_preview_async(data, mime, formats)
         except UnreadableImage as exc:  # raised below, outside this block: no traceback keeps the body alive
             reason = exc.reason
+    held = len(data)
     del data
     if reason is not None:
-        release_memory()
+        if held >= 1024 * 1024:  # a large refused body: hand its pages back (a head refusal read 64 KiB)
+            release_memory()
         raise BadResponse(
             f"the preview of asset '{asset_id}' {reason}; the service is at fault, retrying is unlikely to help"
         )
