@@ -997,12 +997,18 @@ async def section_hostile(ctx: Context) -> None:
             {"match": r"^/albums$", "body": "encoded_bomb", "encodings": ["gzip"], "size_bytes": 10_000_000},
             {"match": PREVIEW_ROUTE, "body": "jpeg_zeros"},
         )
-        for _ in range(15):
+        for _ in range(10):
             await client.call_tool("list_albums", {})
+            await client.call_tool("get_asset_preview", {"asset_id": image})
+        await put_faults(sb, {"match": PREVIEW_ROUTE, "body": "corrupt_png", "size_bytes": 30_000_000})
+        for _ in range(10):
             await client.call_tool("get_asset_preview", {"asset_id": image})
         after = proc_status(pid)["VmRSS"] * kb
         data["refusals"] = {"baseline": base, "after": after}
-        out(f"  15 chunked 10 MB gzip bombs + 15 refused 30 MB previews: RSS {base / mb:.1f} → {after / mb:.1f} MB")
+        out(
+            "  10 chunked 10 MB gzip bombs, 10 30 MB previews refused from their head, 10 read whole then refused: "
+            f"RSS {base / mb:.1f} → {after / mb:.1f} MB"
+        )
         report.add(
             name,
             "RSS after 30 refusals, above baseline",

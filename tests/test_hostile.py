@@ -83,8 +83,9 @@ async def test_a_body_that_is_not_what_its_encoding_says(hostile_sandbox: Runnin
 
 
 async def test_thirty_refusals_leave_memory_near_the_baseline(hostile_sandbox: RunningSandbox, tmp_path: Path) -> None:
-    """15 chunked gzip bombs (10 MB each) and 15 refused 30 MB previews: afterwards the bridge's
-    resident memory is within 30 MB of what it was before them."""
+    """10 chunked gzip bombs (10 MB each), 10 previews of 30 MB refused from their first bytes and 10
+    refused only after being read whole (a 30 MB PNG whose image data is corrupt): afterwards the
+    bridge's resident memory is within 30 MB of what it was before them."""
     async with session(hostile_sandbox, tmp_path, ENV) as s:
         await s.call("list_albums")
         await s.call("get_asset_preview", {"asset_id": ASSET})  # Pillow and the thread pool loaded
@@ -94,10 +95,14 @@ async def test_thirty_refusals_leave_memory_near_the_baseline(hostile_sandbox: R
             {"match": ALBUMS, "body": "encoded_bomb", "encodings": ["gzip"], "size_bytes": 10_000_000},
             {"match": PREVIEW, "body": "jpeg_zeros"},
         )
-        for _ in range(15):
+        for _ in range(10):
             assert "larger than 8 MiB" in (message(await s.call("list_albums")) or "")
             refused = message(await s.call("get_asset_preview", {"asset_id": ASSET}))
             assert refused == preview_message("is not a valid JPEG (broken segment length)")
+        await s.faults({"match": PREVIEW, "body": "corrupt_png", "size_bytes": 30_000_000})
+        for _ in range(10):
+            refused = message(await s.call("get_asset_preview", {"asset_id": ASSET}))
+            assert refused == preview_message("is a corrupt PNG image (its data cannot be decoded)")
         after = memory_kb(pid)
         assert after - baseline < 30 * 1024, f"RSS {baseline // 1024} → {after // 1024} MB after 30 refusals"
 

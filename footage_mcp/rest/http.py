@@ -52,6 +52,7 @@ from footage_mcp.rest.decoding import (
     DecodingFailed,
     TooLarge,
     UnsupportedEncoding,
+    bound_heap,
     supported_encodings,
     trim_heap,
 )
@@ -127,6 +128,7 @@ class RestClient:
         if self._closed:
             raise TransportError("the HTTP client is closed (the server is shutting down)")
         if self._client is None:
+            bound_heap()  # large bodies in their own mappings: freed means returned (see rest.decoding)
             self._client = httpx2.AsyncClient(
                 timeout=httpx2.Timeout(self.settings.timeout, pool=None),
                 follow_redirects=False,

@@ -78,7 +78,7 @@ _KNOBS: Final = ("latency_ms", "statuses", "status", "body", "redirect")
 _KEYS: Final = frozenset(
     {"match", "times", "retry_after", "size_bytes", "declare_length", "slow_ms", "hops", *_KNOBS, *HOSTILE_OPTIONS}
 )
-_SIZED: Final = ("oversized", "encoded_bomb", "jpeg_zeros")
+_SIZED: Final = ("oversized", "encoded_bomb", "jpeg_zeros", "corrupt_png")
 _MAX_MS: Final = 600_000
 _MAX_SIZE: Final = 1024**3
 _DEFAULT_SIZE: Final = 12 * 1024**2

@@ -13,7 +13,9 @@ options validated by :func:`parse_options`:
 - ``image_metadata``: a small PNG (``image_format`` ``png``, default) or JPEG whose every metadata
   kind (PNG tEXt, iTXt, zTXt, eXIf, XMP, iCCP; JPEG COM, EXIF, XMP, ICC) holds the request's
   ``apiKey`` (a token echoed into metadata); labelled ``label`` (default: the *other* format's type).
-- ``corrupt_png``: a PNG whose IDAT chunk is damaged (bad CRC, broken data).
+- ``corrupt_png``: a PNG whose IDAT chunk is damaged (bad CRC, broken data); with ``size_bytes``,
+  padded to that size by a private ancillary chunk before the image data, so that its start looks fine
+  and a client reads it whole before it fails.
 - ``echo_cut``: status 400 (or ``status``), text ``"E" * 122 + <apiKey> + "!"``.
 - ``echo_long``: JSON ``{"text": "E" * 379 + <apiKey> + "!" * 2000}``, so that a cut to fit an
   output budget (at 400 characters, say) falls inside the token.
@@ -228,9 +230,9 @@ def metadata_image(canary: str, image_format: str) -> bytes:
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=1)
-def corrupt_png() -> bytes:
-    """A 32×32 PNG whose IDAT data and CRC are damaged."""
+@lru_cache(maxsize=4)
+def corrupt_png(size: int | None = None) -> bytes:
+    """A 32×32 PNG whose IDAT data and CRC are damaged (padded to ``size`` bytes, see the module doc)."""
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -239,6 +241,9 @@ def corrupt_png() -> bytes:
     start = data.index(b"IDAT") + 4
     for i in range(start, start + 12):
         data[i] ^= 0x5A
+    if size is not None and size > len(data) + 12:
+        idat = start - 8
+        data[idat:idat] = _png_chunk(b"prVt", bytes(size - len(data) - 12))
     return bytes(data)
 
 
@@ -348,7 +353,7 @@ async def hostile_response(
         body = metadata_image(token or "no-token", image_format)
         await _whole(send, code, [(b"content-type", label.encode()), *extra], body)
     elif kind == "corrupt_png":
-        await _whole(send, code, [(b"content-type", b"image/png"), *extra], corrupt_png())
+        await _whole(send, code, [(b"content-type", b"image/png"), *extra], corrupt_png(size))
     elif kind == "echo_cut":
         body = ("E" * 122 + token + "!").encode()
         await _whole(send, status or 400, [(b"content-type", b"text/plain"), *extra], body)

@@ -221,18 +221,24 @@ async def fit_preview_async(
     limiter = _LIMITERS.get(loop)
     if limiter is None:
         limiter = _LIMITERS[loop] = anyio.CapacityLimiter(DECODE_THREADS)
-    outcome = await anyio.to_thread.run_sync(_fit_or_reason, data, mime_type, formats, limiter=limiter)
+    box = [data]  # emptied below: an idle worker thread keeps its last job's arguments until the next job
+    try:
+        outcome = await anyio.to_thread.run_sync(_fit_or_reason, box, mime_type, formats, limiter=limiter)
+    finally:
+        box.clear()
     if isinstance(outcome, str):
         raise UnreadableImage(outcome)
     return outcome
 
 
-def _fit_or_reason(data: bytes, mime_type: str, formats: tuple[str, ...]) -> PreviewImage | str:
-    """:func:`fit_preview`, its refusal returned as the reason text. An exception crossing the thread
-    boundary would sit in a reference cycle (exception → traceback → the awaiting frame → its future →
-    the exception) holding ``data`` until the cyclic GC ran: 30 refused 30 MB previews kept ~150 MB
-    resident (measured; see bench/run.py's hostile section)."""
+def _fit_or_reason(box: list[bytes], mime_type: str, formats: tuple[str, ...]) -> PreviewImage | str:
+    """:func:`fit_preview` of ``box[0]``, its refusal returned as the reason text.
+
+    Two things would otherwise keep a refused body resident (measured: 30 MB each, see bench/run.py's
+    hostile section): an exception crossing the thread boundary sits in a reference cycle (exception →
+    traceback → the awaiting frame → its future → the exception) until the cyclic GC runs; and anyio's
+    idle worker thread holds the arguments of the job it last ran, hence the box its caller empties."""
     try:
-        return fit_preview(data, mime_type, formats)
+        return fit_preview(box[0], mime_type, formats)
     except UnreadableImage as exc:
         return exc.reason
