@@ -45,7 +45,7 @@ class Redactor:
     Empty and None secrets are ignored; a redactor with none is a no-op.
     """
 
-    __slots__ = ("_pattern", "secrets")
+    __slots__ = ("_anchors", "_pattern", "secrets")
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         unique = {s for s in secrets if s}
@@ -58,6 +58,8 @@ class Redactor:
         if cut:
             alternatives.append(f"(?:{cut})(?={ELLIPSIS}|\\Z)")
         self._pattern = re.compile("|".join(alternatives)) if alternatives else None
+        self._anchors = tuple({f[:4] for f in forms} | {p[:4] for p in prefixes})
+        """Every match starts with one of these: text holding none of them is returned at once."""
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -66,7 +68,7 @@ class Redactor:
         """``text`` with every occurrence of every secret (in any listed form) replaced, and a secret's
         cut-off start at the end or before ``…`` too. Redact *before* cutting text; this catches what a
         cut made elsewhere left behind."""
-        if self._pattern is None:
+        if self._pattern is None or not any(anchor in text for anchor in self._anchors):
             return text
         return self._pattern.sub(REDACTED, text)
 
