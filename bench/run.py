@@ -6,7 +6,7 @@
 
 Sections (``--only`` takes names or numbers, comma-separated):
 1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets, 8 files (bench/files_bench.py),
-9 team (bench/team.py). See docs/benchmarks.md.
+9 team (bench/team.py), 10 hostile. See docs/benchmarks.md.
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -61,7 +61,7 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets", "files", "team")
+SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets", "files", "team", "hostile")
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -72,6 +72,7 @@ TITLES = {
     "sheets": "7. contact sheets: 48 cells, 100 ms injected latency per preview",
     "files": "8. files: download_asset and upload_assets vs curl, RSS, a trivial call during 20 downloads",
     "team": "9. team mode: 64 concurrent clients through HAProxy, 1/2/4 replicas, 0/100 ms upstream (bench/team.py)",
+    "hostile": "10. hostile upstream: memory and responsiveness under bombs and refusals (issue 11)",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -82,6 +83,11 @@ COLD_RATIO_MAX = 1.15
 PEAK_RSS_MAX_BYTES = 120 * 1000 * 1000  # 120 MB (decimal, the stricter reading)
 RSS_GROWTH_MAX_BYTES = 1000 * 1000  # "no growth trend": at most 1 MB between call 100 and the last call
 PAGE_FLAT_RATIO_MAX = 1.3  # median of the last 10 pages / median of the first 10 pages
+HOSTILE_STACKED_PEAK_MAX_BYTES = 100 * 1000 * 1000  # peak above the baseline, gzip-of-gzip bombs
+HOSTILE_IMAGE_PEAK_MAX_BYTES = 250 * 1000 * 1000  # peak above the baseline, image bombs (one 16 MP decode fits)
+HOSTILE_REFUSALS_RSS_MAX_BYTES = 30 * 1000 * 1000  # RSS after 30 refusals, above the baseline
+HOSTILE_TRIVIAL_MAX_S = 0.2  # a trivial call while 20 hostile previews are processed
+PREVIEW_ROUTE = r"^/assets/[^/]+/preview$"
 
 
 @dataclass
@@ -999,6 +1005,161 @@ async def section_team(ctx: Context) -> None:
         ctx.report.add("team", figure, value, "errors 0", row["errors"] == 0)
 
 
+# -- 10. hostile -----------------------------------------------------------------------------------
+
+
+async def put_faults(sb: Sandbox, *rules: dict[str, Any]) -> None:
+    async with httpx2.AsyncClient(timeout=60) as http:
+        answer = await http.put(sb.control + "/faults", json={"rules": list(rules)})
+        if answer.status_code != 200:
+            raise RuntimeError(f"fault rules refused: {answer.text}")
+
+
+async def section_hostile(ctx: Context) -> None:
+    """Four fresh bridges (so each peak is its own): gzip-of-gzip bombs, image bombs, 20 hostile previews
+    at once with a trivial call timed meanwhile, and 30 refused bodies (RSS afterwards)."""
+    report, name = ctx.report, "hostile"
+    sb = await ctx.default_sandbox()
+    mb, kb = 1000 * 1000, 1024
+    env = {"FOOTAGE_TIMEOUT": "20", "FOOTAGE_MAX_RETRIES": "0"}
+    me = os.getpid()
+    data: dict[str, Any] = {}
+    image = ""
+    async with bridge(sb, env) as client:
+        for aid in (await collect_ids(client))[1]:  # an asset with a preview
+            if not (await client.call_tool("get_asset_preview", {"asset_id": aid})).is_error:
+                image = aid
+                break
+    if not image:
+        raise RuntimeError("no asset with a preview in the sandbox")
+
+    async def fresh(case: Callable[[Client, int], Awaitable[None]]) -> None:
+        before = set(child_pids(me, ["footage_mcp", "serve"]))
+        async with bridge(sb, env) as client:
+            pid = new_bridge_pid(before)
+            await client.call_tool("list_api_links", {})
+            await client.call_tool("get_asset_preview", {"asset_id": image})  # Pillow and the thread pool loaded
+            try:
+                await case(client, pid)
+            finally:
+                await put_faults(sb)
+
+    async def stacked(client: Client, pid: int) -> None:
+        base = proc_status(pid)["VmRSS"] * kb
+        await put_faults(sb, {"match": r"^/albums$", "body": "encoded_bomb", "encodings": ["gzip", "gzip"]})
+        for _ in range(3):
+            await client.call_tool("list_albums", {})
+        peak = proc_status(pid)["VmHWM"] * kb
+        data["stacked"] = {"baseline": base, "peak": peak}
+        out(
+            f"  gzip-of-gzip bomb (512 MiB of zeros in ~1 KB) × 3: baseline {base / mb:.1f} MB, "
+            f"peak {peak / mb:.1f} MB"
+        )
+        report.add(
+            name,
+            "peak RSS above baseline, stacked-encoding bombs",
+            f"{(peak - base) / mb:+.1f} MB",
+            f"≤ +{HOSTILE_STACKED_PEAK_MAX_BYTES // mb} MB",
+            peak - base <= HOSTILE_STACKED_PEAK_MAX_BYTES,
+        )
+
+    async def image_bombs(client: Client, pid: int) -> None:
+        base = proc_status(pid)["VmRSS"] * kb
+        for rule in (
+            {"body": "png_bomb"},
+            {"body": "jpeg_zeros"},
+            {"body": "png_bomb", "width": 4000, "height": 4000},
+        ):
+            await put_faults(sb, {"match": PREVIEW_ROUTE, **rule})
+            await client.call_tool("get_asset_preview", {"asset_id": image})
+        peak = proc_status(pid)["VmHWM"] * kb
+        data["images"] = {"baseline": base, "peak": peak}
+        out(
+            f"  13,300² PNG bomb, 30 MB FF D8 FF + zeros, 4,000² PNG: baseline {base / mb:.1f} MB, "
+            f"peak {peak / mb:.1f} MB"
+        )
+        report.add(
+            name,
+            "peak RSS above baseline, image bombs",
+            f"{(peak - base) / mb:+.1f} MB",
+            f"≤ +{HOSTILE_IMAGE_PEAK_MAX_BYTES // mb} MB",
+            peak - base <= HOSTILE_IMAGE_PEAK_MAX_BYTES,
+        )
+
+    async def responsive(client: Client, pid: int) -> None:
+        idle: list[float] = []
+        for _ in range(10):
+            started = time.perf_counter()
+            await client.call_tool("list_api_links", {})
+            idle.append(time.perf_counter() - started)
+        kinds = ["png_bomb", "jpeg_zeros", "image_metadata", "corrupt_png"]
+        latencies: list[float] = []
+        for _ in range(BATCHES):  # 20 previews at once, several times over, sampling the trivial call throughout
+            await put_faults(sb, *[{"match": PREVIEW_ROUTE, "body": kind, "times": 5} for kind in kinds])
+            done = anyio.Event()
+
+            async def previews(finished: anyio.Event) -> None:
+                async with anyio.create_task_group() as group:
+                    for _ in range(20):
+                        group.start_soon(client.call_tool, "get_asset_preview", {"asset_id": image})
+                finished.set()
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(previews, done)
+                await anyio.sleep(0.01)
+                while not done.is_set():
+                    started = time.perf_counter()
+                    await client.call_tool("list_api_links", {})
+                    latencies.append(time.perf_counter() - started)
+        worst = max(latencies)
+        data["trivial_latency_s"] = latencies
+        out(f"  {BATCHES} batches of 20 hostile previews at once (5 each: {', '.join(kinds)})")
+        data["trivial_idle_s"] = idle
+        out(
+            f"  list_api_links × {len(latencies)} while 20 hostile previews ran: median {ms(median(latencies))}, "
+            f"max {ms(worst)} (idle, same bridge: median {ms(median(idle))}, max {ms(max(idle))})"
+        )
+        report.add(
+            name,
+            "trivial call during 20 hostile previews (max)",
+            ms(worst),
+            f"≤ {ms(HOSTILE_TRIVIAL_MAX_S)}",
+            worst <= HOSTILE_TRIVIAL_MAX_S,
+        )
+
+    async def refusals(client: Client, pid: int) -> None:
+        base = proc_status(pid)["VmRSS"] * kb
+        await put_faults(
+            sb,
+            {"match": r"^/albums$", "body": "encoded_bomb", "encodings": ["gzip"], "size_bytes": 10_000_000},
+            {"match": PREVIEW_ROUTE, "body": "jpeg_zeros"},
+        )
+        for _ in range(10):
+            await client.call_tool("list_albums", {})
+            await client.call_tool("get_asset_preview", {"asset_id": image})
+        await put_faults(sb, {"match": PREVIEW_ROUTE, "body": "corrupt_png", "size_bytes": 30_000_000})
+        for _ in range(10):
+            await client.call_tool("get_asset_preview", {"asset_id": image})
+        after = proc_status(pid)["VmRSS"] * kb
+        data["refusals"] = {"baseline": base, "after": after}
+        out(
+            "  10 chunked 10 MB gzip bombs, 10 30 MB previews refused from their head, 10 read whole then refused: "
+            f"RSS {base / mb:.1f} → {after / mb:.1f} MB"
+        )
+        report.add(
+            name,
+            "RSS after 30 refusals, above baseline",
+            f"{(after - base) / mb:+.1f} MB",
+            f"≤ +{HOSTILE_REFUSALS_RSS_MAX_BYTES // mb} MB",
+            after - base <= HOSTILE_REFUSALS_RSS_MAX_BYTES,
+        )
+
+    BATCHES = 3 if ctx.params.quick else 10
+    for case in (stacked, image_bombs, responsive, refusals):
+        await fresh(case)
+    report.data[name] = data
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -1009,6 +1170,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "sheets": section_sheets,
     "files": section_files,
     "team": section_team,
+    "hostile": section_hostile,
 }
 
 

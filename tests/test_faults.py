@@ -111,6 +111,15 @@ FORBIDDEN = {
     )
 }
 TIMEOUT = "the Footage API did not answer within 1 s; try again later, or raise FOOTAGE_TIMEOUT"
+AT_FAULT = "the service is at fault, retrying is unlikely to help"
+NOT_GZIP = f"the Footage API's answer is labelled gzip-compressed but is not valid gzip data; {AT_FAULT}"
+UNKNOWN_ENCODING = (
+    f"the Footage API answered in a content encoding the bridge cannot read (x-footage-unknown); {AT_FAULT}"
+)
+HEADERS_TOO_LARGE = (
+    "the Footage API sent response headers too large to read (over 100 KiB: a huge header line or thousands of "
+    f"headers); {AT_FAULT}"
+)
 
 
 def not_json_message(target: Target, json_text: str, image_text: str) -> str:
@@ -227,6 +236,45 @@ FAULTS = [
         {"redirect": "loop"},
         lambda t: "the Footage API redirected more than 5 times; giving up",
         attempts=6,
+    ),
+    Fault("not-gzip", {"body": "not_gzip"}, lambda t: NOT_GZIP),
+    Fault("unknown-encoding", {"body": "unknown_encoding"}, lambda t: UNKNOWN_ENCODING),
+    Fault(
+        "stacked-encoding-bomb",
+        {"body": "encoded_bomb", "encodings": ["gzip", "gzip"]},
+        lambda t: f"the Footage API's answer is larger than {8 if t.json else 32} MiB; the bridge refused to read it",
+    ),
+    Fault(
+        "huge-int",
+        {"body": "huge_int"},
+        lambda t: not_json_message(
+            t,
+            f"the Footage API answered with a number too long to read (over 4,300 digits); {AT_FAULT}",
+            "the Footage API's preview for asset '{asset}' is not an image (application/json)",
+        ),
+    ),
+    Fault(
+        "invalid-utf8",
+        {"body": "bad_utf8"},
+        lambda t: not_json_message(
+            t,
+            f"the Footage API answered with text that is not valid UTF-8 (at byte 32); {AT_FAULT}",
+            "the Footage API's preview for asset '{asset}' is not an image (application/json)",
+        ),
+    ),
+    Fault("huge-header-line", {"body": "huge_header"}, lambda t: HEADERS_TOO_LARGE),
+    Fault("many-link-headers", {"body": "many_links", "count": 2000}, lambda t: HEADERS_TOO_LARGE),  # 10,000 too
+    Fault(
+        "non-finite-numbers",
+        {"body": "non_finite"},
+        lambda t: (
+            None if t.json else f"the Footage API's preview for asset '{ASSET}' is not an image (application/json)"
+        ),
+    ),
+    Fault(
+        "error-cuts-into-token",
+        {"body": "echo_cut"},
+        lambda t: "the Footage API rejected the request (400): " + "E" * 122 + "[redacted]!",
     ),
     Fault(
         "error-echoes-token",

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote",
         action="store_true",
-        help="HTTP: allow binding a non-loopback address (anyone who reaches it uses your token)",
+        help="HTTP: allow a non-loopback address (needs FOOTAGE_HTTP_SECRET, sent by clients as a Bearer token)",
     )
     serve.add_argument(
         "--auth",
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = startup_problem(settings.base_url)
         if problem:
             raise ConfigError(problem)
-        configure_logging(settings.log_level, [settings.token, settings.raw_token])
+        configure_logging(settings.log_level, [*settings.secrets])
         if settings.token_problem:  # start anyway: every call that needs the token says what is wrong
             print(f"footage-mcp: {settings.token_problem}; calls that need the token will say so", file=sys.stderr)
         from footage_mcp.surface.server import build_server

@@ -34,6 +34,18 @@ def startup_problem(settings: Settings, host: str, allow_remote: bool) -> str | 
     """Why the HTTP transport must not start with this configuration, or None."""
     if not is_loopback_host(host) and not allow_remote:
         return f"refusing to serve HTTP on non-loopback {host} without --allow-remote"
+    secret = settings.http_secret.get_secret_value() if settings.http_secret else None
+    if settings.http_auth == "client" and secret:
+        return (
+            "FOOTAGE_HTTP_SECRET applies to FOOTAGE_HTTP_AUTH=server (in client mode every request brings its "
+            "user's own token as the Bearer credential): unset one of them"
+        )
+    if settings.http_auth == "server" and (allow_remote or secret):
+        from footage_mcp.surface.http_auth import remote_secret_problem
+
+        problem = remote_secret_problem(secret)
+        if problem:
+            return problem
     if settings.http_auth == "client" and settings.raw_token is not None:
         return (
             "FOOTAGE_HTTP_AUTH=client takes each user's token from their own requests, and the bridge must hold "
@@ -57,7 +69,11 @@ def build_app(
 
     security = transport_security(host, port, settings.allowed_hosts)
     server = build_server(settings, transport=transport)
-    app = server.streamable_http_app(stateless_http=True, transport_security=security, host=host.strip("[]"))
+    app: ASGIApp = server.streamable_http_app(stateless_http=True, transport_security=security, host=host.strip("[]"))
+    if settings.http_auth == "server" and settings.http_secret is not None:  # inside: /healthz needs no secret
+        from footage_mcp.surface.http_auth import BearerSecret
+
+        app = BearerSecret(app, settings.http_secret.get_secret_value())
     return TeamMiddleware(app, client_auth=settings.http_auth == "client")
 
 
@@ -67,7 +83,7 @@ def app_factory() -> ASGIApp:
     from footage_mcp.core.settings import load_settings
 
     settings = load_settings()
-    configure_logging(settings.log_level, [settings.token, settings.raw_token])
+    configure_logging(settings.log_level, [*settings.secrets])
     host, _, port = os.environ.get(BIND_ENV, "127.0.0.1:8770").rpartition(":")
     return build_app(settings, host, int(port))
 

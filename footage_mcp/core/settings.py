@@ -197,6 +197,21 @@ class Settings(BaseSettings):
     def _lower_auth(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    state_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HTTP transport: shared secret for everything the bridge signs (cursors, multi-round-trip state), so "
+            "any replica accepts what another issued. Default: a key derived from the token and the base URL."
+        ),
+    )
+    http_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HTTP transport: the secret every client sends as 'Authorization: Bearer <secret>'; required with "
+            "--allow-remote."
+        ),
+    )
+
     @property
     def call_budget(self) -> float:
         """Seconds one tool call may take at most: the request timeout plus the retry budget."""
@@ -234,6 +249,12 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret of this configuration (token, state and HTTP secrets): what logs and outputs redact."""
+        values = (self.api_token, self.state_secret, self.http_secret)
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     @property
     def token(self) -> str | None:

@@ -215,8 +215,11 @@ class FootageApi:
         Raises NotFound (message names the id), FootageError."""
         return await self._object("asset", asset_id, "asset")
 
-    async def get_preview(self, asset_id: str) -> tuple[bytes, str]:
-        """The preview rendition's bytes and MIME type.
+    async def get_preview(
+        self, asset_id: str, head_check: Callable[[bytes, str], None] | None = None
+    ) -> tuple[bytes, str]:
+        """The preview rendition's bytes and MIME type; ``head_check`` may refuse the body from its
+        first bytes (see :meth:`RestClient.get`), its exception propagating.
 
         Raises:
             NotFound: no such asset, or it has no preview (``kind="preview"``).
@@ -225,7 +228,7 @@ class FootageApi:
         route = await self.route("assetPreview")
         url = route.expand(self.base_url, {v: asset_id for v in route.path_variables})
         try:
-            fetched = await self.rest.get(url, accept="image/*", binary=True)
+            fetched = await self.rest.get(url, accept="image/*", binary=True, head_check=head_check)
         except NotFound:
             raise NotFound(
                 f"asset '{asset_id}' has no preview (or does not exist)", 404, kind="preview", id=asset_id
@@ -412,6 +415,12 @@ class FootageApi:
             var = variable_for(route, "page") or "page"
             target = str(httpx2.URL(url).copy_set_param(var, raw.next_page))
         if target is None:
+            return None
+        if self.rest.redactor.contains(target):
+            notes.append(
+                "the API's next-page link contains the API token, so the listing ends here (the bridge never hands "
+                "the token out)"
+            )
             return None
         if target == url:
             notes.append("the API's next page is the same as this one, so the listing ends here")

@@ -24,11 +24,25 @@ from footage_mcp.core.errors import exception_chain
 if TYPE_CHECKING:
     from footage_mcp.rest.netenv import Proxy
 
-Kind = Literal["tls", "proxy_status", "proxy_connect", "timeout", "dns", "refused", "closed", "connect", "other"]
+Kind = Literal[
+    "tls",
+    "proxy_status",
+    "proxy_connect",
+    "timeout",
+    "dns",
+    "refused",
+    "closed",
+    "headers_too_large",
+    "malformed",
+    "connect",
+    "other",
+]
 """``tls`` handshake or certificate failure; ``proxy_status`` the proxy answered a status instead of
 connecting (CONNECT refused, 407); ``proxy_connect`` the proxy itself could not be reached;
 ``timeout`` no answer in time; ``dns`` the host name does not resolve; ``refused`` nothing listens;
-``closed`` the connection ended before a complete response; ``connect`` another connection failure;
+``closed`` the connection ended before a complete response; ``headers_too_large`` the response's
+header block is over what the HTTP parser accepts (httpcore: 100 KiB; a huge header line, thousands of
+``Link`` headers); ``malformed`` any other response that is not valid HTTP; ``connect`` another connection failure;
 ``other`` any other transport failure."""
 
 _DNS_PHRASES = (
@@ -38,6 +52,10 @@ _DNS_PHRASES = (
     "temporary failure in name resolution",
     "no address associated",
 )
+_HEADERS_TOO_LARGE = ("receive buffer too long",)
+"""h11's words for a header block over its ``max_incomplete_event_size``."""
+_CLOSED_PHRASES = ("disconnected", "closed connection", "connection closed", "incomplete", "without sending")
+"""The words of a protocol error that is a connection ending early (h11, httpcore2)."""
 _STATUS_CODE = re.compile(r"\s*([1-5][0-9][0-9])(?![0-9])")
 
 
@@ -104,6 +122,11 @@ def classify(exc: BaseException, url: str, *, proxy: Proxy | Literal["auto"] | N
         return failure("proxy_status", status=int(code.group(1)) if code else None)
     if any(isinstance(c, TimeoutError | httpx2.TimeoutException) for c in chain):
         return failure("timeout")
+    protocol = next((c for c in chain if isinstance(c, httpx2.RemoteProtocolError)), None)
+    if protocol is not None and any(p in text for p in _HEADERS_TOO_LARGE):
+        return failure("headers_too_large")
+    if protocol is not None and not any(p in str(protocol).lower() for p in _CLOSED_PHRASES):
+        return failure("malformed")
     closed = any(isinstance(c, httpx2.RemoteProtocolError | httpx2.ReadError | httpx2.WriteError) for c in chain)
     connecting = any(isinstance(c, httpx2.ConnectError | ConnectionRefusedError | socket.gaierror) for c in chain)
     if closed and not connecting:
@@ -175,6 +198,16 @@ def tool_message(failure: Failure, timeout: float) -> str:
         )
     if failure.kind == "closed":
         return "the Footage API closed the connection before the response was complete; try again"
+    if failure.kind == "headers_too_large":
+        return (
+            "the Footage API sent response headers too large to read (over 100 KiB: a huge header line or thousands "
+            "of headers); the service is at fault, retrying is unlikely to help"
+        )
+    if failure.kind == "malformed":
+        return (
+            "the Footage API sent a response that is not valid HTTP; the service is at fault, retrying is unlikely "
+            "to help"
+        )
     if failure.kind == "connect":
         return f"cannot connect to {host}; check the network and FOOTAGE_BASE_URL, then retry"
     return f"cannot reach {host} ({failure.error_type}); check the network and FOOTAGE_BASE_URL, then retry"

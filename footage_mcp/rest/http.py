@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,9 +44,18 @@ from footage_mcp.core.errors import (
     Unauthorized,
     UpstreamFailure,
 )
-from footage_mcp.core.redact import redact_text
+from footage_mcp.core.redact import Redactor
 from footage_mcp.core.settings import Settings, diagnose_token
 from footage_mcp.core.text import one_line
+from footage_mcp.rest.decoding import (
+    BoundedDecoder,
+    DecodingFailed,
+    TooLarge,
+    UnsupportedEncoding,
+    bound_heap,
+    supported_encodings,
+    trim_heap,
+)
 from footage_mcp.rest.diagnose import classify, proxy_auth_message, proxy_for, tool_message
 from footage_mcp.rest.retry import RETRY_STATUSES, RetryableStatus, parse_retry_after, retrying
 from footage_mcp.rest.tokens import CLIENT_TOKEN_HELP, CLIENT_TOKEN_LABEL, effective_token, request_token_bound
@@ -59,6 +69,12 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_BINARY_BYTES = 32 * 1024 * 1024
 """Largest preview/rendition body read (bytes)."""
 EXCERPT_CHARS = 160
+HEAD_BYTES = 64 * 1024
+"""How much of a body a ``head_check`` sees (enough for an image's header and its first segments)."""
+POOL_SIZE = 64
+"""Connections to the API at most (and requests in flight at most). A request waits for a free slot
+*before* its ``FOOTAGE_TIMEOUT`` starts, so up to this many calls can hang on a slow API while another
+still gets a connection at once; the wait for a slot counts only against the call budget."""
 
 PUBLIC_PATHS = ("", "configuration/archive")
 PUBLIC_PREFIXES = ("public/",)
@@ -103,6 +119,8 @@ class RestClient:
         self.base_url = settings.base_url
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
+        self._slots: anyio.CapacityLimiter | None = None
+        self._redactor = Redactor([settings.token, settings.raw_token])
         self._closed = False
 
     @property
@@ -110,13 +128,19 @@ class RestClient:
         if self._closed:
             raise TransportError("the HTTP client is closed (the server is shutting down)")
         if self._client is None:
+            bound_heap()  # large bodies in their own mappings: freed means returned (see rest.decoding)
             self._client = httpx2.AsyncClient(
-                timeout=httpx2.Timeout(self.settings.timeout),
+                timeout=httpx2.Timeout(self.settings.timeout, pool=None),
                 follow_redirects=False,
                 transport=self._transport,
-                headers={"User-Agent": f"footage-mcp/{__version__}", "Accept": "application/json"},
-                limits=httpx2.Limits(max_connections=32, max_keepalive_connections=16),
+                headers={
+                    "User-Agent": f"footage-mcp/{__version__}",
+                    "Accept": "application/json",
+                    "Accept-Encoding": ", ".join(supported_encodings()),
+                },
+                limits=httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
             )
+            self._slots = anyio.CapacityLimiter(POOL_SIZE)
         return self._client
 
     async def __aenter__(self) -> RestClient:
@@ -147,10 +171,13 @@ class RestClient:
         return effective_token(self.settings.token)
 
     @property
-    def secrets(self) -> tuple[str | None, ...]:
-        """Everything to redact from output: the token in use and the configured one as written (a
-        mangled token is not sent, but is still never shown)."""
-        return (self.token, self.settings.raw_token)
+    def redactor(self) -> Redactor:
+        """Removes the token in use (in any encoding, or cut off; see :mod:`footage_mcp.core.redact`) and
+        the configured one as written (a mangled token is not sent, but is never shown either). In team
+        mode the request's token: built per call, kept nowhere."""
+        if request_token_bound():
+            return Redactor([self.token, self.settings.raw_token])
+        return self._redactor
 
     @property
     def has_token(self) -> bool:
@@ -177,12 +204,21 @@ class RestClient:
 
     # ------------------------------------------------------------ requests
 
-    async def get(self, url: str, *, accept: str = "application/json", binary: bool = False) -> Fetched:
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str = "application/json",
+        binary: bool = False,
+        head_check: Callable[[bytes, str], None] | None = None,
+    ) -> Fetched:
         """GET ``url`` (absolute, under the base origin) and return the successful response.
 
         Sends the ``apiKey`` header to the base origin only. Follows same-origin redirects (at
         most :data:`MAX_REDIRECTS`); with ``binary=True`` (previews) a redirect to another
-        https origin is followed *without* the token.
+        https origin is followed *without* the token. ``head_check`` is called with the first
+        :data:`HEAD_BYTES` of a 2xx body as soon as they arrived (or the whole body, if shorter); an
+        exception it raises refuses the body then and there, before the rest is read, and propagates.
 
         Raises:
             TokenMissing: a token-only route and no token configured (no request is made).
@@ -207,7 +243,7 @@ class RestClient:
             headers = {"Accept": accept}
             if token and self.is_under_base(current):
                 headers["apiKey"] = token
-            status, resp_headers, content = await self._send(current, headers, cap)
+            status, resp_headers, content = await self._send(current, headers, cap, head_check)
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 current = self._redirect_target(current, resp_headers["location"], binary)
                 continue
@@ -243,7 +279,9 @@ class RestClient:
             "the bridge does not follow it, so the token never leaves the API"
         )
 
-    async def _send(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
+    async def _send(
+        self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
+    ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
         ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
@@ -252,7 +290,7 @@ class RestClient:
         try:
             async for attempt in attempts:
                 with attempt:
-                    answer = await self._send_once(url, headers, cap)
+                    answer = await self._send_once(url, headers, cap, head_check)
                     if answer[0] in RETRY_STATUSES:
                         raise RetryableStatus(*answer)
                     return answer
@@ -260,29 +298,27 @@ class RestClient:
             return last.status, last.headers, last.content
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send_once(self, url: str, headers: dict[str, str], cap: int) -> tuple[int, httpx2.Headers, bytes]:
-        """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``."""
+    async def _send_once(
+        self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
+    ) -> tuple[int, httpx2.Headers, bytes]:
+        """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``, which starts
+        once a connection slot is free (see :data:`POOL_SIZE`)."""
         timeout = self.settings.timeout
+        client = self._http
+        assert self._slots is not None
         try:
-            with anyio.fail_after(timeout):
-                async with self._http.stream("GET", url, headers=headers) as response:
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > cap:
-                        raise BadResponse(_too_big(cap), response.status_code)
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > cap:
-                            raise BadResponse(_too_big(cap), response.status_code)
-                        chunks.append(chunk)
-                    return response.status_code, response.headers, b"".join(chunks)
+            async with self._slots:
+                with anyio.fail_after(timeout):
+                    async with client.stream("GET", url, headers=headers) as response:
+                        check = head_check if 200 <= response.status_code < 300 else None
+                        content = await read_body(response, cap, check)
+                        return response.status_code, response.headers, content
         except (httpx2.InvalidURL, httpx2.UnsupportedProtocol):
             raise InvalidArgument("the request URL is too long or invalid; shorten the arguments") from None
         except (httpx2.TransportError, TimeoutError) as exc:
             failure = classify(exc, url)
             message = tool_message(failure, timeout)
-            if failure.kind in ("timeout", "closed", "other"):
+            if failure.kind in ("timeout", "closed", "headers_too_large", "malformed", "other"):
                 raise TransportError(message) from None
             raise ConnectFailed(message, failure.retryable) from None
 
@@ -337,13 +373,14 @@ class RestClient:
 
         JSON bodies give their ``message``/``detail``/``error`` text; HTML pages give nothing.
         """
-        text = content[:4096].decode("utf-8", errors="replace").strip()
+        whole = content[:65536].decode("utf-8", errors="replace")  # a cut token start is caught by redact()
+        text = self.redact(whole)[:4096].strip()  # redacted before any cut
         if not text or "html" in content_type.lower() or text.lstrip().startswith("<"):
             return None
         found: str | None = None
         try:
-            data = json.loads(content[:65536])
-        except ValueError:
+            data = json.loads(whole)
+        except (ValueError, RecursionError):
             found = text
         else:
             if isinstance(data, dict):
@@ -356,11 +393,83 @@ class RestClient:
                 found = data
         if not found or _STACK_TRACE.search(found):
             return None
-        return one_line(self.redact(found), EXCERPT_CHARS)
+        return self.redact(one_line(self.redact(found), EXCERPT_CHARS))  # again: the cut's "…" may follow a start
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of the token replaced."""
-        return redact_text(text, *self.secrets)
+        return self.redactor.text(text)
+
+
+async def read_body(
+    response: httpx2.Response, cap: int, head_check: Callable[[bytes, str], None] | None = None
+) -> bytes:
+    """The body of ``response``, decoded (:mod:`footage_mcp.rest.decoding`) with no decoding step
+    producing more than ``cap`` bytes; ``head_check`` (if any) sees its first :data:`HEAD_BYTES`
+    as soon as they are in, and may refuse the body by raising.
+
+    On a refusal the pieces read so far are dropped before the error is raised, so a traceback kept
+    alive somewhere holds no body.
+
+    Raises:
+        BadResponse: over ``cap`` (declared or counted, raw or decoded), an unsupported
+            ``Content-Encoding``, or a body that is not what its encoding says.
+    """
+    status = response.status_code
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise BadResponse(_too_big(cap), status)
+    if response.is_stream_consumed:  # an in-memory response (MockTransport): already read and decoded
+        if len(response.content) > cap:
+            raise BadResponse(_too_big(cap), status)
+        if head_check is not None:
+            head_check(response.content[:HEAD_BYTES], response.headers.get("content-type", ""))
+        return response.content
+    encoding = response.headers.get("content-encoding", "")
+    try:
+        decoder = BoundedDecoder(encoding, cap)
+    except UnsupportedEncoding as exc:
+        raise BadResponse(
+            f"the Footage API answered in a content encoding the bridge cannot read ({one_line(exc.encoding, 40)}); "
+            "the service is at fault, retrying is unlikely to help",
+            status,
+        ) from None
+    pieces: list[bytes] = []
+    raw_size = 0
+    failure: BadResponse | None = None
+    try:
+        async for raw in response.aiter_raw():
+            raw_size += len(raw)
+            if raw_size > cap:
+                raise TooLarge
+            pieces.extend(decoder.feed(raw))
+            if head_check is not None and decoder.size >= HEAD_BYTES:
+                check, head_check = head_check, None
+                check(b"".join(pieces)[:HEAD_BYTES], response.headers.get("content-type", ""))
+        pieces.extend(decoder.finish())
+        if head_check is not None:
+            head_check(b"".join(pieces), response.headers.get("content-type", ""))
+    except TooLarge:
+        failure = BadResponse(_too_big(cap), status)
+    except DecodingFailed as exc:
+        failure = BadResponse(
+            f"the Footage API's answer is labelled {exc.encoding}-compressed but is not valid {exc.encoding} data; "
+            "the service is at fault, retrying is unlikely to help",
+            status,
+        )
+    except BaseException:  # a head check's refusal, a timeout, a cancellation: drop what was read
+        pieces.clear()
+        raise
+    if failure is not None:
+        pieces.clear()
+        release_memory()
+        raise failure
+    return b"".join(pieces)
+
+
+def release_memory() -> None:
+    """Hand freed heap pages back to the system after a refused body (glibc keeps them otherwise;
+    see bench/run.py's hostile section for the measurement). A no-op where ``malloc_trim`` is absent."""
+    trim_heap()
 
 
 def decode_json(fetched: Fetched) -> Any:
@@ -378,11 +487,27 @@ def decode_json(fetched: Fetched) -> Any:
         )
     if not head:
         raise BadResponse(f"the Footage API answered with an empty body ({fetched.status})", fetched.status)
+    encoding = json.detect_encoding(fetched.content)  # UTF-8 (with a BOM or not), or UTF-16/32
     try:
-        return json.loads(fetched.content)
+        text = fetched.content.decode(encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+        raise BadResponse(
+            f"the Footage API answered with text that is not valid {name} (at byte {exc.start}); the service is at "
+            "fault, retrying is unlikely to help",
+            fetched.status,
+        ) from None
+    try:
+        return json.loads(text)  # NaN/Infinity are read as floats; rendering drops them (an absent field)
     except RecursionError:
         raise BadResponse("the Footage API answered with JSON nested too deeply to read", fetched.status) from None
-    except (ValueError, UnicodeDecodeError):
+    except ValueError as exc:
+        if "digits" in str(exc) and "integer" in str(exc):  # CPython's int_max_str_digits guard
+            raise BadResponse(
+                "the Footage API answered with a number too long to read (over 4,300 digits); the service is at "
+                "fault, retrying is unlikely to help",
+                fetched.status,
+            ) from None
         raise BadResponse(
             "the Footage API answered with a body that is not valid JSON (it may have been cut off); try again",
             fetched.status,

@@ -37,7 +37,8 @@ caller hands deeper ones on as JSON text (``api_get`` does, with a note)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf/nan stay floats when dumped, so that rendering can drop them (an absent field), not null them
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
 
 
 class Relation(_Model):

@@ -2,19 +2,24 @@
 
 A cursor wraps where the next page comes from: the absolute URL the API gave (or the
 bridge built from an API cursor or page number), how many items of that page were already
-handed out, and the list it belongs to. It is urlsafe base64 of compact JSON plus a
-signature (HMAC-SHA256, key from :func:`cursor_key`), so a truncated, edited or forged cursor is
-refused. It is validated again on use: it must lead to the base origin and under the base path,
-and belong to the same list.
+handed out, and the list it belongs to. It is that state as compact JSON, *encrypted* with AES-GCM
+(key from :func:`cursor_key`; a random 96-bit nonce per cursor; authenticated, so a truncated,
+edited or forged cursor is refused), in urlsafe base64. Encrypted, not only signed: an upstream may
+echo the token into its next link or cursor, and a cursor the model sees must not carry it in any
+encoding (the listing also ends when a continuation holds the token, see ``rest.api``). It is
+validated again on use: it must lead to the base origin and under the base path, and belong to the
+same list.
 
-The key is derived from the API token and the base URL, not made per process: MCP hosts restart
-servers, and a client such as the Inspector CLI starts one per call, so a cursor must still work in
-the next process of the same configuration. A new token (or base URL) invalidates old cursors.
+The key is derived from the API token and the base URL (or from ``FOOTAGE_STATE_SECRET``, so that
+replicas behind one HTTP endpoint accept each other's cursors), not made per process: MCP hosts
+restart servers, and a client such as the Inspector CLI starts one per call, so a cursor must still
+work in the next process of the same configuration. A new token (or base URL) invalidates old cursors.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -22,6 +27,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from footage_mcp.core.errors import InvalidCursor
 
@@ -53,8 +59,8 @@ CURSOR_KEY_ITERATIONS = 100_000
 
 
 def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes:
-    """The signing key for cursors of ``base_url`` under ``token``: PBKDF2-HMAC-SHA256 of the token,
-    salted with a label and the base URL.
+    """The 256-bit AES-GCM key for cursors of ``base_url`` under ``token``: PBKDF2-HMAC-SHA256 of the
+    token, salted with a label and the base URL.
 
     Neither the key nor a signature reveals the token, and the stretching makes a cursor (which the
     model sees and transcripts keep) a slow test of guessed tokens. Without a token only public
@@ -69,18 +75,22 @@ def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes
         get = getattr(secret, "get_secret_value", None)
         text = str(get() if callable(get) else secret)
         if text:
-            message = b"footage-mcp cursor v1\0" + base_url.encode() + b"\0" + (token or "").encode()
+            message = b"footage-mcp cursor v2\0" + base_url.encode() + b"\0" + (token or "").encode()
             return hmac.new(text.encode(), message, hashlib.sha256).digest()
-    salt = b"footage-mcp cursor v1\0" + base_url.encode()
+    salt = b"footage-mcp cursor v2\0" + base_url.encode()
     return hashlib.pbkdf2_hmac("sha256", (token or "").encode(), salt, CURSOR_KEY_ITERATIONS)
 
 
-class CursorCodec:
-    """Encodes and checks cursors, signed with ``key``: bytes, a function that makes them (called once,
-    on first use), or None for a random key (tests).
+_AAD = b"footage-mcp cursor v2"
+_NONCE_BYTES = 12
 
-    A forged cursor, or one signed under another token or base URL, fails the signature check; the
-    model is told to start the listing again. Long cursor states live in this process's memory
+
+class CursorCodec:
+    """Encrypts and checks cursors with ``key`` (32 bytes): bytes, a function that makes them (called
+    once, on first use), or None for a random key (tests). ``cryptography`` is imported on first use.
+
+    A forged cursor, or one made under another token or base URL, fails the authentication check;
+    the model is told to start the listing again. Long cursor states live in this process's memory
     (:data:`INLINE_CURSOR_CHARS`): those expire with the process, and another replica does not know
     them; ``inline_limit`` (at most :data:`MAX_CURSOR_CHARS`) raises the length kept inline (several
     replicas: every cursor must be self-contained).
@@ -92,6 +102,7 @@ class CursorCodec:
         self._key_source = key
         self._inline_limit = min(inline_limit, MAX_CURSOR_CHARS)
         self._key_bytes: bytes | None = None
+        self._aead: Any = None
         self._stash: OrderedDict[str, tuple[str, int, str]] = OrderedDict()
 
     @property
@@ -103,8 +114,13 @@ class CursorCodec:
             )
         return self._key_bytes
 
-    def _mac(self, payload: bytes) -> str:
-        return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()[:9]).decode()
+    @property
+    def _cipher(self) -> Any:
+        if self._aead is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # lazy: ~20 ms, first listing only
+
+            self._aead = AESGCM(hashlib.sha256(self._key).digest() if len(self._key) != 32 else self._key)
+        return self._aead
 
     def encode(self, state: CursorState) -> str:
         data: dict[str, object] = {"u": state.url, "s": state.skip, "c": state.scope}
@@ -119,7 +135,9 @@ class CursorCodec:
 
     def _sign(self, data: dict[str, object]) -> str:
         payload = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + self._mac(payload)
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = nonce + self._cipher.encrypt(nonce, payload, _AAD)
+        return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
     def decode(self, cursor: str, scope: str, what: str) -> CursorState:
         """The state inside ``cursor``.
@@ -131,16 +149,19 @@ class CursorCodec:
         """
         listing = scope.split(":", 1)[0]
         bad = InvalidCursor(_BAD.format(what=what), listing=listing)
-        if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_CHARS or "." not in cursor:
+        if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_CHARS:
             raise bad
-        body, _, mac = cursor.strip().rpartition(".")
+        from cryptography.exceptions import InvalidTag
+
+        body = cursor.strip()
         try:
-            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            if len(sealed) <= _NONCE_BYTES:
+                raise bad
+            payload = self._cipher.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _AAD)
             data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, binascii.Error, InvalidTag):
             raise bad from None
-        if not hmac.compare_digest(mac, self._mac(payload)):
-            raise bad
         if isinstance(data, dict) and isinstance(data.get("r"), str) and data.get("c") == scope:
             stashed = self._stash.get(data["r"])
             if stashed is None:

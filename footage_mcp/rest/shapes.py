@@ -193,7 +193,7 @@ def duration_seconds(obj: Mapping[str, Any]) -> float | None:
         total = 0.0
         for part in parts:
             total = total * 60 + part
-        return total
+        return total if math.isfinite(total) and total >= 0 else None  # "NaN:0", "inf:00": absent
     seconds = as_float(raw)
     return round(seconds, 3) if seconds is not None else None
 

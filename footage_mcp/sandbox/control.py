@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .constants import BASE_PATH
 from .errors import error_body
 from .faults import RuleError, SandboxState, parse_rules
+from .hostile import prepare
 
 __all__ = ["CONTROL_PREFIX", "control_routes", "create_echo_app"]
 
@@ -74,9 +75,11 @@ class _Control:
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 return _error(request, 400, f"Invalid JSON: {exc}")
             try:
-                self.state.rules = parse_rules(document)
+                rules = parse_rules(document)
             except RuleError as exc:
                 return _error(request, 400, str(exc))
+            await prepare(rules)
+            self.state.rules = rules
         elif request.method == "DELETE":
             self.state.rules = []
         return _json(self.state.rules_json())

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .constants import BASE_PATH
 from .errors import error_body
+from .hostile import HOSTILE_KINDS, HOSTILE_OPTIONS, OptionError, hostile_response, parse_options
 
 __all__ = [
     "BODY_KINDS",
@@ -52,7 +53,18 @@ __all__ = [
     "parse_rules",
 ]
 
-BODY_KINDS: Final = ("html", "truncated", "aborted", "oversized", "slow", "not_json", "empty", "error_echo")
+BODY_KINDS: Final = (
+    "html",
+    "truncated",
+    "aborted",
+    "oversized",
+    "slow",
+    "not_json",
+    "empty",
+    "error_echo",
+    *HOSTILE_KINDS,
+)
+"""The ``body`` kinds; those of :data:`.hostile.HOSTILE_KINDS` are documented in :mod:`.hostile`."""
 REDIRECT_KINDS: Final = ("other-origin", "same-origin", "loop")
 REDIRECT_STATUSES: Final = (301, 302, 303, 307, 308)
 CLOSED_ORIGIN: Final = "http://127.0.0.1:9"
@@ -63,7 +75,10 @@ INJECTED_MESSAGE: Final = "Injected fault"
 HOP_PARAM: Final = "_hop"
 
 _KNOBS: Final = ("latency_ms", "statuses", "status", "body", "redirect")
-_KEYS: Final = frozenset({"match", "times", "retry_after", "size_bytes", "declare_length", "slow_ms", "hops", *_KNOBS})
+_KEYS: Final = frozenset(
+    {"match", "times", "retry_after", "size_bytes", "declare_length", "slow_ms", "hops", *_KNOBS, *HOSTILE_OPTIONS}
+)
+_SIZED: Final = ("oversized", "encoded_bomb", "jpeg_zeros", "corrupt_png")
 _MAX_MS: Final = 600_000
 _MAX_SIZE: Final = 1024**3
 _DEFAULT_SIZE: Final = 12 * 1024**2
@@ -114,6 +129,9 @@ class Rule:
     declare_length: bool = False
     slow: float = _DEFAULT_SLOW_MS / 1000
     hops: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+    """Options of a hostile body kind (see :mod:`.hostile`)."""
+    size_given: bool = False
     used: int = 0
 
     @property
@@ -205,11 +223,17 @@ def parse_rule(raw: Any) -> Rule:
         raise RuleError("'body' and 'redirect' cannot be combined")
     if "body" in raw:
         rule.body = _choice(raw["body"], "body", BODY_KINDS)
-    _only_with(raw, "size_bytes", "body", "oversized")
+    if "size_bytes" in raw and raw.get("body") not in _SIZED:
+        raise RuleError(f"'size_bytes' only applies to body {', '.join(repr(k) for k in _SIZED)}")
+    try:
+        rule.options = parse_options(raw, rule.body)
+    except OptionError as exc:
+        raise RuleError(str(exc)) from None
     _only_with(raw, "declare_length", "body", "oversized")
     _only_with(raw, "slow_ms", "body", "slow")
     if "size_bytes" in raw:
         rule.size_bytes = _int(raw["size_bytes"], "size_bytes", len(b'{"items":[]}'), _MAX_SIZE)
+        rule.size_given = True
     if "declare_length" in raw:
         if not isinstance(raw["declare_length"], bool):
             raise RuleError("'declare_length' must be true or false")
@@ -529,6 +553,18 @@ class FaultMiddleware:
             raise InjectedAbort(f"connection aborted after {len(full) // 2} of {len(full)} bytes (injected fault)")
         elif kind == "oversized":
             await self._oversized(send, entry, rule, json_type)
+        elif kind in HOSTILE_KINDS:
+            entry["status"] = await hostile_response(
+                send,
+                kind,
+                path=path[len(BASE_PATH) :],
+                url=str(URL(scope=scope)),
+                token=_headers(scope).get("apikey", ""),
+                status=rule.status,
+                size=rule.size_bytes if rule.size_given else None,
+                options=rule.options,
+                extra=extra,
+            )
         else:
             await self._slow(scope, receive, send, entry, rule, extra)
 

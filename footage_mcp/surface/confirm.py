@@ -200,9 +200,9 @@ async def finish(
     _audit(tool, plan, result)
     if result.status == "failed" and not result.items:  # one failed change: an error, like a failed read
         return redact_result(
-            error(result.summary + (f" — {result.next_step}" if result.next_step else "")), *api.rest.secrets
+            error(result.summary + (f" — {result.next_step}" if result.next_step else "")), api.rest.redactor
         )
-    return redact_result(to_result(result, api.rest.settings.output_budget), *api.rest.secrets)
+    return redact_result(to_result(result, api.rest.settings.output_budget), api.rest.redactor)
 
 
 def _one_line(text: str) -> str:

@@ -52,10 +52,10 @@ def error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=strip_invisible(message))], is_error=True)
 
 
-def redact_result(result: CallToolResult, *secrets: str | None) -> CallToolResult:
+def redact_result(result: CallToolResult, secret: str | Redactor | None) -> CallToolResult:
     """The result with the token removed from text blocks and structured content (an API may
     echo the token in a body; the model must never see it)."""
-    redactor = Redactor(secrets)
+    redactor = secret if isinstance(secret, Redactor) else Redactor([secret])
     if not redactor:
         return result
     content = [
@@ -76,7 +76,7 @@ async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[O
     """Run ``op`` within the call budget, render its outcome within the output budget, and turn
     failures into one short ``isError`` result. The token is removed from whatever comes back."""
     api = api_of(ctx)
-    return redact_result(await _guarded(api, op), *api.rest.secrets)
+    return redact_result(await _guarded(api, op), api.rest.redactor)
 
 
 async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
@@ -84,7 +84,7 @@ async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome
         outcome = await within_budget(api, op)
         if isinstance(outcome, CallToolResult):
             return outcome
-        return to_result(outcome, api.rest.settings.output_budget)
+        return to_result(outcome, api.rest.settings.output_budget, api.rest.redactor)
     except Exception as exc:
         return failure_result(exc)
 

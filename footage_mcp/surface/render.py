@@ -3,7 +3,10 @@
 * **Compact**: nulls and empty lists/objects are dropped (``next_cursor`` stays, null on the last
   page); the text block is the same JSON without indentation, not a second pretty-printed copy.
 * **Sanitised**: zero-width and bidirectional control characters are removed from every string
-  (they can hide or reorder text, a prompt-injection vector).
+  (they can hide or reorder text, a prompt-injection vector); the token is redacted from every string
+  *before* any cut (:class:`~footage_mcp.core.redact.Redactor`); a non-finite number (``NaN``,
+  ``Infinity``) is an absent field (null in a list), never ``NaN`` in the text; nesting deeper than
+  :data:`MAX_DEPTH` is cut with a note.
 * **Budgeted**: a result's JSON stays under ``FOOTAGE_OUTPUT_BUDGET`` tokens, counted as
   characters / 4. A list page is shortened and its ``next_cursor`` resumes right after the last
   item shown; a single object has long texts and lists cut, with a ``note`` saying what was left out.
@@ -12,37 +15,53 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+from footage_mcp.core.redact import Redactor
 from footage_mcp.core.text import strip_invisible
 from footage_mcp.rest.api import Listing
 
 CHARS_PER_TOKEN = 4
 MAX_DEPTH = 24
-def _clean(value: Any) -> Any:
+_NO_SECRETS = Redactor([])
+
+
+def _non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _clean(value: Any, redactor: Redactor = _NO_SECRETS) -> Any:
     if isinstance(value, str):
-        return strip_invisible(value)
+        return redactor.text(strip_invisible(value))
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [None if _non_finite(v) else _clean(v, redactor) for v in value]
     if isinstance(value, dict):
-        return {strip_invisible(str(k)): _clean(v) for k, v in value.items()}
+        return {
+            redactor.text(strip_invisible(str(k))): _clean(v, redactor) for k, v in value.items() if not _non_finite(v)
+        }
     return value
 
 
-def compact_dump(model: BaseModel) -> dict[str, Any]:
-    """The model as JSON-ready data: nulls and optional empties dropped, strings sanitised."""
+def compact_dump(model: BaseModel, redactor: Redactor = _NO_SECRETS) -> dict[str, Any]:
+    """The model as JSON-ready data: nulls, non-finite numbers and optional empties dropped, strings
+    sanitised and redacted, nesting capped at :data:`MAX_DEPTH` (a ``note`` field says so)."""
     fields = type(model).model_fields
-    data = model.model_dump(mode="json", exclude_none=True)
+    raw = model.model_dump(mode="json", exclude_none=True)
+    capped = _shrink(raw, None, None, 0)
+    data: dict[str, Any] = _clean(capped, redactor)
     for name in list(data):
         if data[name] in ([], {}) and name in fields and not fields[name].is_required():
             del data[name]
     if "next_cursor" in fields:
         data.setdefault("next_cursor", None)
-    cleaned: dict[str, Any] = _clean(data)
-    return cleaned
+    cut_note = f"nesting deeper than {MAX_DEPTH} levels was cut"
+    if capped != raw and "note" in fields and cut_note not in (data.get("note") or ""):
+        data["note"] = "; ".join(filter(None, [data.get("note"), cut_note]))
+    return data
 
 
 def size_chars(data: Any) -> int:
@@ -51,6 +70,21 @@ def size_chars(data: Any) -> int:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def depth_of(value: Any, limit: int) -> int:
+    """The nesting depth of ``value`` (a scalar is 0), counted up to ``limit + 1`` at most."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def cap_depth(value: Any) -> tuple[Any, bool]:
@@ -113,10 +147,10 @@ KEPT_WHOLE = ("id", "path")
 """Fields a trimmed object keeps whole: what it is (an ``id``; ``api_get``'s ``path``)."""
 
 
-def fit_object(model: BaseModel, budget_chars: int) -> dict[str, Any]:
+def fit_object(model: BaseModel, budget_chars: int, redactor: Redactor = _NO_SECRETS) -> dict[str, Any]:
     """One object's data within the budget; ``note`` (and ``truncated``) say what was cut.
     The :data:`KEPT_WHOLE` fields are kept whole."""
-    data = compact_dump(model)
+    data = compact_dump(model, redactor)
     if size_chars(data) <= budget_chars:
         return data
     fields = type(model).model_fields
@@ -134,10 +168,12 @@ def fit_object(model: BaseModel, budget_chars: int) -> dict[str, Any]:
     return result
 
 
-def fit_listing(listing: Listing[Any], key: str, budget_chars: int) -> dict[str, Any]:
+def fit_listing(
+    listing: Listing[Any], key: str, budget_chars: int, redactor: Redactor = _NO_SECRETS
+) -> dict[str, Any]:
     """A list page within the budget: as many items as fit (at least one, trimmed if need be),
     ``next_cursor`` resuming right after the last item shown, and a note of how many were left out."""
-    data = compact_dump(listing.result)
+    data = compact_dump(listing.result, redactor)
     items: list[Any] = data[key]
     if size_chars(data) <= budget_chars or not items:
         return data
@@ -169,12 +205,15 @@ def fit_listing(listing: Listing[Any], key: str, budget_chars: int) -> dict[str,
         room //= 2
 
 
-def to_result(outcome: BaseModel | Listing[Any], budget_tokens: int) -> CallToolResult:
-    """The tool result: compact structured content and the same JSON as text, within the budget."""
+def to_result(
+    outcome: BaseModel | Listing[Any], budget_tokens: int, redactor: Redactor = _NO_SECRETS
+) -> CallToolResult:
+    """The tool result: compact structured content and the same JSON as text, within the budget; the
+    token is redacted (``redactor``) before anything is cut to fit."""
     budget_chars = budget_tokens * CHARS_PER_TOKEN // 2  # the text block mirrors the structured content
     if isinstance(outcome, Listing):
         key = "albums" if "albums" in type(outcome.result).model_fields else "assets"
-        data = fit_listing(outcome, key, budget_chars)
+        data = fit_listing(outcome, key, budget_chars, redactor)
     else:
-        data = fit_object(outcome, budget_chars)
+        data = fit_object(outcome, budget_chars, redactor)
     return CallToolResult(content=[TextContent(type="text", text=dumps(data))], structured_content=data)

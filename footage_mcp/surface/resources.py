@@ -25,7 +25,6 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
 from footage_mcp.core.errors import FootageError, NotFound
-from footage_mcp.core.redact import redact_text
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.rest.models import ArchiveConfiguration
 from footage_mcp.surface.guard import within_budget
@@ -42,7 +41,7 @@ async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
     """Run ``op`` within the call budget; map failures to the SDK's resource errors."""
     try:
         result = await within_budget(api, op)
-        return cast(T, redact_text(result, api.rest.token)) if isinstance(result, str) else result
+        return cast(T, api.rest.redactor.text(result)) if isinstance(result, str) else result
     except NotFound as exc:
         raise ResourceNotFoundError(explain(exc)) from None
     except FootageError as exc:
@@ -51,7 +50,7 @@ async def _safe(api: FootageApi, op: Callable[[FootageApi], Awaitable[T]]) -> T:
 
 def _json(outcome: BaseModel | Listing[Any], api: FootageApi) -> str:
     """The same compact JSON within the same output budget as the matching tool's result."""
-    result = to_result(outcome, api.rest.settings.output_budget)
+    result = to_result(outcome, api.rest.settings.output_budget, api.rest.redactor)
     return json.dumps(result.structured_content, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -83,6 +83,13 @@ class FootageServer(MCPServer[AppState]):
                 raise ToolError(describe_validation_error(name, exc.__cause__)) from None
             raise
 
+    async def run_stdio_async(self) -> None:
+        """Serve over stdio with every request answered, even those the SDK's parser drops (see
+        :mod:`footage_mcp.surface.stdio`)."""
+        from footage_mcp.surface.stdio import serve_screened_stdio
+
+        await serve_screened_stdio(self._lowlevel_server)
+
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
     ) -> GetPromptResult | InputRequiredResult:

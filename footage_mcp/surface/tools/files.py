@@ -71,7 +71,7 @@ async def _transfer(
             result = finish(model, result)
     except Exception as exc:  # no call budget: a transfer takes as long as its bytes need
         result = failure_result(exc)
-    return redact_result(result, *api.rest.secrets)
+    return redact_result(result, api.rest.redactor)
 
 
 def _with_link(model: BaseModel, result: CallToolResult) -> CallToolResult:

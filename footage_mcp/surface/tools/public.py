@@ -15,7 +15,10 @@ from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.models import ARRAY_NESTING, ApiLinks, ApiResponse, ArchiveConfiguration
 from footage_mcp.surface.annotations import READ_ONLY
 from footage_mcp.surface.guard import guarded
-from footage_mcp.surface.render import cap_depth
+from footage_mcp.surface.render import MAX_DEPTH, cap_depth, depth_of
+
+MAX_QUERY_DEPTH = 8
+"""Deepest query object accepted (a nested value is sent as JSON; deeper is never a real query)."""
 
 
 def query_text(value: Any) -> Any:
@@ -27,6 +30,10 @@ def query_text(value: Any) -> Any:
             value = json.loads(value)
         except ValueError:
             return value
+        except RecursionError:
+            raise ValueError(f"the query object is nested too deeply (at most {MAX_QUERY_DEPTH} levels)") from None
+    if isinstance(value, dict | list) and depth_of(value, MAX_QUERY_DEPTH) > MAX_QUERY_DEPTH:
+        raise ValueError(f"the query object is nested too deeply (at most {MAX_QUERY_DEPTH} levels)")
     if isinstance(value, dict):
         pairs: list[tuple[str, str]] = []
         for key, item in value.items():
@@ -68,7 +75,9 @@ def register(mcp: MCPServer[Any]) -> None:
     )
     async def get_archive_configuration(ctx: Context[Any, Any]) -> Annotated[CallToolResult, ArchiveConfiguration]:
         async def op(api: FootageApi) -> ArchiveConfiguration:
-            return ArchiveConfiguration(configuration=await api.archive_configuration())
+            configuration, cut = cap_depth(await api.archive_configuration())
+            note = f"nesting deeper than {MAX_DEPTH} levels was cut" if cut else None
+            return ArchiveConfiguration(configuration=configuration, note=note)
 
         return await guarded(ctx, op)
 
@@ -109,7 +118,7 @@ def register(mcp: MCPServer[Any]) -> None:
             pairs = parse_qsl(query or "", keep_blank_values=True)
             body, cut = cap_depth(await api.api_get(path, pairs))
             body, folded = fold_nested_arrays(body)
-            notes = ["nesting deeper than 24 levels was cut"] if cut else []
+            notes = [f"nesting deeper than {MAX_DEPTH} levels was cut"] if cut else []
             if folded:
                 notes.append(
                     f"arrays nested directly in arrays deeper than {ARRAY_NESTING} levels are given as JSON text"
