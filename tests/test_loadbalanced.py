@@ -231,30 +231,10 @@ def test_uvicorn_workers_mode_serves_both_users(two_user_sandbox: RunningSandbox
 
 def _server_pem() -> str:
     """A self-signed certificate and its key, PEM, as HAProxy's ``crt`` takes them."""
-    import datetime
+    from certs import self_signed
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mcp.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode() + key_pem.decode()
+    cert, key = self_signed("mcp.example.com")
+    return cert + key
 
 
 def test_the_example_haproxy_config_parses(tmp_path: Path) -> None:
