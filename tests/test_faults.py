@@ -262,8 +262,10 @@ FAULTS = [
             "the Footage API's preview for asset '{asset}' is not an image (application/json)",
         ),
     ),
-    Fault("huge-header-line", {"body": "huge_header"}, lambda t: HEADERS_TOO_LARGE),
-    Fault("many-link-headers", {"body": "many_links", "count": 2000}, lambda t: HEADERS_TOO_LARGE),  # 10,000 too
+    Fault("huge-header-line", {"body": "huge_header"}, lambda t: HEADERS_TOO_LARGE, socket=True),
+    Fault(  # 10,000 too
+        "many-link-headers", {"body": "many_links", "count": 2000}, lambda t: HEADERS_TOO_LARGE, socket=True
+    ),
     Fault(
         "non-finite-numbers",
         {"body": "non_finite"},

@@ -131,7 +131,9 @@ def test_cursors_are_sealed_and_keyed_by_the_state_secret() -> None:
     assert codec.decode(cursor, "albums", "list_albums") == state
     assert codec.encode(state) != cursor  # a fresh nonce each time
     one, other = cursor_key(TOKEN, base, "replica-secret"), cursor_key("another-token", base, "replica-secret")
-    assert one == other != cursor_key(TOKEN, base)  # replicas share the state secret, not the token
+    # every replica derives the same key from the shared state secret, still one key per token (team mode:
+    # one user's cursor is refused for another), and neither is the key without the secret
+    assert one == cursor_key(TOKEN, base, "replica-secret") and one != other and one != cursor_key(TOKEN, base)
     from footage_mcp.core.errors import InvalidCursor
 
     with pytest.raises(InvalidCursor):
