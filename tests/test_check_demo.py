@@ -75,4 +75,10 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     assert sheet.stat().st_size <= 1_000_000
     saved = next(line for line in out.splitlines() if line.startswith("    saved to "))
     assert "/footage-demo-" in saved and "Downloads" not in saved
-    assert "(a temporary folder, removed when the demo ends)" in out
+    lead = "The contact sheet and the download are kept in "
+    kept = next(line for line in out.splitlines() if line.startswith(lead))
+    folder = Path(kept.removeprefix(lead).removesuffix(" (delete it when done)."))
+    download = Path(saved.removeprefix("    saved to ").strip())
+    assert download.parent == folder and sheet.parent == folder  # one folder, both files kept in it
+    assert download.is_file() and sheet.is_file()
+    assert "\n    1 → " in out  # the legend's first lines under the sheet's summary

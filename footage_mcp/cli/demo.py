@@ -50,7 +50,9 @@ async def run_demo(out: Any = sys.stdout) -> None:
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
-    with sandbox_process() as sandbox, tempfile.TemporaryDirectory(prefix="footage-demo-") as downloads:
+    kept = Path(tempfile.mkdtemp(prefix="footage-demo-"))  # what the demo writes stays for a look
+    downloads = str(kept)
+    with sandbox_process() as sandbox:
         say(f"Sandbox Footage API: {sandbox.base_url} (token: {sandbox.token})")
         say("Starting the bridge over stdio: python -m footage_mcp serve")
         env = {"FOOTAGE_DOWNLOAD_DIR": downloads}
@@ -75,10 +77,14 @@ async def run_demo(out: Any = sys.stdout) -> None:
             sheet = await client.call_tool("get_contact_sheet", {"query": SEARCH, "limit": 24})
             image = next((c for c in sheet.content if isinstance(c, ImageContent)), None)
             if image is not None and not sheet.is_error:
-                path = Path(tempfile.mkdtemp(prefix="footage-demo-")) / "contact-sheet-france.jpg"
+                path = kept / "contact-sheet-france.jpg"
                 path.write_bytes(base64.b64decode(image.data))
-                legend = next((c.text for c in sheet.content if hasattr(c, "text")), "")
-                say(f"\nget_contact_sheet(query={SEARCH!r}): {legend.splitlines()[0] if legend else ''}")
+                legend = next((c.text for c in sheet.content if hasattr(c, "text")), "").splitlines()
+                say(f"\nget_contact_sheet(query={SEARCH!r}): {legend[0] if legend else ''}")
+                for line in legend[1:5]:
+                    say(f"    {line}")
+                if len(legend) > 5:
+                    say(f"    … ({len(legend) - 5} more legend lines)")
                 say(f"    written to {path}")
 
             albums = _structured(await client.call_tool("list_albums", {"limit": 5}), "list_albums")
@@ -126,6 +132,7 @@ async def run_demo(out: Any = sys.stdout) -> None:
                 say(f"    preview           {image.mime_type}, {len(image.data) * 3 // 4} bytes")
             await _download(client, found["assets"] or listing["assets"], say)
             say("\nDone: the bridge answered every call over stdio from the sandbox's REST API.")
+            say(f"The contact sheet and the download are kept in {kept} (delete it when done).")
 
 
 async def _download(client: Client, assets: list[dict[str, Any]], say: Any) -> None:
@@ -136,7 +143,7 @@ async def _download(client: Client, assets: list[dict[str, Any]], say: Any) -> N
     say(f"\ndownload_asset({image['id']!r}): {result['size_bytes']:,} bytes, {result.get('mime_type')}")
     say(f"    saved to          {path}")
     say(f"    sha256            {result['sha256']}")
-    say(f"    on disk           {path.stat().st_size:,} bytes (a temporary folder, removed when the demo ends)")
+    say(f"    on disk           {path.stat().st_size:,} bytes")
 
 
 def main() -> int:
