@@ -168,4 +168,5 @@ def test_footage_mcp_demo_from_the_fresh_venv(fresh_venv: FreshVenv) -> None:
     assert len(shown) == 8 and shown <= expected
     assert f"Album '{build_library().albums[0].name}'" in out
     assert "preview           image/jpeg" in out
-    assert out.rstrip().endswith("Done: the bridge answered every call over stdio from the sandbox's REST API.")
+    assert "\nDone: the bridge answered every call over stdio from the sandbox's REST API.\n" in out
+    assert out.rstrip().endswith("(delete it when done).")  # the folder with the sheet and the download
