@@ -301,15 +301,37 @@ class RestClient:
     async def _send_once(
         self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
     ) -> tuple[int, httpx2.Headers, bytes]:
-        """One GET attempt, bounded as a whole (headers and body) by ``FOOTAGE_TIMEOUT``, which starts
-        once a connection slot is free (see :data:`POOL_SIZE`)."""
+        """One GET attempt (see :meth:`exchange`)."""
+        return await self.exchange("GET", url, headers, cap=cap, head_check=head_check)
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        content: bytes | None = None,
+        cap: int = MAX_JSON_BYTES,
+        head_check: Callable[[bytes, str], None] | None = None,
+    ) -> tuple[int, httpx2.Headers, bytes]:
+        """One request attempt and its answer ``(status, headers, body)``, no retry (the caller decides:
+        writes are retried only when idempotent). Bounded as a whole (headers and body) by
+        ``FOOTAGE_TIMEOUT``, which starts once a connection slot is free (see :data:`POOL_SIZE`); the body
+        is decoded layer by layer within ``cap`` (:func:`read_body`). The caller sets the ``apiKey`` header.
+
+        Raises:
+            ConnectFailed: no connection was made (the request never left: safe to try again).
+            TransportError: a timeout or a broken answer after the request was sent.
+            BadResponse: a body over ``cap`` or not what its encoding says.
+            InvalidArgument: a URL httpx2 cannot send.
+        """
         timeout = self.settings.timeout
         client = self._http
         assert self._slots is not None
         try:
             async with self._slots:
                 with anyio.fail_after(timeout):
-                    async with client.stream("GET", url, headers=headers) as response:
+                    async with client.stream(method, url, headers=headers, content=content) as response:
                         check = head_check if 200 <= response.status_code < 300 else None
                         content = await read_body(response, cap, check)
                         return response.status_code, response.headers, content

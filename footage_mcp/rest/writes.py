@@ -353,29 +353,9 @@ class WriteClient:
     async def _send_once(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None
     ) -> tuple[int, httpx2.Headers, bytes]:
-        timeout = self.rest.settings.timeout
-        http = self.rest._http  # the client's one connection pool
-        try:
-            with anyio.fail_after(timeout):
-                async with http.stream(method, url, headers=headers, content=content) as response:
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_JSON_BYTES:
-                            raise BadResponse("the Footage API's answer to a write is too large to read")
-                        chunks.append(chunk)
-                    return response.status_code, response.headers, b"".join(chunks)
-        except (httpx2.TimeoutException, TimeoutError):
-            raise TransportError(f"the Footage API did not answer within {timeout:g} s") from None
-        except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError):
-            raise TransportError("the Footage API closed the connection before answering") from None
-        except httpx2.ConnectError:
-            raise ConnectFailed(
-                "cannot connect to the Footage API; check the network and FOOTAGE_BASE_URL, then retry", True
-            ) from None
-        except httpx2.TransportError as exc:
-            raise TransportError(f"cannot reach the Footage API ({type(exc).__name__}); retry later") from None
+        """One attempt through the REST client's one request path (its pool slots, timeout, bounded
+        decoding and failure classification: :meth:`~footage_mcp.rest.http.RestClient.exchange`)."""
+        return await self.rest.exchange(method, url, headers, content=content, cap=MAX_JSON_BYTES)
 
     def _answer(self, status: int, headers: httpx2.Headers, raw: bytes, url: str, target: Target) -> Answer:
         if status >= 400 or status < 200:
