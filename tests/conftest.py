@@ -3,6 +3,9 @@ sandbox app (tests/inprocess.py), and bridge parameters."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -83,3 +86,17 @@ async def shaped_bridge(request: pytest.FixtureRequest) -> AsyncIterator[Bridge]
     """The in-process bridge (tests/inprocess.py) over a fresh sandbox app, in each list shape."""
     async with bridge(shape=request.param) as running:
         yield running
+
+
+def wait_until_listening(proc: subprocess.Popen[bytes], port: int) -> None:
+    """Return once something accepts connections on 127.0.0.1:``port`` (a readiness poll, not a timing
+    assertion). Raises RuntimeError with ``proc``'s stderr when it exits first, or after about 60 s."""
+    for _ in range(300):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited") from None
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port}")

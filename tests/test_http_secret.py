@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx2
@@ -16,6 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.surface.http_auth import BearerSecret, remote_secret_problem
+from tests.conftest import wait_until_listening
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -74,14 +74,7 @@ def secret_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
         env=env,
     )
     try:
-        for _ in range(300):  # wait until it listens (a readiness poll, not a timing assertion)
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited") from None
-                time.sleep(0.1)
+        wait_until_listening(proc, port)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx2
@@ -17,7 +16,7 @@ from mcp import Client
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
-from tests.conftest import INTERFACE_TOOLS
+from tests.conftest import INTERFACE_TOOLS, wait_until_listening
 from tests.node_tools import node_bin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -41,14 +40,7 @@ def http_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
         env=env,
     )
     try:
-        for _ in range(300):  # wait until it listens (a readiness poll, not a timing assertion)
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited") from None
-                time.sleep(0.1)
+        wait_until_listening(proc, port)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()
