@@ -510,25 +510,43 @@ class Changes:
 
     # ------------------------------------------------------------ labels and keywords
 
+    async def _send_each(
+        self,
+        items: list[ItemResult],
+        todo: dict[str, tuple[ObjectState, list[str]]],
+        route: tuple[str, str],
+        progress: Progress,
+        verb: str,
+        *,
+        method: str | None = None,
+    ) -> None:
+        """Send each asset's delta as ``{field: delta}`` to its ``route`` (key, body field), idempotent,
+        bounded; each item ends ``done`` or ``failed`` with the reason."""
+        key, field_name = route
+
+        async def one(item: ItemResult) -> None:
+            state, delta = todo[item.id]
+            target = await self.writes.target(key, {"id": item.id}, state, method=method)
+            try:
+                await self.writes.send(target, {self.writes.field(key, field_name): delta}, idempotent=True)
+            except FootageError as exc:
+                item.outcome, item.reason = "failed", exc.message
+            else:
+                item.outcome = "done"
+
+        await bounded([i for i in items if i.id in todo], one, progress, verb)
+
     async def labels(self, asset_ids: Sequence[str], labels: Sequence[str], *, add: bool, progress: Progress) -> Plan:
         ids = check_ids(asset_ids)
         wanted = check_labels(labels)
         found = await self._assets(ids, progress)
-        items: list[ItemResult] = []
-        todo: dict[str, tuple[ObjectState, list[str]]] = {}
-        for asset_id, entry in zip(ids, found, strict=True):
-            if isinstance(entry, FootageError):
-                items.append(ItemResult(id=asset_id, outcome="failed", reason=entry.message))
-                continue
-            state, asset = entry
+
+        def delta_of(asset: Any) -> list[str]:
             have = {_fold(x.lstrip("#")) for x in asset.labels}
-            delta = [x for x in wanted if (_fold(x[1:]) in have) != add]
-            if delta:
-                items.append(ItemResult(id=asset_id, name=asset.name, outcome="would_change"))
-                todo[asset_id] = (state, delta)
-            else:
-                reason = "already has these labels" if add else "has none of these labels"
-                items.append(ItemResult(id=asset_id, name=asset.name, outcome="unchanged", reason=reason))
+            return [x for x in wanted if (_fold(x[1:]) in have) != add]
+
+        reason = "already has these labels" if add else "has none of these labels"
+        items, todo = _partition(ids, found, delta_of, reason)
         count = len(todo)
         summary = f"{'add' if add else 'remove'} {_names(wanted)} {'to' if add else 'from'} {count} asset(s)" + _tail(
             items
@@ -538,19 +556,8 @@ class Changes:
             return plan
 
         async def apply(progress: Progress) -> WriteResult:
-            async def one(item: ItemResult) -> None:
-                state, delta = todo[item.id]
-                target = await self.writes.target(
-                    "assetLabels", {"id": item.id}, state, method=None if add else "DELETE"
-                )
-                try:
-                    await self.writes.send(target, {self.writes.field("assetLabels", "labels"): delta}, idempotent=True)
-                except FootageError as exc:
-                    item.outcome, item.reason = "failed", exc.message
-                else:
-                    item.outcome = "done"
-
-            await bounded([i for i in items if i.id in todo], one, progress, "labelled")
+            method = None if add else "DELETE"
+            await self._send_each(items, todo, ("assetLabels", "labels"), progress, "labelled", method=method)
             done = sum(1 for i in items if i.outcome == "done")
             return WriteResult(
                 status=_status(items),
@@ -598,20 +605,13 @@ class Changes:
                 + (f" such as {_names(matches[0].suggestions, 3)}" if matches and matches[0].suggestions else "")
             )
         found = await self._assets(ids, progress)
-        items: list[ItemResult] = []
-        todo: dict[str, tuple[ObjectState, list[str]]] = {}
-        for asset_id, entry in zip(ids, found, strict=True):
-            if isinstance(entry, FootageError):
-                items.append(ItemResult(id=asset_id, outcome="failed", reason=entry.message))
-                continue
-            state, asset = entry
+
+        def delta_of(asset: Any) -> list[str]:
             have = {_fold(k) for k in asset.keywords}
             delta = [m.concept_id or m.keyword or m.term for m, names in known if not (names & have)]
-            if delta:
-                items.append(ItemResult(id=asset_id, name=asset.name, outcome="would_change"))
-                todo[asset_id] = (state, [d for d in delta if d])
-            else:
-                items.append(ItemResult(id=asset_id, name=asset.name, outcome="unchanged", reason="already keyworded"))
+            return [d for d in delta if d]
+
+        items, todo = _partition(ids, found, delta_of, "already keyworded")
         labels = [m.keyword or m.term for m, _ in known]
         summary = f"add the keywords {_names(labels)} to {len(todo)} asset(s)" + _tail(items)
         if unknown:
@@ -621,19 +621,7 @@ class Changes:
             return plan
 
         async def apply(progress: Progress) -> WriteResult:
-            async def one(item: ItemResult) -> None:
-                state, delta = todo[item.id]
-                target = await self.writes.target("assetKeywords", {"id": item.id}, state)
-                try:
-                    await self.writes.send(
-                        target, {self.writes.field("assetKeywords", "keywords"): delta}, idempotent=True
-                    )
-                except FootageError as exc:
-                    item.outcome, item.reason = "failed", exc.message
-                else:
-                    item.outcome = "done"
-
-            await bounded([i for i in items if i.id in todo], one, progress, "keyworded")
+            await self._send_each(items, todo, ("assetKeywords", "keywords"), progress, "keyworded")
             done = sum(1 for i in items if i.outcome == "done")
             text = f"Added the keywords {_names(labels)} to {done} asset(s)" + _tail(items)
             if unknown:
@@ -722,3 +710,26 @@ def _tail(items: Sequence[ItemResult]) -> str:
     return f"; {', '.join(parts)}" if parts else ""
 
 
+def _partition(
+    ids: Sequence[str],
+    found: Sequence[Any],
+    delta_of: Callable[[Any], list[str]],
+    unchanged: str,
+) -> tuple[list[ItemResult], dict[str, tuple[ObjectState, list[str]]]]:
+    """Per asset of ``ids`` (with ``found``: its ``(state, asset)`` or the FootageError reading it): the
+    item (``failed``, ``would_change`` or ``unchanged`` with the reason ``unchanged``) and, for those that
+    would change, their state and ``delta_of(asset)``."""
+    items: list[ItemResult] = []
+    todo: dict[str, tuple[ObjectState, list[str]]] = {}
+    for asset_id, entry in zip(ids, found, strict=True):
+        if isinstance(entry, FootageError):
+            items.append(ItemResult(id=asset_id, outcome="failed", reason=entry.message))
+            continue
+        state, asset = entry
+        delta = delta_of(asset)
+        if delta:
+            items.append(ItemResult(id=asset_id, name=asset.name, outcome="would_change"))
+            todo[asset_id] = (state, delta)
+        else:
+            items.append(ItemResult(id=asset_id, name=asset.name, outcome="unchanged", reason=unchanged))
+    return items, todo
