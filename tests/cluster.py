@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
+from forkrun import warm_command
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -81,9 +82,12 @@ def start_replica(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     port: int | None = None,
+    warm: bool = False,
 ) -> Replica:
     """One ``footage-mcp serve --transport http`` process in team mode (``--auth client``) with the
-    shared FOOTAGE_STATE_SECRET; its stderr goes to ``workdir/<name>.log``."""
+    shared FOOTAGE_STATE_SECRET; its stderr goes to ``workdir/<name>.log``. ``warm``: forked from the
+    test worker's zygote (tests/forkrun.py) instead of a cold interpreter; tests about the process
+    itself (its signals, uvicorn's worker processes) keep the cold start."""
     port = port or free_port()
     settings = {
         "FOOTAGE_BASE_URL": base_url,
@@ -93,7 +97,8 @@ def start_replica(
         **(env or {}),
     }
     log = workdir / f"{name}.log"
-    command = [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port)]
+    argv = ["serve", "--transport", "http", "--port", str(port)]
+    command = warm_command(argv) if warm else [sys.executable, "-m", "footage_mcp", *argv]
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [*command, *(args or ("--auth", "client"))], stdout=subprocess.DEVNULL, stderr=sink, env=child_env(settings)
@@ -173,7 +178,7 @@ def cluster(
         proxied = {"FOOTAGE_ALLOWED_HOSTS": f"127.0.0.1:{port},localhost:{port}", **(env or {})}
         try:
             for index in range(count):
-                replicas.append(start_replica(f"r{index + 1}", base_url, workdir, env=proxied, args=args))
+                replicas.append(start_replica(f"r{index + 1}", base_url, workdir, env=proxied, args=args, warm=True))
             config = workdir / "haproxy.cfg"
             config.write_text(haproxy_config(port, [(r.name, r.port) for r in replicas]))
             proxy = subprocess.Popen(

@@ -9,9 +9,10 @@ import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from forkrun import warm_sandbox
 from inprocess import Bridge, bridge
 
-from footage_mcp.cli.launch import RunningSandbox, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox
 
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(
@@ -64,20 +65,20 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session", params=SHAPES)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
     """The sandbox in each list shape, on an ephemeral loopback port."""
-    with sandbox_process(shape=request.param) as running:
+    with warm_sandbox(shape=request.param) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def hal_sandbox() -> Iterator[RunningSandbox]:
-    with sandbox_process(shape="hal") as running:
+    with warm_sandbox(shape="hal") as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def alt_sandbox() -> Iterator[RunningSandbox]:
     """A sandbox whose search and album-assets routes differ from the bridge's defaults."""
-    with sandbox_process(shape="items", alt_routes=True) as running:
+    with warm_sandbox(shape="items", alt_routes=True) as running:
         yield running
 
 

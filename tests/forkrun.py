@@ -40,13 +40,15 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the launcher imports this module without site-packages: stdlib only at run time
     from mcp import StdioServerParameters
+
+    from footage_mcp.cli.launch import RunningSandbox
 
 PRELOAD = (
     "footage_mcp.cli.main",
@@ -57,11 +59,15 @@ PRELOAD = (
     "footage_mcp.rest.http",
     "footage_mcp.rest.netenv",
     "footage_mcp.surface.server",
+    "footage_mcp.cli.serve_http",
+    "footage_mcp.sandbox.__main__",
     "httpx2",
     "anyio",
     "tenacity",
+    "PIL.Image",
 )
-"""What the zygote imports once: what a ``check``, ``serve`` or ``config`` run imports."""
+"""What the zygote imports once: what a ``check``, ``serve`` (stdio or HTTP), ``config`` or ``sandbox``
+run imports, and Pillow (previews and contact sheets)."""
 COLD = os.environ.get("FOOTAGE_TEST_COLD_PROCESSES") == "1"
 LAUNCHER = Path(__file__).with_name("forklaunch.py")
 
@@ -143,9 +149,14 @@ def _zygote(path: str) -> None:
                 with contextlib.suppress(OSError):
                     conn.sendall(json.dumps({"status": os.waitstatus_to_exitcode(wait_status)}).encode() + b"\n")
                 conn.close()
-        ready, _, _ = select.select([listener, 0], [], [], 0.02 if children else 1.0)
+        conns = {conn.fileno(): pid for pid, conn in children.items()}
+        ready, _, _ = select.select([listener, 0, *conns], [], [], 0.02 if children else 1.0)
         if 0 in ready and not os.read(0, 1024):  # the test worker went away
             break
+        for fd in ready:
+            if fd in conns:  # the caller (a launcher, even one killed with SIGKILL) went away: so does its child
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(conns[fd], 9)
         if listener in ready:
             conn, _ = listener.accept()
             try:
@@ -160,6 +171,9 @@ def _zygote(path: str) -> None:
                 os.close(fd)
             children[pid] = conn
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
     listener.close()
     os.unlink(path)
 
@@ -289,6 +303,17 @@ def warm_parameters(params: StdioServerParameters) -> StdioServerParameters:
     assert params.args[:2] == ["-m", "footage_mcp"], params.args
     command = warm_command(params.args[2:])
     return params.model_copy(update={"command": command[0], "args": command[1:]})
+
+
+@contextlib.contextmanager
+def warm_sandbox(**options: Any) -> Iterator[RunningSandbox]:
+    """:func:`footage_mcp.cli.launch.sandbox_process` (same options), the sandbox forked from the zygote
+    (:func:`warm_command`): the same command line, port announcement and shutdown, without the cold
+    interpreter start."""
+    from footage_mcp.cli.launch import sandbox_process
+
+    with sandbox_process(command=warm_command([]), **options) as running:
+        yield running
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from forkrun import warm_parameters
 from mcp import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
@@ -72,11 +73,20 @@ def message(result: CallToolResult) -> str | None:
 
 @asynccontextmanager
 async def session(
-    sandbox: RunningSandbox, tmp: Path, env: dict[str, str] | None = None, token: str | None = None
+    sandbox: RunningSandbox,
+    tmp: Path,
+    env: dict[str, str] | None = None,
+    token: str | None = None,
+    *,
+    cold: bool = False,
 ) -> AsyncIterator[Session]:
     """A bridge over real stdio (its stderr in ``tmp/bridge-stderr.log``, its cwd ``tmp``) and the
-    sandbox's control API; fault rules are cleared at the end."""
+    sandbox's control API; fault rules are cleared at the end. The bridge is forked from the test
+    worker's warm zygote (tests/forkrun.py), or with ``cold`` a fresh ``python -m footage_mcp serve``
+    (what tests measuring the bridge process's own memory need: :func:`bridge_pid` finds it)."""
     params = bridge_parameters(sandbox.base_url, token or sandbox.token, env)
+    if not cold:
+        params = warm_parameters(params)
     params.cwd = str(tmp)
     stderr = tmp / "bridge-stderr.log"
     origin = sandbox.base_url.removesuffix("/api/asset")

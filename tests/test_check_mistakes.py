@@ -33,7 +33,7 @@ from certs import ca_pem
 
 from footage_mcp.cli import check as check_module
 from footage_mcp.cli.check import check_base_url, describe_transport_failure, run_checks
-from footage_mcp.cli.launch import RunningSandbox, child_env, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.core.errors import InvalidArgument, TransportError
 from footage_mcp.rest.http import RestClient
 from footage_mcp.rest.netenv import ProxyRoute
@@ -108,7 +108,7 @@ def closed_port() -> int:
 @pytest.fixture(scope="module")
 def api() -> Iterator[RunningSandbox]:
     """A sandbox that accepts the canary token (module-scoped: its fault rules are ours to change)."""
-    with sandbox_process(token=CANARY) as running:
+    with forkrun.warm_sandbox(token=CANARY) as running:
         yield running
 
 
@@ -792,8 +792,6 @@ def test_a_ca_bundle_that_is_not_pem(tmp_path: Path) -> None:
         f"FAIL  CA certificates  SSL_CERT_FILE={bundle} holds no PEM certificate (no -----BEGIN CERTIFICATE----- "
         "line): the bridge cannot make any request; point it at a PEM bundle or unset it"
     )
-
-
 
 
 CA_FILE_MISTAKES = [

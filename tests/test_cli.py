@@ -14,7 +14,7 @@ import httpx2
 import pytest
 
 from footage_mcp import __version__
-from footage_mcp.cli.launch import RunningSandbox, child_env, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.core.settings import Settings
 from footage_mcp.sandbox.library import build_library
 from tests.conftest import INITIALIZE, INTERFACE_TOOLS
@@ -272,7 +272,7 @@ def test_the_one_sandbox_command_line_takes_seed_extra_assets_and_faults(tmp_pat
     (tmp_path / "faults.json").write_text(json.dumps(rules))
     default = build_library()
     seeded = build_library(7, extra_album_assets=5)
-    with sandbox_process(seed=7, extra_album_assets=5, faults=tmp_path / "faults.json") as running:
+    with forkrun.warm_sandbox(seed=7, extra_album_assets=5, faults=tmp_path / "faults.json") as running:
         headers = {"apiKey": running.token}
         albums = httpx2.get(f"{running.base_url}/albums?size=100", headers=headers, timeout=10).json()
         status = httpx2.get(f"{running.base_url}/public/status", timeout=10).status_code

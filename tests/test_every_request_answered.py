@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from forkrun import warm_command
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
@@ -54,7 +54,7 @@ class Raw:
 def raw(hal_sandbox: RunningSandbox) -> Iterator[Raw]:
     env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "footage_mcp", "serve"],
+        warm_command(["serve"]),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -20,11 +20,12 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from forkrun import warm_parameters, warm_sandbox
 from inprocess import FAST, Bridge, bridge, bridge_over_loopback, in_process_client
 from mcp import Client
 from mcp.types import CallToolResult
 
-from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox.library import build_library
 
 pytestmark = [pytest.mark.anyio]
@@ -292,7 +293,7 @@ STDIO_FAULTS = ("503-persistent", "timeout", "error-echoes-token")
 
 @pytest.fixture(scope="module")
 def faulty_sandbox() -> Any:
-    with sandbox_process(shape="hal") as running:
+    with warm_sandbox(shape="hal") as running:
         yield running
 
 
@@ -362,7 +363,7 @@ async def test_fault_matrix(request: pytest.FixtureRequest, fault: Fault) -> Non
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", [f for f in FAULTS if f.name in STDIO_FAULTS], ids=STDIO_FAULTS)
 async def test_fault_matrix_over_stdio(faulty_sandbox: RunningSandbox, fault: Fault) -> None:
-    params = bridge_parameters(faulty_sandbox.base_url, faulty_sandbox.token, BRIDGE_ENV)
+    params = warm_parameters(bridge_parameters(faulty_sandbox.base_url, faulty_sandbox.token, BRIDGE_ENV))
     async with control(faulty_sandbox) as sandbox, Client(params, mode="legacy") as client:
         await run_cell(client, sandbox, fault)
 

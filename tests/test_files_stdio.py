@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from forkrun import warm_parameters
 from mcp import Client
 from mcp.types import ResourceLink
 
@@ -38,7 +39,7 @@ async def test_download_and_upload_over_stdio(sandbox: RunningSandbox, tmp_path:
     )
     async with (
         control(sandbox) as sandbox_control,
-        Client(bridge_parameters(sandbox.base_url, sandbox.token, env), mode="legacy") as client,
+        Client(warm_parameters(bridge_parameters(sandbox.base_url, sandbox.token, env)), mode="legacy") as client,
     ):
         tools = {t.name for t in (await client.list_tools()).tools}
         assert tools == INTERFACE_TOOLS | WRITE_TOOLS | {"upload_assets"}

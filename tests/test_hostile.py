@@ -14,9 +14,10 @@ from typing import Any
 
 import anyio
 import pytest
+from forkrun import warm_sandbox
 from PIL import Image
 
-from footage_mcp.cli.launch import RunningSandbox, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.sandbox.library import build_library
 from footage_mcp.surface.imaging import MAX_PIXELS, sniff
 from tests.hostile_tools import bridge_pid, memory_kb, message, session
@@ -35,7 +36,7 @@ AT_FAULT = "the service is at fault, retrying is unlikely to help"
 
 @pytest.fixture(scope="module")
 def hostile_sandbox() -> Any:
-    with sandbox_process(shape="items") as running:
+    with warm_sandbox(shape="items") as running:
         yield running
 
 
@@ -49,7 +50,7 @@ def preview_message(reason: str) -> str:
 async def test_stacked_encodings_are_bounded_per_layer(hostile_sandbox: RunningSandbox, tmp_path: Path) -> None:
     """gzip of gzip of 512 MiB of zeros (about 1 KB on the wire): refused at the 8 MiB cap with the
     bridge's peak memory far below one layer's full output (before: +1 GB)."""
-    async with session(hostile_sandbox, tmp_path, ENV) as s:
+    async with session(hostile_sandbox, tmp_path, ENV, cold=True) as s:
         await s.call("list_api_links")
         pid = bridge_pid()
         before = memory_kb(pid)
@@ -86,7 +87,7 @@ async def test_thirty_refusals_leave_memory_near_the_baseline(hostile_sandbox: R
     """10 chunked gzip bombs (10 MB each), 10 previews of 30 MB refused from their first bytes and 10
     refused only after being read whole (a 30 MB PNG whose image data is corrupt): afterwards the
     bridge's resident memory is within 30 MB of what it was before them."""
-    async with session(hostile_sandbox, tmp_path, ENV) as s:
+    async with session(hostile_sandbox, tmp_path, ENV, cold=True) as s:
         await s.call("list_albums")
         await s.call("get_asset_preview", {"asset_id": ASSET})  # Pillow and the thread pool loaded
         pid = bridge_pid()
@@ -111,7 +112,7 @@ async def test_thirty_refusals_leave_memory_near_the_baseline(hostile_sandbox: R
 
 
 async def test_image_bombs_are_refused_before_decoding(hostile_sandbox: RunningSandbox, tmp_path: Path) -> None:
-    async with session(hostile_sandbox, tmp_path, ENV) as s:
+    async with session(hostile_sandbox, tmp_path, ENV, cold=True) as s:
         await s.call("list_api_links")
         pid = bridge_pid()
         before = memory_kb(pid)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx2
 import pytest
+from forkrun import run, warm_command
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -31,12 +31,8 @@ def free_port() -> int:
 
 
 def serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=child_env({"FOOTAGE_API_TOKEN": "tok-123456", **env}),
+    return run(
+        ["serve", "--transport", "http", *args], child_env({"FOOTAGE_API_TOKEN": "tok-123456", **env}), timeout=60
     )
 
 
@@ -68,7 +64,7 @@ def secret_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
     env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
     env["FOOTAGE_HTTP_SECRET"] = SECRET
     proc = subprocess.Popen(
-        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port), "--allow-remote"],
+        warm_command(["serve", "--transport", "http", "--port", str(port), "--allow-remote"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

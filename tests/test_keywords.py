@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from forkrun import warm_parameters
 from mcp import Client
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
@@ -215,7 +216,7 @@ async def test_a_route_without_a_language_parameter_says_so() -> None:
 
 @pytest.mark.slow
 async def test_over_real_stdio_in_every_shape(sandbox: RunningSandbox) -> None:
-    async with Client(bridge_parameters(sandbox.base_url, sandbox.token), mode="legacy") as client:
+    async with Client(warm_parameters(bridge_parameters(sandbox.base_url, sandbox.token)), mode="legacy") as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
         assert {"suggest_keywords", "get_contact_sheet"} <= names
         result = await client.call_tool("suggest_keywords", {"text": "par"})

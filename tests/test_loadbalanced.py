@@ -17,8 +17,9 @@ from typing import Any
 
 import anyio
 import pytest
+from forkrun import warm_sandbox
 
-from footage_mcp.cli.launch import RunningSandbox, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.sandbox.library import DEFAULT_SEED, build_library
 from tests.cluster import Cluster, cluster, haproxy_binary, start_replica, user_client
 
@@ -42,7 +43,7 @@ def need_haproxy() -> str:
 
 @pytest.fixture(scope="module")
 def two_user_sandbox() -> Iterator[RunningSandbox]:
-    with sandbox_process(token=USER_A, more_tokens=(USER_B,)) as running:
+    with warm_sandbox(token=USER_A, more_tokens=(USER_B,)) as running:
         yield running
 
 
@@ -168,7 +169,7 @@ async def test_killing_a_replica_loses_only_the_calls_in_flight_on_it(two_user_s
     """16 clients call in a loop; one replica is killed (SIGKILL) mid-run. A call fails only if it was in
     flight on that replica; the client's retry succeeds; afterwards only the survivors answer."""
     need_haproxy()
-    workers, rounds = 16, 12
+    workers, rounds = 16, 8
     with cluster(two_user_sandbox.base_url, 3) as running:
         failures: list[str] = []
         retried_ok = 0
@@ -211,9 +212,7 @@ async def test_killing_a_replica_loses_only_the_calls_in_flight_on_it(two_user_s
 
 def test_uvicorn_workers_mode_serves_both_users(two_user_sandbox: RunningSandbox, tmp_path: Path) -> None:
     """`--workers 2`: uvicorn's multi-process mode (the app is built by a factory in each worker)."""
-    replica = start_replica(
-        "workers", two_user_sandbox.base_url, tmp_path, args=("--auth", "client", "--workers", "2")
-    )
+    replica = start_replica("workers", two_user_sandbox.base_url, tmp_path, args=("--auth", "client", "--workers", "2"))
     try:
         children = Path(f"/proc/{replica.proc.pid}/task/{replica.proc.pid}/children").read_text().split()
         assert len(children) >= 2  # the two workers (uvicorn may add a resource tracker)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from forkrun import run, warm_parameters, warm_sandbox
 from mcp import Client
 
-from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, child_env, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, child_env
 from footage_mcp.cli.probe import SAFE_METHODS, Prober, suggest
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.discovery import build_route_map, split_method
@@ -52,10 +52,7 @@ def strings_of(value: Any) -> set[str]:
 
 def run_probe(sandbox: RunningSandbox, out: Path) -> subprocess.CompletedProcess[str]:
     env = child_env({"FOOTAGE_BASE_URL": sandbox.base_url, "FOOTAGE_API_TOKEN": sandbox.token, "PYTHONUTF8": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "probe", "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return run(["probe", "--out", str(out)], env, timeout=120)
 
 
 def control(sandbox: RunningSandbox, method: str, path: str, body: Any = None) -> Any:
@@ -70,7 +67,7 @@ def control(sandbox: RunningSandbox, method: str, path: str, body: Any = None) -
 @pytest.mark.parametrize(("shape", "alt"), VARIANTS, ids=[f"{s}{'-alt' if a else ''}" for s, a in VARIANTS])
 def test_probe_profile_is_structure_only(shape: str, alt: bool, tmp_path: Path) -> None:
     out = tmp_path / "profile.json"
-    with sandbox_process(shape=shape, alt_routes=alt) as sandbox:
+    with warm_sandbox(shape=shape, alt_routes=alt) as sandbox:
         control(sandbox, "DELETE", "requests")
         done = run_probe(sandbox, out)
         sent = control(sandbox, "GET", "requests")
@@ -117,7 +114,7 @@ def test_suggestion_for_moved_routes_round_trips_and_survives_a_failing_root(tmp
     album = LIB.albums[0]
     outsider = next(a.id for a in LIB.assets if album.id not in a.album_ids)
     target = LIB.assets[3]
-    with sandbox_process(shape="items", alt_routes=True) as sandbox:
+    with warm_sandbox(shape="items", alt_routes=True) as sandbox:
         done = run_probe(sandbox, out)
         assert done.returncode == 0, done.stderr
         routes.write_text(done.stdout, encoding="utf-8")
@@ -143,7 +140,9 @@ def test_suggestion_for_moved_routes_round_trips_and_survives_a_failing_root(tmp
         env = {"FOOTAGE_ROUTES": str(routes), "FOOTAGE_ALLOW_WRITES": "true", "FOOTAGE_MAX_RETRIES": "0"}
 
         async def drive() -> None:
-            async with Client(bridge_parameters(sandbox.base_url, sandbox.token, env), mode="legacy") as client:
+            async with Client(
+                warm_parameters(bridge_parameters(sandbox.base_url, sandbox.token, env)), mode="legacy"
+            ) as client:
                 found = structured(await client.call_tool("search_assets", {"query": "Paris", "limit": 5}))
                 assert found["assets"]
                 members = structured(await client.call_tool("list_album_assets", {"album_id": album.id, "limit": 3}))
@@ -194,8 +193,5 @@ def test_suggestion_of_a_default_api_is_empty() -> None:
 
 def test_probe_without_token_says_how(tmp_path: Path) -> None:
     env = child_env({"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "PYTHONUTF8": "1"})
-    done = subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "probe", "--out", str(tmp_path / "p.json")],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    done = run(["probe", "--out", str(tmp_path / "p.json")], env, timeout=60)
     assert done.returncode == 2 and "FOOTAGE_API_TOKEN" in done.stderr and done.stdout == ""

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx2
 import pytest
+from forkrun import warm_sandbox
 from starlette.testclient import TestClient
 
-from footage_mcp.cli.launch import sandbox_process
 from footage_mcp.sandbox import create_app
 
 H = {"apiKey": "sandbox-token"}
@@ -158,10 +158,10 @@ def test_data_file_keeps_state_across_apps(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_data_flag_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "demo.db"
-    with sandbox_process(data_file=data) as first:
+    with warm_sandbox(data_file=data) as first:
         made = httpx2.post(first.base_url + "/albums", headers=H, json={"name": "Restarted"}, timeout=10)
         assert made.status_code == 201
-    with sandbox_process(data_file=data) as second:
+    with warm_sandbox(data_file=data) as second:
         album = httpx2.get(second.base_url + f"/albums/{made.json()['id']}", headers=H, timeout=10)
     assert album.status_code == 200 and album.json()["name"] == "Restarted"
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forkrun import warm_sandbox
 from mcp import Client, StdioServerParameters
 
-from footage_mcp.cli.launch import bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import bridge_parameters
 from footage_mcp.sandbox.library import build_library
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -48,7 +49,7 @@ async def test_the_token_appears_in_no_output(tmp_path: Path) -> None:
     ]
     out, err = tmp_path / "stdout.bin", tmp_path / "stderr.log"
     results: list[str] = []
-    with sandbox_process(token=CANARY) as sandbox:
+    with warm_sandbox(token=CANARY) as sandbox:
         params = teed(bridge_parameters(sandbox.base_url, CANARY, {"FOOTAGE_LOG_LEVEL": "DEBUG"}), out, err)
         async with Client(params, mode="legacy") as client:
             for name, args in calls:

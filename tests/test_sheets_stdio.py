@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from forkrun import warm_parameters, warm_sandbox
 from mcp import Client
 
-from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox import build_library
 from footage_mcp.surface.sheets import MAX_SHEET_BYTES, MAX_SHEET_EDGE, layout_for
 from tests import sheet_upstream
@@ -27,12 +28,12 @@ def upstream() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def bulk_sandbox() -> Iterator[RunningSandbox]:
-    with sandbox_process(extra_album_assets=150) as running:
+    with warm_sandbox(extra_album_assets=150) as running:
         yield running
 
 
 async def test_caps_hold_for_every_count_and_every_hostile_preview(upstream: str) -> None:
-    async with Client(bridge_parameters(upstream, TOKEN), mode="legacy") as client:
+    async with Client(warm_parameters(bridge_parameters(upstream, TOKEN)), mode="legacy") as client:
         for count in (1, 7, 24, 48):
             image, size, rows, text = open_sheet(
                 await client.call_tool("get_contact_sheet", {"query": "noise", "limit": count})
@@ -56,7 +57,7 @@ async def test_caps_hold_for_every_count_and_every_hostile_preview(upstream: str
 
 
 async def test_the_legend_matches_the_cells(upstream: str) -> None:
-    async with Client(bridge_parameters(upstream, TOKEN), mode="legacy") as client:
+    async with Client(warm_parameters(bridge_parameters(upstream, TOKEN)), mode="legacy") as client:
         image, _size, rows, _text = open_sheet(
             await client.call_tool("get_contact_sheet", {"query": "colour", "limit": 48})
         )
@@ -72,7 +73,9 @@ async def test_the_legend_matches_the_cells(upstream: str) -> None:
 async def test_a_150_asset_album_pages_sheet_by_sheet_seeing_every_asset_once(bulk_sandbox: RunningSandbox) -> None:
     bulk = build_library(extra_album_assets=150).albums[-1]
     seen: list[str] = []
-    async with Client(bridge_parameters(bulk_sandbox.base_url, bulk_sandbox.token), mode="legacy") as client:
+    async with Client(
+        warm_parameters(bridge_parameters(bulk_sandbox.base_url, bulk_sandbox.token)), mode="legacy"
+    ) as client:
         arguments: dict[str, Any] = {"album_id": bulk.id, "limit": 48}
         for _ in range(6):
             image, size, rows, text = open_sheet(await client.call_tool("get_contact_sheet", arguments))

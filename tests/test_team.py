@@ -24,10 +24,11 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from forkrun import warm_sandbox
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from footage_mcp.cli.launch import child_env, sandbox_process
+from footage_mcp.cli.launch import child_env
 from footage_mcp.cli.serve_http import build_app
 from footage_mcp.core.settings import load_settings
 from footage_mcp.rest.paging import cursor_key
@@ -367,7 +368,7 @@ def test_sigterm_lets_in_flight_calls_finish_within_the_grace(grace: str, tmp_pa
     process exits 0; with a grace shorter than the upstream's delay the process exits at the end of
     the grace (well before the upstream would answer) and the call fails rather than hang."""
     latency_ms, args = (2500, ("--shutdown-grace", "15")) if grace == "enough" else (60_000, ("--shutdown-grace", "1"))
-    with sandbox_process(token=USER_A) as sandbox:
+    with warm_sandbox(token=USER_A) as sandbox:
         control = sandbox.base_url.removesuffix("/api/asset") + "/_sandbox"
         rules = {"rules": [{"match": "^/albums/[^/]+$", "latency_ms": latency_ms}]}
         assert httpx2.put(f"{control}/faults", json=rules).status_code == 200

@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx2
 import pytest
+from forkrun import warm_parameters, warm_sandbox
 from mcp import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from footage_mcp.cli.launch import RunningSandbox, bridge_parameters, sandbox_process
+from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox.library import build_library
 from footage_mcp.surface.tools.writes import WRITE_TOOLS
 from tests.conftest import INTERFACE_TOOLS, SHAPES
@@ -28,7 +29,7 @@ WRITES_ON = {"FOOTAGE_ALLOW_WRITES": "true"}
 @pytest.fixture(scope="module", params=SHAPES)
 def writable(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
     """A sandbox of its own per shape (writes change it; the session's shared sandboxes stay pristine)."""
-    with sandbox_process(shape=request.param) as running:
+    with warm_sandbox(shape=request.param) as running:
         yield running
 
 
@@ -67,7 +68,7 @@ async def test_every_write_tool_over_stdio(writable: RunningSandbox) -> None:
     members = list(album.asset_ids[:2])
     videos = [a.id for a in LIB.assets if a.kind == "video"][:2]
     answers = Answers("accept", "accept")
-    params = bridge_parameters(writable.base_url, writable.token, WRITES_ON)
+    params = warm_parameters(bridge_parameters(writable.base_url, writable.token, WRITES_ON))
     async with Client(params, mode="legacy", elicitation_callback=answers) as client:
         assert {t.name for t in (await client.list_tools()).tools} == INTERFACE_TOOLS | WRITE_TOOLS
 
@@ -115,7 +116,7 @@ async def test_confirmation_paths_over_stdio(hal_writable: RunningSandbox, mode:
     asset = LIB.assets[7]
     label = asset.labels[0]
     args = {"asset_ids": [asset.id], "labels": [label]}
-    params = bridge_parameters(hal_writable.base_url, hal_writable.token, WRITES_ON)
+    params = warm_parameters(bridge_parameters(hal_writable.base_url, hal_writable.token, WRITES_ON))
     before = sandbox_state(hal_writable)
     answers = Answers("decline", "accept")
     async with Client(params, mode=mode, elicitation_callback=answers) as client:
@@ -138,7 +139,7 @@ async def test_confirmation_paths_over_stdio(hal_writable: RunningSandbox, mode:
 
 @pytest.fixture(scope="module")
 def hal_writable() -> Iterator[RunningSandbox]:
-    with sandbox_process(shape="hal") as running:
+    with warm_sandbox(shape="hal") as running:
         yield running
 
 
@@ -158,7 +159,9 @@ async def test_write_faults_hold_over_stdio(hal_writable: RunningSandbox) -> Non
         },
     )
     video, other = [a.id for a in LIB.assets if a.kind == "video"][:2]
-    params = bridge_parameters(hal_writable.base_url, hal_writable.token, {**WRITES_ON, "FOOTAGE_TIMEOUT": "1"})
+    params = warm_parameters(
+        bridge_parameters(hal_writable.base_url, hal_writable.token, {**WRITES_ON, "FOOTAGE_TIMEOUT": "1"})
+    )
     async with Client(params, mode="legacy") as client:
         text = error_text(await client.call_tool("create_album", {"name": "Faulted"}))
         assert "may or may not have happened: check with list_albums" in text
@@ -186,7 +189,7 @@ async def test_audit_lines_reach_stderr_at_the_default_log_level(hal_writable: R
     control(hal_writable, "POST", "reset")
     asset = LIB.assets[9]
     log = (tmp_path / "bridge.log").open("w+", encoding="utf-8")
-    params = bridge_parameters(hal_writable.base_url, hal_writable.token, WRITES_ON)
+    params = warm_parameters(bridge_parameters(hal_writable.base_url, hal_writable.token, WRITES_ON))
     async with Client(stdio_client(params, errlog=log), mode="legacy") as client:
         structured(await client.call_tool("add_labels", {"asset_ids": [asset.id], "labels": ["logged"]}))
         structured(await client.call_tool("add_labels", {"asset_ids": [asset.id], "labels": ["logged"]}))

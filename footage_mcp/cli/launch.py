@@ -42,11 +42,14 @@ def sandbox_args(
     data_file: str | os.PathLike[str] | None = None,
     more_tokens: Sequence[str] = (),
     port: int = 0,
+    command: Sequence[str] | None = None,
 ) -> list[str]:
-    """The ``footage-mcp sandbox`` command line for these options (this interpreter, ``-m footage_mcp``);
-    the options are the sandbox's own (footage_mcp/sandbox/__main__.py). ``more_tokens``: further users,
-    each with their own library (team mode)."""
-    args = [sys.executable, "-m", "footage_mcp", "sandbox", "--port", str(port), "--shape", shape]
+    """The ``footage-mcp sandbox`` command line for these options; the options are the sandbox's own
+    (footage_mcp/sandbox/__main__.py). ``more_tokens``: further users, each with their own library
+    (team mode). ``command``: what runs ``footage-mcp`` (default: this interpreter, ``-m footage_mcp``;
+    the tests pass a launcher that forks it from a warm process)."""
+    prefix = [sys.executable, "-m", "footage_mcp"] if command is None else list(command)
+    args = [*prefix, "sandbox", "--port", str(port), "--shape", shape]
     for one in [token, *more_tokens]:
         args += ["--token", one]
     if alt_routes:
@@ -74,6 +77,7 @@ def sandbox_process(
     data_file: str | os.PathLike[str] | None = None,
     more_tokens: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
 ) -> Iterator[RunningSandbox]:
     """Run ``footage-mcp sandbox --port 0`` (options as :func:`sandbox_args`) until the block ends;
     yields its base URL. The one launcher of the sandbox: the demo, the tests and the benchmark use it.
@@ -91,6 +95,7 @@ def sandbox_process(
         faults=faults,
         data_file=data_file,
         more_tokens=more_tokens,
+        command=command,
     )
     env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", "PYTHONUTF8": "1"}
     start = time.perf_counter()
