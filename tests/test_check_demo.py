@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
+import forkrun
 import pytest
 from PIL import Image
 
@@ -17,9 +17,8 @@ pytestmark = pytest.mark.slow
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "footage_mcp", *args], capture_output=True, text=True, env=child_env(env), timeout=120
-    )
+    """``footage-mcp <args>`` in a process of its own (forked from the warm zygote: tests/forkrun.py)."""
+    return forkrun.run(args, child_env(env), timeout=120)
 
 
 def test_check_passes_every_check_against_the_sandbox(hal_sandbox: RunningSandbox) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import forkrun
 import pytest
 from mcp import Client
 from mcp.server.transport_security import TransportSecurityMiddleware
@@ -124,7 +125,7 @@ async def test_a_malformed_token_starts_and_every_token_call_says_what_is_wrong(
     hal_sandbox: RunningSandbox, token: str, says: str
 ) -> None:
     """Failed before: serve exited 2 at start, and the host showed only "Connection closed"."""
-    params = bridge_parameters(hal_sandbox.base_url, token)
+    params = forkrun.warm_parameters(bridge_parameters(hal_sandbox.base_url, token))
     async with Client(params) as client:
         assert {t.name for t in (await client.list_tools()).tools} == INTERFACE_TOOLS
         albums = await client.call_tool("list_albums", {})
@@ -135,13 +136,6 @@ async def test_a_malformed_token_starts_and_every_token_call_says_what_is_wrong(
         assert "canary" not in message
         public = await client.call_tool("get_archive_configuration", {})  # no token needed: works
         assert not public.is_error
-    checked = subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "check"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=child_env({"FOOTAGE_API_TOKEN": token, "FOOTAGE_BASE_URL": hal_sandbox.base_url}),
-        stdin=subprocess.DEVNULL,
-    )
+    checked = forkrun.run(["check"], child_env({"FOOTAGE_API_TOKEN": token, "FOOTAGE_BASE_URL": hal_sandbox.base_url}))
     assert checked.returncode == 1 and f"FAIL  token format     {says}" in checked.stdout
     assert "canary" not in checked.stdout + checked.stderr
