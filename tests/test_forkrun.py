@@ -5,12 +5,15 @@ environment is exactly the one given (nothing of the zygote's); signals reach th
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import IO
 
 import forkrun
+import httpx2
 import pytest
 
 from footage_mcp.cli.launch import child_env
@@ -95,3 +98,26 @@ def test_the_launcher_passes_sigterm_on_and_exits_as_the_child_did() -> None:
         process.stdin.close()
         process.stdout.close()
     assert statuses[1] == statuses[0] == -signal.SIGTERM
+
+
+def test_a_sandbox_through_the_launcher_announces_its_url_and_serves() -> None:
+    """warm_sandbox: the launcher's READY line, the same sandbox as a cold start (its album list)."""
+    with forkrun.warm_sandbox(shape="items") as running:
+        albums = httpx2.get(running.base_url + "/albums", headers={"apiKey": running.token}, timeout=30).json()
+    assert len(albums["items"]) == 14
+
+
+def test_a_launcher_killed_with_sigkill_takes_its_forked_child_along() -> None:
+    """Failed before: SIGKILL cannot be forwarded, and the forked sandbox went on holding its port."""
+    with forkrun.warm_sandbox() as running:
+        port = int(running.base_url.split(":")[2].split("/")[0])
+        running.process.kill()
+        running.process.wait()
+        for _ in range(200):  # a readiness poll (until refused), not a timing assertion
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    time.sleep(0.05)
+            except OSError:
+                break
+        else:
+            raise AssertionError(f"the forked sandbox still listens on {port}")
