@@ -30,6 +30,8 @@ from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.models import Model
 
 DEFAULT_MODEL = "anthropic:claude-sonnet-4-5"
+INIT_TIMEOUT_SECONDS = 60.0
+"""How long the agent waits for the bridge to answer `initialize` (fastmcp's default is 5 s)."""
 COMMAND_VARIABLE = "FOOTAGE_MCP_COMMAND"
 PASSED_ON = (
     "SSL_CERT_FILE",
@@ -84,7 +86,12 @@ def footage_toolset(
     # include_instructions: the server tells the model that library text is data, not instructions.
     # max_retries: a tool error ("album 'x' not found — list_albums shows valid ids") goes back to the
     # model as a retry prompt; this many per tool and run.
-    return MCPToolset(transport, id="footage", include_instructions=True, max_retries=max_retries)
+    # init_timeout: fastmcp's default (5 s) is shorter than a cold `uv run` of the bridge on a busy
+    # machine (measured: the example failed to start at load 17 on 2 cores); the bridge answers as
+    # soon as it is up, so a generous limit costs nothing when it is quick.
+    return MCPToolset(
+        transport, id="footage", include_instructions=True, max_retries=max_retries, init_timeout=INIT_TIMEOUT_SECONDS
+    )
 
 
 def build_agent(model: Model | str = DEFAULT_MODEL, toolset: MCPToolset | None = None) -> Agent[None, str]:

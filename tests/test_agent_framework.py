@@ -78,7 +78,7 @@ def bridge_toolset(sandbox: RunningSandbox, *, max_retries: int | None = None) -
     # initialization timeout on a loaded machine; the example below starts BRIDGE cold
     command = forkrun.warm_command(["serve"])
     transport = StdioTransport(command=command[0], args=command[1:], env=env, keep_alive=False)
-    return MCPToolset(transport, max_retries=max_retries)
+    return MCPToolset(transport, max_retries=max_retries, init_timeout=60)
 
 
 async def run(agent: Agent[None, str], prompt: str) -> tuple[str, list[ModelMessage]]:
@@ -278,6 +278,7 @@ async def test_example_defaults_run_from_a_clone_and_pass_the_trust_settings(mon
         "HTTPS_PROXY": "http://proxy.corp:3128",
     }
     assert transport.keep_alive is False
+    assert toolset.client._init_timeout == 60.0  # fastmcp's 5 s failed the example at load 17
     assert example.DEFAULT_MODEL == "anthropic:claude-sonnet-4-5"
     monkeypatch.setenv("FOOTAGE_MCP_COMMAND", "uvx --from /src/footage-mcp footage-mcp")
     assert example.bridge_command() == ("uvx", "--from", "/src/footage-mcp", "footage-mcp")
