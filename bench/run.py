@@ -229,6 +229,7 @@ async def section_overhead(ctx: Context) -> None:
         ops: list[tuple[str, dict[str, Any]]] = [
             ("get_album", {"album_id": album_id}),
             ("search_assets", {"query": "Paris", "limit": 20}),
+            ("list_album_assets", {"album_id": album_id, "limit": 20}),
         ]
         rows: list[tuple[Any, ...]] = []
         for tool, args in ops:

@@ -107,3 +107,15 @@ def test_one_redactor_for_text_and_values_longest_secret_first() -> None:
     assert redact_value({"abcd": ["abcdefgh", 1, None]}, "abcd") == {REDACTED: [f"{REDACTED}efgh", 1, None]}
     assert redact_text("nothing to hide", None) == "nothing to hide"
     assert not Redactor([None])
+
+
+def test_one_scan_of_a_values_json_text_tells_whether_the_value_may_hold_a_secret() -> None:
+    redactor = Redactor(["s3cr3t-token-value"])
+    assert not redactor.may_occur('{"a":"nothing here","b":["x"]}')
+    assert redactor.may_occur('{"a":"see s3cr3t-token-value"}')
+    assert redactor.may_occur('{"s3cr3t-token-value":1}')  # in a key
+    assert redactor.may_occur('{"a":"cut s3cr3t-to…"}')  # a cut-off start
+    assert redactor.may_occur('{"a":"czNjcjN0LXRva2VuLXZhbHVl"}')  # base64
+    assert Redactor(['ab"cdefgh']).may_occur("{}")  # JSON escapes the quote: never trusted to a scan
+    assert Redactor(["ab\\cdefgh"]).may_occur("{}")
+    assert not Redactor([]).may_occur('{"a":"s3cr3t-token-value"}')

@@ -99,6 +99,20 @@ def test_rendering_redacts_before_cutting_and_drops_non_finite_numbers() -> None
     assert data["body"] == {"text": "E" * 379 + REDACTED + "!" * 2000, "l": [1.0, None]}
 
 
+@pytest.mark.parametrize("secret", ['tok"en\\1234567', "plain-token-1234567"])
+def test_rendering_redacts_keys_values_and_the_text_twin_in_one_pass(secret: str) -> None:
+    from footage_mcp.rest.models import ApiResponse
+    from footage_mcp.surface.render import to_result
+
+    body = {secret: "v " + secret, "ok": "plain\u200b é", "cut": "…" + secret[:9] + "…"}
+    result = to_result(ApiResponse(path="x", body=body), 10_000, Redactor([secret]))
+    redacted_body = {REDACTED: "v " + REDACTED, "ok": "plain é", "cut": f"…{REDACTED}…"}
+    expected = {"path": "x", "body": redacted_body, "truncated": False}
+    assert result.structured_content == expected
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert json.loads(text) == expected and secret not in text and json.dumps(secret)[1:-1] not in text
+
+
 def test_depth_is_capped_and_measured() -> None:
     deep: Any = "x"
     for _ in range(300):

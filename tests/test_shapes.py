@@ -171,6 +171,10 @@ def test_media_type_variants(obj: dict[str, Any], expected: str | None) -> None:
         (1556712000, "2019-05-01T12:00:00Z"),
         (None, None),
         ("not a date", "not a date"),
+        ("2019-02-30T12:00:00Z", "2019-02-30T12:00:00Z"),  # not a real day: kept as the API said it
+        ("2019-05-01T12:00:00z", "2019-05-01T12:00:00Z"),  # not the canonical form: read and written again
+        ("0999-05-01T12:00:00Z", "999-05-01T12:00:00Z"),  # a three-digit year: as strftime writes it
+        ("２019-05-01T12:00:00Z", "２019-05-01T12:00:00Z"),  # a full-width digit: no date, kept as sent
     ],
 )
 def test_timestamps(value: Any, expected: str | None) -> None:

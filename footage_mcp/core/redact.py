@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "[redacted]"
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+"""The characters JSON text escapes (with non-ASCII kept as it is)."""
 
 
 MIN_PREFIX = 8
@@ -45,7 +47,7 @@ class Redactor:
     Empty and None secrets are ignored; a redactor with none is a no-op.
     """
 
-    __slots__ = ("_anchors", "_pattern", "secrets")
+    __slots__ = ("_anchors", "_pattern", "_plain", "secrets")
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         unique = {s for s in secrets if s}
@@ -60,6 +62,9 @@ class Redactor:
         self._pattern = re.compile("|".join(alternatives)) if alternatives else None
         self._anchors = tuple({f[:4] for f in forms} | {p[:4] for p in prefixes})
         """Every match starts with one of these: text holding none of them is returned at once."""
+        self._plain = all(not _JSON_ESCAPED.search(secret) for secret in self.secrets)
+        """No secret holds a character JSON text escapes: each form and prefix appears verbatim in the
+        JSON text of any value holding it (see :meth:`may_occur`)."""
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -71,6 +76,16 @@ class Redactor:
         if self._pattern is None or not any(anchor in text for anchor in self._anchors):
             return text
         return self._pattern.sub(REDACTED, text)
+
+    def may_occur(self, json_text: str) -> bool:
+        """Whether a JSON-like value whose JSON text (non-ASCII kept) is ``json_text`` may hold a
+        secret in one of its strings or keys, so that :meth:`value` could change it. False means
+        certainly not; one scan of the text for the anchors instead of a walk of every string.
+        A secret with a character JSON escapes (a quote, a backslash, a control character) always
+        answers True."""
+        if self._pattern is None:
+            return False
+        return not self._plain or any(anchor in json_text for anchor in self._anchors)
 
     def value(self, value: Any) -> Any:
         """``value`` (JSON-like: str, list, dict, scalars) with secrets replaced in strings and keys."""

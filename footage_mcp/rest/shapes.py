@@ -160,8 +160,16 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+_CANONICAL_UTC = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+"""A timestamp in the form :func:`iso_timestamp` gives (whole seconds, UTC ``Z``, a four-digit year).
+Read and written again it comes out the same, and one that is not a real moment (a 30 February) is
+kept as the API said it either way: so it is returned as it is."""
+
+
 def iso_timestamp(value: Any) -> str | None:
     """ISO 8601 UTC (``...Z``) from an ISO string or epoch milliseconds (seconds if < 1e11)."""
+    if isinstance(value, str) and len(value) == 20 and _CANONICAL_UTC.fullmatch(value):
+        return value  # the common case: no parse and no reformat (a list page has one per item)
     number = as_float(value) if not isinstance(value, str) or re.fullmatch(r"\s*\d+(\.\d+)?\s*", value) else None
     try:
         if number is not None:

@@ -6,6 +6,7 @@ the ``apiKey`` header): every decision about where a URL leads is made here.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -58,6 +59,7 @@ def mask_url(url: str) -> str:
     return f"{parts.scheme}://{userinfo}{host}{f':{port}' if port is not None else ''}"
 
 
+@lru_cache(maxsize=512)
 def path_below(base_url: str, url: str) -> str | None:
     """The path of ``url`` below ``base_url``'s path (no leading slash; ``""`` for the base itself), or
     None when outside it.
@@ -65,6 +67,9 @@ def path_below(base_url: str, url: str) -> str | None:
     Outside too: a URL that does not parse (bad port, unclosed bracket), one with user info, another
     origin, and a path with a dot segment in any spelling (see :func:`is_dot_segment`): such a path
     could be resolved to anywhere on the origin by the server, a framework or a proxy.
+
+    Memoised (a pure function of two strings; 512 entries): one list call checks the same URL
+    about three times, ~40 us each.
     """
     base_path = urlsplit(base_url).path.rstrip("/")
     try:

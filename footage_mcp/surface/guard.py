@@ -74,19 +74,18 @@ Outcome = BaseModel | Listing[Any] | CallToolResult
 
 async def guarded(ctx: Context[Any, Any], op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
     """Run ``op`` within the call budget, render its outcome within the output budget, and turn
-    failures into one short ``isError`` result. The token is removed from whatever comes back."""
+    failures into one short ``isError`` result. The token is removed from whatever comes back: while
+    rendering (:func:`~footage_mcp.surface.render.to_result` redacts as it renders, so its result is
+    not walked a second time), and by :func:`redact_result` for a finished result or a failure."""
     api = api_of(ctx)
-    return redact_result(await _guarded(api, op), api.rest.redactor)
-
-
-async def _guarded(api: FootageApi, op: Callable[[FootageApi], Awaitable[Outcome]]) -> CallToolResult:
+    redactor = api.rest.redactor
     try:
         outcome = await within_budget(api, op)
         if isinstance(outcome, CallToolResult):
-            return outcome
-        return to_result(outcome, api.rest.settings.output_budget, api.rest.redactor)
+            return redact_result(outcome, redactor)
+        return to_result(outcome, api.rest.settings.output_budget, redactor)
     except Exception as exc:
-        return failure_result(exc)
+        return redact_result(failure_result(exc), redactor)
 
 
 def failure_result(exc: Exception) -> CallToolResult:

@@ -34,34 +34,60 @@ def _non_finite(value: Any) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
 
-def _clean(value: Any, redactor: Redactor = _NO_SECRETS) -> Any:
+def _visible(text: str) -> str:
+    # every invisible code point and line separator is outside ASCII: an ASCII string (str.isascii is
+    # a flag test in CPython) needs no regular expression
+    return text if text.isascii() else strip_invisible(text)
+
+
+def _tidy(value: Any, depth: int, cut: list[bool]) -> Any:
+    """One walk: strings without invisible code points, non-finite numbers gone (null in a list),
+    nesting deeper than :data:`MAX_DEPTH` replaced by "…" (``cut`` says so). Not redacted."""
     if isinstance(value, str):
-        return redactor.text(strip_invisible(value))
-    if isinstance(value, list):
-        return [None if _non_finite(v) else _clean(v, redactor) for v in value]
+        return value if value.isascii() else strip_invisible(value)
     if isinstance(value, dict):
-        return {
-            redactor.text(strip_invisible(str(k))): _clean(v, redactor) for k, v in value.items() if not _non_finite(v)
-        }
+        if depth >= MAX_DEPTH:
+            cut.append(True)
+            return "…"
+        return {_visible(str(k)): _tidy(v, depth + 1, cut) for k, v in value.items() if not _non_finite(v)}
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            cut.append(True)
+            return "…"
+        return [None if _non_finite(v) else _tidy(v, depth + 1, cut) for v in value]
     return value
+
+
+def _redacted(data: Any, text: str, redactor: Redactor) -> tuple[Any, str]:
+    """``data`` and its JSON ``text`` with the token removed, walking ``data`` only when ``text``
+    shows a trace of it (:meth:`Redactor.may_occur`); the text is redacted on its own too (a secret
+    spelled across two fields)."""
+    if redactor.may_occur(text):
+        data = redactor.value(data)
+        text = redactor.text(dumps(data))
+    return data, text
 
 
 def compact_dump(model: BaseModel, redactor: Redactor = _NO_SECRETS) -> dict[str, Any]:
     """The model as JSON-ready data: nulls, non-finite numbers and optional empties dropped, strings
     sanitised and redacted, nesting capped at :data:`MAX_DEPTH` (a ``note`` field says so)."""
+    return _compact(model, redactor)[0]
+
+
+def _compact(model: BaseModel, redactor: Redactor) -> tuple[dict[str, Any], str]:
+    """:func:`compact_dump` and its JSON text (:func:`dumps`), made in one walk of the data."""
     fields = type(model).model_fields
-    raw = model.model_dump(mode="json", exclude_none=True)
-    capped = _shrink(raw, None, None, 0)
-    data: dict[str, Any] = _clean(capped, redactor)
+    cut: list[bool] = []
+    data: dict[str, Any] = _tidy(model.model_dump(mode="json", exclude_none=True), 0, cut)
     for name in list(data):
         if data[name] in ([], {}) and name in fields and not fields[name].is_required():
             del data[name]
     if "next_cursor" in fields:
         data.setdefault("next_cursor", None)
     cut_note = f"nesting deeper than {MAX_DEPTH} levels was cut"
-    if capped != raw and "note" in fields and cut_note not in (data.get("note") or ""):
+    if cut and "note" in fields and cut_note not in (data.get("note") or ""):
         data["note"] = "; ".join(filter(None, [data.get("note"), cut_note]))
-    return data
+    return _redacted(data, dumps(data), redactor)
 
 
 def size_chars(data: Any) -> int:
@@ -150,9 +176,13 @@ KEPT_WHOLE = ("id", "path")
 def fit_object(model: BaseModel, budget_chars: int, redactor: Redactor = _NO_SECRETS) -> dict[str, Any]:
     """One object's data within the budget; ``note`` (and ``truncated``) say what was cut.
     The :data:`KEPT_WHOLE` fields are kept whole."""
-    data = compact_dump(model, redactor)
-    if size_chars(data) <= budget_chars:
-        return data
+    return _fit_object(model, budget_chars, redactor)[0]
+
+
+def _fit_object(model: BaseModel, budget_chars: int, redactor: Redactor) -> tuple[dict[str, Any], str]:
+    data, text = _compact(model, redactor)
+    if len(text) <= budget_chars:
+        return data, text
     fields = type(model).model_fields
     keep: dict[str, Any] = {k: data[k] for k in KEPT_WHOLE if k in data and isinstance(data[k], str)}
     rest = {k: v for k, v in data.items() if k not in keep}
@@ -165,7 +195,7 @@ def fit_object(model: BaseModel, budget_chars: int, redactor: Redactor = _NO_SEC
         result["note"] = "; ".join(notes)
     if "truncated" in fields:
         result["truncated"] = True
-    return result
+    return _redacted(result, dumps(result), redactor)  # a cut can leave a secret's start before "…"
 
 
 def fit_listing(
@@ -173,10 +203,16 @@ def fit_listing(
 ) -> dict[str, Any]:
     """A list page within the budget: as many items as fit (at least one, trimmed if need be),
     ``next_cursor`` resuming right after the last item shown, and a note of how many were left out."""
-    data = compact_dump(listing.result, redactor)
+    return _fit_listing(listing, key, budget_chars, redactor)[0]
+
+
+def _fit_listing(
+    listing: Listing[Any], key: str, budget_chars: int, redactor: Redactor
+) -> tuple[dict[str, Any], str]:
+    data, text = _compact(listing.result, redactor)
     items: list[Any] = data[key]
-    if size_chars(data) <= budget_chars or not items:
-        return data
+    if len(text) <= budget_chars or not items:
+        return data, text
 
     def page(n: int, first: Any = None) -> dict[str, Any]:
         left = len(items) - n
@@ -193,7 +229,8 @@ def fit_listing(
         else:
             high = mid - 1
     if low >= 1:
-        return page(low)
+        result = page(low)
+        return _redacted(result, dumps(result), redactor)
     # not even one item fits: show the first one trimmed (the listing must move on)
     room = max(budget_chars - size_chars(page(1, {})), 100)
     while True:
@@ -201,7 +238,7 @@ def fit_listing(
         result = page(1, first)
         if size_chars(result) <= budget_chars or room <= 100:
             result["note"] = "the item was trimmed to fit the output budget; " + result["note"]
-            return result
+            return _redacted(result, dumps(result), redactor)  # a cut can leave a secret's start before "…"
         room //= 2
 
 
@@ -209,11 +246,12 @@ def to_result(
     outcome: BaseModel | Listing[Any], budget_tokens: int, redactor: Redactor = _NO_SECRETS
 ) -> CallToolResult:
     """The tool result: compact structured content and the same JSON as text, within the budget; the
-    token is redacted (``redactor``) before anything is cut to fit."""
+    token is redacted (``redactor``) before anything is cut to fit, and again after a cut (a secret's
+    start left before "…"), so the result needs no further redaction pass."""
     budget_chars = budget_tokens * CHARS_PER_TOKEN // 2  # the text block mirrors the structured content
     if isinstance(outcome, Listing):
         key = "albums" if "albums" in type(outcome.result).model_fields else "assets"
-        data = fit_listing(outcome, key, budget_chars, redactor)
+        data, text = _fit_listing(outcome, key, budget_chars, redactor)
     else:
-        data = fit_object(outcome, budget_chars, redactor)
-    return CallToolResult(content=[TextContent(type="text", text=dumps(data))], structured_content=data)
+        data, text = _fit_object(outcome, budget_chars, redactor)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)

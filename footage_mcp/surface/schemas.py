@@ -25,7 +25,9 @@ declarations, clients that do not resolve ``$ref``). :func:`portable_input` and
 * elsewhere ``anyOf [X, {"type": "null"}]`` is collapsed to ``X``; in outputs a value that may
   really be null (``next_cursor``) becomes ``{"anyOf": [{"type": X}, {"type": "null"}]}``;
 * ``maxLength``/``minLength`` removed from inputs (the server still enforces them);
-* descriptions removed from outputs (see :data:`DROP_OUTPUT`).
+* descriptions removed from outputs (see :data:`DROP_OUTPUT`);
+* in outputs, an object that is an array's item declares only its required properties (see
+  :func:`portable_output`).
 
 Validation is unchanged: the server validates arguments with its own pydantic models.
 """
@@ -86,8 +88,32 @@ def portable_output(schema: Mapping[str, Any]) -> dict[str, Any]:
     """The portable form of a tool's output schema (objects open: ``additionalProperties: false`` is
     dropped, since no strict converter reads outputs and it costs listing tokens)."""
     result: dict[str, Any] = _rewrite(schema, schema.get("$defs", {}), DROP_ALWAYS | DROP_OUTPUT, output=True)
-    opened: dict[str, Any] = _opened(result)
-    return opened
+    lean: dict[str, Any] = _lean_items(_opened(result))
+    return lean
+
+
+def _lean_items(node: Any) -> Any:
+    """``node`` with every object that is an array's ``items`` declaring only its required
+    properties (``id`` for a list page's albums and assets); the others stay allowed, as in every
+    output object, and the tool's description names them.
+
+    Why: an MCP client checks ``structuredContent`` against the output schema on every call, and the
+    Python SDK's client (``jsonschema``) pays one sub-validator per declared property present in the
+    instance, about 5–10 µs each on a 2-core machine. A 20-hit page of six-field summaries cost ~140
+    of them (1.6 ms at load 5), ~46 with ``id`` alone (measured with bench/run.py section 1 and a
+    micro-benchmark: docs/benchmarks.md, "Where the time goes"). An object's own fields keep their
+    schemas (``get_asset``'s, ``get_album``'s): they are what the tool is for; only the objects of a
+    list in it (renditions, relations, a page's items) are declared by their required fields."""
+    if isinstance(node, list):
+        return [_lean_items(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    result = {k: _lean_items(v) for k, v in node.items()}
+    items = result.get("items")
+    if isinstance(items, dict) and isinstance(items.get("properties"), dict) and items.get("required"):
+        kept = {name: sub for name, sub in items["properties"].items() if name in items["required"]}
+        result["items"] = {**items, "properties": kept}
+    return result
 
 
 def _opened(node: Any) -> Any:
