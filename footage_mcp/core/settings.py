@@ -177,6 +177,12 @@ class Settings(BaseSettings):
     output_budget: int = Field(
         default=20_000, ge=500, le=1_000_000, description="Largest tool result, in tokens (characters / 4)."
     )
+    cache_mb: int = Field(
+        default=16,
+        ge=0,
+        le=1024,
+        description="MiB of GET responses kept for conditional re-reads (ETag/Last-Modified); 0 turns it off.",
+    )
     # Files (issue 12); the folder rules live in footage_mcp.rest.files.
     download_dir: Path | None = Field(default=None, description="Folder download_asset writes into.")
     download_max_bytes: int | None = Field(default=None, ge=1, description="Largest file download_asset fetches.")
