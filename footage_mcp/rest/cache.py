@@ -68,7 +68,9 @@ __all__ = [
 ]
 
 OPT_IN: Final = "footage_cache"
-"""The request extension (``extensions={OPT_IN: True}``) that sends a GET through the cache."""
+"""The request extension that sends a GET through the cache: ``extensions={OPT_IN: True}``, or
+``{OPT_IN: redactor}`` with the caller's :class:`~footage_mcp.core.redact.Redactor` of the request's token
+(saves building one per request; used only when it covers the ``apiKey`` the request carries)."""
 MAX_ENTRIES: Final = 1024
 """Entries kept at most (least recently used dropped first)."""
 MAX_ENTRY_BYTES: Final = 1024 * 1024
@@ -86,8 +88,13 @@ _SECRET_HEADERS: Final = frozenset({"apikey", "authorization", "cookie", "proxy-
 _ENTITY_TAG: Final = re.compile(r'(?:W/)?"[\x21\x23-\x7e]*"')
 """RFC 9110 §8.8.3 ``entity-tag``, without obs-text (a non-ASCII tag is not worth the risk)."""
 _UNSAFE_METHODS_SKIP: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-_TOKEN: ContextVar[str | None] = ContextVar("footage_cache_token", default=None)
-"""The token of the request the cache is handling (set by :class:`CacheRouter`), for the storage's checks."""
+_REDACTOR: ContextVar[Redactor | None] = ContextVar("footage_cache_redactor", default=None)
+"""The redactor of the token of the request the cache is handling (set by :class:`CacheRouter`), for the
+storage's checks; held only while that request is handled, never stored with an entry."""
+
+
+def _redactor() -> Redactor:
+    return _REDACTOR.get() or Redactor([])
 
 
 def _mark_revalidate(headers: Headers) -> Headers:
@@ -237,7 +244,7 @@ class MemoryStorage(AsyncBaseStorage):
             ),
         )
         source = cast(AsyncIterator[bytes], response.stream)
-        redactor = Redactor([_TOKEN.get()])
+        redactor = _redactor()
         if admissible(request, response, redactor):
             stream: AsyncIterator[bytes] = self._saving(source, entry_id, kept, response, key, redactor)
         else:
@@ -268,7 +275,7 @@ class MemoryStorage(AsyncBaseStorage):
         if stored is None:
             return
         text = _header_text(headers)
-        redactor = Redactor([_TOKEN.get()])
+        redactor = _redactor()
         if not _validators_ok(headers) or len(text) > MAX_HEADER_BYTES or redactor.text(text) != text:
             self._remove(id)
             return
@@ -377,13 +384,16 @@ class CacheRouter(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         owner = self.owner(request.headers.get("apikey"))
-        if request.method == "GET" and request.extensions.get(OPT_IN):
+        if request.method == "GET" and request.extensions.get(OPT_IN) not in (None, False):
             request.extensions["caching"] = {"key": self.key(owner, request)}
-            reset = _TOKEN.set(request.headers.get("apikey"))
+            given = request.extensions[OPT_IN]
+            token = request.headers.get("apikey")
+            redactor = given if isinstance(given, Redactor) and (token is None or token in given.secrets) else None
+            reset = _REDACTOR.set(redactor or Redactor([token]))
             try:
                 response = await self._cached.handle_async_request(request)
             finally:
-                _TOKEN.reset(reset)
+                _REDACTOR.reset(reset)
             status = response.extensions.get("caching") or {}
             if status.get("from_cache"):
                 self.storage.served += 1

@@ -262,7 +262,9 @@ class RestClient:
             if token and under_base:
                 headers["apiKey"] = token
             cache = under_base and not redactor.contains(current)  # a URL holding the token is never a key
-            status, resp_headers, content = await self._send(current, headers, cap, head_check, cache=cache)
+            status, resp_headers, content = await self._send(
+                current, headers, cap, head_check, cache=redactor if cache else None
+            )
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 current = self._redirect_target(current, resp_headers["location"], binary)
                 continue
@@ -305,7 +307,7 @@ class RestClient:
         cap: int,
         head_check: Callable[[bytes, str], None] | None = None,
         *,
-        cache: bool = False,
+        cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
@@ -331,7 +333,7 @@ class RestClient:
         cap: int,
         head_check: Callable[[bytes, str], None] | None = None,
         *,
-        cache: bool = False,
+        cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET attempt (see :meth:`exchange`)."""
         return await self.exchange("GET", url, headers, cap=cap, head_check=head_check, cache=cache)
@@ -345,14 +347,15 @@ class RestClient:
         content: bytes | None = None,
         cap: int = MAX_JSON_BYTES,
         head_check: Callable[[bytes, str], None] | None = None,
-        cache: bool = False,
+        cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
         """One request attempt and its answer ``(status, headers, body)``, no retry (the caller decides:
         writes are retried only when idempotent). Bounded as a whole (headers and body) by
         ``FOOTAGE_TIMEOUT``, which starts once a connection slot is free (see :data:`POOL_SIZE`); the body
         is decoded layer by layer within ``cap`` (:func:`read_body`). The caller sets the ``apiKey`` header.
-        ``cache=True`` (a GET only) goes through the repeated-reads cache (:mod:`footage_mcp.rest.cache`);
-        any other method forgets the cached reads of its token.
+        ``cache`` (a GET only; True, or the :class:`Redactor` of the request's token) goes through the
+        repeated-reads cache (:mod:`footage_mcp.rest.cache`); any other method forgets the cached reads of
+        its token.
 
         Raises:
             ConnectFailed: no connection was made (the request never left: safe to try again).
@@ -366,7 +369,8 @@ class RestClient:
         try:
             async with self._slots:
                 with anyio.fail_after(timeout):
-                    extensions = {OPT_IN: True} if cache and method == "GET" else None
+                    opted_in = cache is not None and cache is not False and method == "GET"
+                    extensions = {OPT_IN: cache} if opted_in else None
                     async with client.stream(
                         method, url, headers=headers, content=content, extensions=extensions
                     ) as response:
