@@ -292,3 +292,15 @@ def test_the_cache_library_is_not_imported_before_the_first_request() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+async def test_previews_are_never_cached() -> None:
+    """Images stay out of the cache (the sandbox's previews say max-age, which would otherwise answer the
+    second read from memory; tests/test_hostile.py's refusals found that)."""
+    async with bridge() as b:
+        _, asset_id = await first_ids(b)
+        await b.control.delete("/requests")
+        for _ in range(2):
+            assert not (await b.client.call_tool("get_asset_preview", {"asset_id": asset_id})).is_error
+        log = await b.requests()
+    assert [e["status"] for e in log if e["path"].endswith("/preview")] == [200, 200]

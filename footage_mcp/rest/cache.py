@@ -11,7 +11,8 @@ wraps httpx2's, with :class:`MemoryStorage` below as its store (hishel ships SQL
 This module adds what a bridge serving several tokens needs:
 
 - **Opt-in per request.** Only GETs the REST client marks with the request extension :data:`OPT_IN` go
-  through the cache (:meth:`~footage_mcp.rest.http.RestClient.get`); streamed downloads never do. Any
+  through the cache (:meth:`~footage_mcp.rest.http.RestClient.get`, JSON reads only); previews and streamed
+  downloads never do. Any
   other method (a write, an upload) forgets every entry of its token, before and after it is sent: a
   write may change what any read of that token returns (an album's count, an asset's labels).
 - **Keyed by token.** A key is ``HMAC-SHA256(per-process secret, token)`` (:meth:`CacheRouter.owner`)
@@ -98,7 +99,7 @@ DECODE_CAP: Final = 8 * 1024 * 1024
 _SECRET_HEADERS: Final = frozenset({"apikey", "authorization", "cookie", "proxy-authorization"})
 _ENTITY_TAG: Final = re.compile(r'(?:W/)?"[\x21\x23-\x7e]*"')
 """RFC 9110 §8.8.3 ``entity-tag``, without obs-text (a non-ASCII tag is not worth the risk)."""
-_UNSAFE_METHODS_SKIP: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _REDACTOR: ContextVar[Redactor | None] = ContextVar("footage_cache_redactor", default=None)
 """The redactor of the token of the request the cache is handling (set by :class:`CacheRouter`), for the
 storage's checks; held only while that request is handled, never stored with an entry."""
@@ -417,7 +418,7 @@ class CacheRouter(httpx2.AsyncBaseTransport):
             if status.get("from_cache"):
                 self.storage.served += 1
             return response
-        if request.method.upper() in _UNSAFE_METHODS_SKIP:
+        if request.method.upper() in _SAFE_METHODS:
             return await self.inner.handle_async_request(request)
         self.storage.forget(owner)
         try:

@@ -261,7 +261,9 @@ class RestClient:
             under_base = self.is_under_base(current)
             if token and under_base:
                 headers["apiKey"] = token
-            cache = under_base and not redactor.contains(current)  # a URL holding the token is never a key
+            # JSON reads only (previews are images: large, and the sandbox's say max-age), and never a URL
+            # holding the token (it would be part of a key)
+            cache = not binary and under_base and not redactor.contains(current)
             status, resp_headers, content = await self._send(
                 current, headers, cap, head_check, cache=redactor if cache else None
             )
