@@ -61,7 +61,19 @@ from footage_mcp.cli.launch import bridge_parameters
 
 HELLO = ROOT / "bench" / "hello_server.py"
 FLOOR = "SDK floor: hello_server.py trivial tool, raw"
-SECTIONS = ("overhead", "concurrency", "coldstart", "memory", "scale", "sizes", "sheets", "files", "team", "hostile")
+SECTIONS = (
+    "overhead",
+    "concurrency",
+    "coldstart",
+    "memory",
+    "scale",
+    "sizes",
+    "sheets",
+    "files",
+    "team",
+    "hostile",
+    "reads",
+)
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -73,6 +85,7 @@ TITLES = {
     "files": "8. files: download_asset and upload_assets vs curl, RSS, a trivial call during 20 downloads",
     "team": "9. team mode: 64 concurrent clients through HAProxy, 1/2/4 replicas, 0/100 ms upstream (bench/team.py)",
     "hostile": "10. hostile upstream: memory and responsiveness under bombs and refusals (issue 11)",
+    "reads": "11. repeated reads: get_album / get_asset read twice, 100 ms injected upstream latency (issue 16)",
 }
 SECTION_TIMEOUT_S = 300
 
@@ -1161,6 +1174,77 @@ async def section_hostile(ctx: Context) -> None:
     report.data[name] = data
 
 
+# -- 11. repeated reads ----------------------------------------------------------------------------
+
+READS_LATENCY_MS = 100
+READS_MODES = (
+    ("validators (the sandbox's ETag + Last-Modified)", None),
+    ("no validators (fault validators=none)", {"validators": "none"}),
+    ("Cache-Control: max-age=60 from the API", {"cache_control": "private, max-age=60"}),
+)
+
+
+async def section_reads(ctx: Context) -> None:
+    """First and second read of one album / one asset through the bridge (stdio), 100 ms injected on the
+    object routes, in three upstream behaviours; a fresh object each round so that the first read is one."""
+    rounds = 2 if ctx.params.quick else ctx.params.n_single  # the CI smoke: 12 reads per behaviour
+    sb = await ctx.default_sandbox()
+    report, name = ctx.report, "reads"
+    tools = (("get_album", "album_id", r"^/albums/[^/]+$"), ("get_asset", "asset_id", r"^/assets/[^/]+$"))
+    data: dict[str, Any] = {}
+    rows = []
+    for label, knobs in READS_MODES:  # a fresh bridge (an empty cache) per upstream behaviour
+        async with bridge(sb) as client, rest_client(sb) as http:
+            album_ids, asset_ids = await collect_ids(client)
+            pools = {"get_album": iter(album_ids), "get_asset": iter(asset_ids)}
+            for tool, param, route in tools:
+                rule: dict[str, Any] = {"match": route, "latency_ms": READS_LATENCY_MS, **(knobs or {})}
+                (await http.put(f"{sb.control}/faults", json={"rules": [rule]})).raise_for_status()
+                first: list[float] = []
+                second: list[float] = []
+                statuses: list[list[int]] = []
+                body_bytes: list[int] = []
+                try:
+                    for _ in range(rounds):
+                        object_id = next(pools[tool])
+                        await upstream_requests(http, sb, clear=True)
+                        for into in (first, second):
+                            start = time.perf_counter()
+                            structured(await client.call_tool(tool, {param: object_id}), tool)
+                            into.append(time.perf_counter() - start)
+                        log = data_requests(await upstream_requests(http, sb, clear=True))
+                        statuses.append([int(e["status"]) for e in log])
+                        if log:
+                            body_bytes.append(len((await http.get(url_of(sb, log[0]))).content))
+                finally:
+                    (await http.delete(f"{sb.control}/faults")).raise_for_status()
+                answers = " ".join(sorted({"+".join(map(str, s)) or "none" for s in statuses}))
+                f, s2 = median(first), median(second)
+                rows.append((label, tool, ms(f), ms(s2), f"{s2 / f:.2f}×", answers, f"{median(body_bytes):,.0f}"))
+                data[f"{tool} / {label}"] = {
+                    "first_ms": [x * 1000 for x in first],
+                    "second_ms": [x * 1000 for x in second],
+                    "upstream_statuses": statuses,
+                    "body_bytes": body_bytes,
+                }
+                if knobs is None:
+                    full = [st for st in statuses if st == [200, 304]]
+                    report.add(name, f"{tool}: second read (304), median", ms(s2))
+                    report.add(
+                        name,
+                        f"{tool}: rounds whose second read was a 304",
+                        f"{len(full)} of {rounds}",
+                        f"{rounds} of {rounds}",
+                        len(full) == rounds,
+                    )
+                elif "cache_control" in knobs:
+                    report.add(name, f"{tool}: second read with max-age, median", ms(s2))
+    out(f"  median of {rounds} rounds each, a fresh object per round; {READS_LATENCY_MS} ms injected on its route")
+    headers = ("upstream", "tool", "first read", "second read", "ratio", "upstream answers", "REST body bytes")
+    out(table(headers, rows))
+    report.data[name] = data
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -1172,6 +1256,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "files": section_files,
     "team": section_team,
     "hostile": section_hostile,
+    "reads": section_reads,
 }
 
 
@@ -1185,7 +1270,7 @@ def parse_only(text: str | None) -> list[str]:
             part = SECTIONS[int(part) - 1]
         matches = [s for s in SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–7)")
+            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–11)")
         chosen.append(matches[0])
     return [s for s in SECTIONS if s in chosen]
 
@@ -1250,7 +1335,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N, for CI (well under 60 s)")
-    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–7")
+    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–11")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and raw sample to FILE")
     args = parser.parse_args()
     try:

@@ -26,8 +26,7 @@ import httpx2
 from footage_mcp import __version__
 
 if TYPE_CHECKING:
-
-    pass
+    from footage_mcp.rest.cache import MemoryStorage
 from footage_mcp.core.errors import (
     ApiError,
     BadRequest,
@@ -64,6 +63,9 @@ from footage_mcp.rest.urls import path_below, same_origin
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+OPT_IN = "footage_cache"
+"""The request extension that sends a GET through the repeated-reads cache (:data:`footage_mcp.rest.cache.OPT_IN`,
+repeated here so that this module does not import the cache before the first request)."""
 MAX_JSON_BYTES = 8 * 1024 * 1024
 """Largest JSON body read (bytes); a bigger one is refused as :class:`BadResponse`."""
 MAX_BINARY_BYTES = 32 * 1024 * 1024
@@ -119,6 +121,7 @@ class RestClient:
         self.base_url = settings.base_url
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
+        self._cache: MemoryStorage | None = None
         self._slots: anyio.CapacityLimiter | None = None
         self._redactor = Redactor([settings.token, settings.raw_token])
         self._closed = False
@@ -129,17 +132,24 @@ class RestClient:
             raise TransportError("the HTTP client is closed (the server is shutting down)")
         if self._client is None:
             bound_heap()  # large bodies in their own mappings: freed means returned (see rest.decoding)
-            self._client = httpx2.AsyncClient(
-                timeout=httpx2.Timeout(self.settings.timeout, pool=None),
-                follow_redirects=False,
-                transport=self._transport,
-                headers={
+            options: dict[str, Any] = {
+                "timeout": httpx2.Timeout(self.settings.timeout, pool=None),
+                "follow_redirects": False,
+                "transport": self._transport,
+                "headers": {
                     "User-Agent": f"footage-mcp/{__version__}",
                     "Accept": "application/json",
                     "Accept-Encoding": ", ".join(supported_encodings()),
                 },
-                limits=httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
-            )
+                "limits": httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
+            }
+            if self.settings.cache_mb > 0:  # imported here: hishel is not needed before the first request
+                from footage_mcp.rest.cache import CachingClient, MemoryStorage
+
+                self._cache = MemoryStorage(self.settings.cache_mb * 1024 * 1024)
+                self._client = CachingClient(storage=self._cache, **options)
+            else:
+                self._client = httpx2.AsyncClient(**options)
             self._slots = anyio.CapacityLimiter(POOL_SIZE)
         return self._client
 
@@ -153,6 +163,12 @@ class RestClient:
         self._closed = True
         if self._client is not None:
             await self._client.aclose()
+
+    @property
+    def cache(self) -> MemoryStorage | None:
+        """The repeated-reads cache (:mod:`footage_mcp.rest.cache`) once the first request built it; None
+        before, or with ``FOOTAGE_CACHE_MB=0``."""
+        return self._cache
 
     @property
     def http(self) -> httpx2.AsyncClient:
@@ -239,11 +255,18 @@ class RestClient:
                 raise Unauthorized(f"{CLIENT_TOKEN_LABEL} {issue.message}", 401)
         cap = MAX_BINARY_BYTES if binary else MAX_JSON_BYTES
         current = url
+        redactor = self.redactor
         for _hop in range(MAX_REDIRECTS + 1):
             headers = {"Accept": accept}
-            if token and self.is_under_base(current):
+            under_base = self.is_under_base(current)
+            if token and under_base:
                 headers["apiKey"] = token
-            status, resp_headers, content = await self._send(current, headers, cap, head_check)
+            # JSON reads only (previews are images: large, and the sandbox's say max-age), and never a URL
+            # holding the token (it would be part of a key)
+            cache = not binary and under_base and not redactor.contains(current)
+            status, resp_headers, content = await self._send(
+                current, headers, cap, head_check, cache=redactor if cache else None
+            )
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 current = self._redirect_target(current, resp_headers["location"], binary)
                 continue
@@ -280,17 +303,24 @@ class RestClient:
         )
 
     async def _send(
-        self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
+        self,
+        url: str,
+        headers: dict[str, str],
+        cap: int,
+        head_check: Callable[[bytes, str], None] | None = None,
+        *,
+        cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
         idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
         ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
-        last answer is returned (or the last exception raised) when retrying stops."""
+        last answer is returned (or the last exception raised) when retrying stops. ``cache``: through the
+        repeated-reads cache (:mod:`footage_mcp.rest.cache`), which answers a 304 with the stored body."""
         attempts = retrying(self.settings.max_retries, self.settings.retry_budget)
         try:
             async for attempt in attempts:
                 with attempt:
-                    answer = await self._send_once(url, headers, cap, head_check)
+                    answer = await self._send_once(url, headers, cap, head_check, cache=cache)
                     if answer[0] in RETRY_STATUSES:
                         raise RetryableStatus(*answer)
                     return answer
@@ -299,10 +329,16 @@ class RestClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_once(
-        self, url: str, headers: dict[str, str], cap: int, head_check: Callable[[bytes, str], None] | None = None
+        self,
+        url: str,
+        headers: dict[str, str],
+        cap: int,
+        head_check: Callable[[bytes, str], None] | None = None,
+        *,
+        cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
         """One GET attempt (see :meth:`exchange`)."""
-        return await self.exchange("GET", url, headers, cap=cap, head_check=head_check)
+        return await self.exchange("GET", url, headers, cap=cap, head_check=head_check, cache=cache)
 
     async def exchange(
         self,
@@ -313,11 +349,15 @@ class RestClient:
         content: bytes | None = None,
         cap: int = MAX_JSON_BYTES,
         head_check: Callable[[bytes, str], None] | None = None,
+        cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
         """One request attempt and its answer ``(status, headers, body)``, no retry (the caller decides:
         writes are retried only when idempotent). Bounded as a whole (headers and body) by
         ``FOOTAGE_TIMEOUT``, which starts once a connection slot is free (see :data:`POOL_SIZE`); the body
         is decoded layer by layer within ``cap`` (:func:`read_body`). The caller sets the ``apiKey`` header.
+        ``cache`` (a GET only; True, or the :class:`Redactor` of the request's token) goes through the
+        repeated-reads cache (:mod:`footage_mcp.rest.cache`); any other method forgets the cached reads of
+        its token.
 
         Raises:
             ConnectFailed: no connection was made (the request never left: safe to try again).
@@ -331,7 +371,11 @@ class RestClient:
         try:
             async with self._slots:
                 with anyio.fail_after(timeout):
-                    async with client.stream(method, url, headers=headers, content=content) as response:
+                    opted_in = cache is not None and cache is not False and method == "GET"
+                    extensions = {OPT_IN: cache} if opted_in else None
+                    async with client.stream(
+                        method, url, headers=headers, content=content, extensions=extensions
+                    ) as response:
                         check = head_check if 200 <= response.status_code < 300 else None
                         content = await read_body(response, cap, check)
                         return response.status_code, response.headers, content

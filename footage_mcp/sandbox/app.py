@@ -14,6 +14,8 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -189,9 +191,9 @@ class _Api:
         return self.paged(request, "albums", self.index.albums(request.query_params.get("q")), album_json)
 
     async def album(self, request: Request) -> Response:
-        """``GET /albums/{id}``."""
+        """``GET /albums/{id}``, with validators (see :func:`conditional`)."""
         album = self.album_or_404(request)
-        return with_etag(self.json(album_json(album, self.site(request))), album)
+        return conditional(request, with_etag(self.json(album_json(album, self.site(request))), album), album)
 
     async def album_assets(self, request: Request) -> Response:
         """``GET /albums/{id}/assets`` (``/contents`` with alt routes): assets in album order."""
@@ -207,7 +209,8 @@ class _Api:
     async def asset(self, request: Request) -> Response:
         """``GET /assets/{id}``, with its download link and renditions (see :mod:`.files`)."""
         asset, site = self.asset_or_404(request), self.site(request)
-        return with_etag(self.json(self.files.decorate(asset_json(asset, site), asset, site)), asset)
+        response = with_etag(self.json(self.files.decorate(asset_json(asset, site), asset, site)), asset)
+        return conditional(request, response, asset)
 
     async def asset_preview(self, request: Request) -> Response:
         """``GET /assets/{id}/preview[?size=large]``: a JPEG, 320 px (or 1600 px) on the long edge."""
@@ -266,6 +269,38 @@ class _Api:
             (write_paths(self.config.alt_routes).taxonomy, self.keywords),
         ]
         return [Route(f"{BASE_PATH}{path}", handler, methods=["GET"]) for path, handler in table]
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def conditional(request: Request, response: Response, obj: Album | Asset) -> Response:
+    """``response`` (200, with the object's ``ETag``) plus ``Last-Modified`` (the object's ``updated``, an HTTP
+    date), or a bodiless ``304 Not Modified`` with both when the request's ``If-None-Match`` names the ETag
+    (weak comparison, ``*`` matches) or, without ``If-None-Match``, its ``If-Modified-Since`` is not before
+    ``updated`` (RFC 9110 §13.1.2, §13.1.3, §15.4.5). The fault knob ``validators`` (:mod:`.faults`) strips
+    or spoils validators, because the real API's behaviour is unknown (footage-api.md)."""
+    etag = response.headers["etag"]
+    modified = obj.updated.astimezone(UTC).replace(microsecond=0)
+    response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+    validators = {"etag": etag, "last-modified": response.headers["last-modified"]}
+    given = request.headers.get("if-none-match")
+    if given is not None:
+        tags = [_opaque(t) for t in given.split(",")]
+        if "*" in tags or _opaque(etag) in tags:
+            return Response(status_code=304, headers=validators)
+        return response
+    since = request.headers.get("if-modified-since")
+    if since is not None:
+        try:
+            when = parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError):
+            return response
+        if when.tzinfo is not None and modified <= when:
+            return Response(status_code=304, headers=validators)
+    return response
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -13,7 +13,12 @@ matching unspent rule wins. Knobs: ``latency_ms``; ``statuses`` (one per request
 ``redirect``: the redirect code); ``body`` (:data:`BODY_KINDS`, options ``size_bytes``,
 ``declare_length`` for ``oversized`` and ``slow_ms`` for ``slow``); ``redirect``
 (:data:`REDIRECT_KINDS`, option ``hops`` for ``same-origin``); ``retry_after`` adds a
-``Retry-After`` header to the rule's fault responses.
+``Retry-After`` header to the rule's fault responses. ``validators`` (:data:`VALIDATOR_KINDS`, alone or
+with ``latency_ms``) changes the normal answer's validators, since the real API's are unknown: ``none``
+sends no ``ETag``/``Last-Modified`` and ignores conditional requests (always the full 200); ``huge`` an
+``ETag`` of 8,000 characters; ``control`` an ``ETag`` holding control characters (both ignore conditional
+requests too); ``cache_control`` (a string) sets the answer's ``Cache-Control`` header (e.g. ``no-store``,
+``max-age=60``), alone or with ``validators``.
 
 Faults apply before authentication. Every request under ``/api/asset`` is logged (see
 :class:`SandboxState`); the ``/_sandbox/`` control routes are never faulted.
@@ -66,6 +71,7 @@ BODY_KINDS: Final = (
 )
 """The ``body`` kinds; those of :data:`.hostile.HOSTILE_KINDS` are documented in :mod:`.hostile`."""
 REDIRECT_KINDS: Final = ("other-origin", "same-origin", "loop")
+VALIDATOR_KINDS: Final = ("none", "huge", "control")
 REDIRECT_STATUSES: Final = (301, 302, 303, 307, 308)
 CLOSED_ORIGIN: Final = "http://127.0.0.1:9"
 """Where other-origin redirects point when no echo listener runs (the discard port, normally closed)."""
@@ -74,7 +80,7 @@ LOG_LIMIT: Final = 5000
 INJECTED_MESSAGE: Final = "Injected fault"
 HOP_PARAM: Final = "_hop"
 
-_KNOBS: Final = ("latency_ms", "statuses", "status", "body", "redirect")
+_KNOBS: Final = ("latency_ms", "statuses", "status", "body", "redirect", "validators", "cache_control")
 _KEYS: Final = frozenset(
     {"match", "times", "retry_after", "size_bytes", "declare_length", "slow_ms", "hops", *_KNOBS, *HOSTILE_OPTIONS}
 )
@@ -129,6 +135,8 @@ class Rule:
     declare_length: bool = False
     slow: float = _DEFAULT_SLOW_MS / 1000
     hops: int = 1
+    validators: str | None = None
+    cache_control: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     """Options of a hostile body kind (see :mod:`.hostile`)."""
     size_given: bool = False
@@ -146,6 +154,8 @@ class Rule:
         """What the log calls this rule's fault: the body or redirect kind, ``status`` or ``latency``."""
         if self.statuses or (self.status is not None and self.body is None and self.redirect is None):
             return "status"
+        if self.body is None and self.redirect is None and (self.validators or self.cache_control is not None):
+            return "validators"
         return self.body or self.redirect or "latency"
 
 
@@ -245,6 +255,14 @@ def parse_rule(raw: Any) -> Rule:
     _only_with(raw, "hops", "redirect", "same-origin")
     if "hops" in raw:
         rule.hops = _int(raw["hops"], "hops", 1, _MAX_HOPS)
+    if "validators" in raw or "cache_control" in raw:
+        clash = [key for key in ("statuses", "status", "body", "redirect") if key in raw]
+        if clash:
+            raise RuleError(f"'validators' and 'cache_control' cannot be combined with '{clash[0]}'")
+        if "validators" in raw:
+            rule.validators = _choice(raw["validators"], "validators", VALIDATOR_KINDS)
+        if "cache_control" in raw:
+            rule.cache_control = _header_value(raw["cache_control"], "cache_control")
     if "status" in raw:
         if rule.redirect is not None:
             if raw["status"] not in REDIRECT_STATUSES:
@@ -444,6 +462,8 @@ class FaultMiddleware:
         extra = [(b"retry-after", rule.retry_after.encode("latin-1"))] if rule.retry_after is not None else []
         if kind == "latency":
             await self._normal(scope, receive, send, entry, "fault:latency")
+        elif kind == "validators":
+            await self._validators(scope, receive, send, entry, rule)
         elif kind == "status":
             status = rule.statuses[index] if rule.statuses else rule.status
             assert status is not None
@@ -473,6 +493,31 @@ class FaultMiddleware:
             if entry["status"] is None:
                 entry["status"], entry["outcome"] = 500, outcome or "status:500"
             raise
+
+    async def _validators(self, scope: Scope, receive: Receive, send: Send, entry: dict[str, Any], rule: Rule) -> None:
+        """The normal answer with its validators changed (see the module doc, ``validators``)."""
+        if rule.validators is not None:  # conditional request headers are not seen by the app
+            conditional = (b"if-none-match", b"if-modified-since")
+            scope = {**scope, "headers": _without(list(scope.get("headers", [])), *conditional)}
+        replaced: list[tuple[bytes, bytes]] = []
+        if rule.validators == "huge":
+            replaced.append((b"etag", b'"' + b"e" * 7998 + b'"'))
+        elif rule.validators == "control":
+            replaced.append((b"etag", b'"\x01tag\x1b[31m\x7f"'))
+        if rule.cache_control is not None:
+            replaced.append((b"cache-control", rule.cache_control.encode("latin-1")))
+
+        async def rewrite(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if rule.validators is not None:
+                    headers = _without(headers, b"etag", b"last-modified")
+                if rule.cache_control is not None:
+                    headers = _without(headers, b"cache-control")
+                message = {**message, "headers": [*headers, *replaced]}
+            await send(message)
+
+        await self._normal(scope, receive, rewrite, entry, "fault:validators")
 
     async def _capture(self, scope: Scope, receive: Receive) -> _Captured:
         captured = _Captured()
