@@ -13,6 +13,7 @@ from inprocess import Bridge, bridge
 
 from footage_mcp.cli.launch import RunningSandbox, sandbox_process
 
+pytest_plugins = ["canary_plugin"]  # the whole suite is a canary run (tests/canary_plugin.py)
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(
     {
