@@ -88,6 +88,8 @@ class _State:
 
     def found(self, finding: Finding) -> None:
         with self.lock:
+            if finding in (self.sinks[-1] if self.sinks else self.pending):
+                return  # the same text searched twice (communicate, then CompletedProcess)
             if self.sinks:
                 self.sinks[-1].append(finding)
             else:
@@ -116,7 +118,7 @@ def check(kind: str, where: str, value: str | bytes, *, decode: bool = True) -> 
                 STATE.texts.clear()
             STATE.texts[key] = known
     if known:
-        STATE.found(Finding(kind, where, list(known)))
+        STATE.found(Finding(kind, where, list(known), key))
     return known
 
 

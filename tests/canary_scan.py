@@ -258,6 +258,8 @@ class Finding:
     kind: str
     where: str
     forms: list[str] = field(default_factory=list)
+    text: int = 0
+    """A hash of the text searched: the same text found twice in one place is one finding."""
 
     def __str__(self) -> str:
         return f"{self.kind} {self.where}: {', '.join(sorted(set(self.forms)))}"
