@@ -40,6 +40,7 @@ import contextlib
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -177,7 +178,15 @@ def _method(request: Any) -> str:
     return str(getattr(request, "method", None) or type(request).__name__)
 
 
+_sdk_wrapped: list[bool] = []
+
+
 def _wrap_sdk() -> None:
+    """Wrap the SDK client once the SDK is loaded (test modules import it; a run that never does, like
+    the self-test's inner run, does not pay for importing it)."""
+    if _sdk_wrapped or "mcp" not in sys.modules:
+        return
+    _sdk_wrapped.append(True)
     from mcp.client.session import ClientSession
     from mcp.shared.exceptions import MCPError
     from pydantic import ValidationError
@@ -334,7 +343,6 @@ def _wrap_capture() -> None:
     CaptureFixture.readouterr = checked_readouterr  # type: ignore[method-assign]
 
 
-_wrap_sdk()
 _wrap_subprocess()
 _wrap_capture()
 
@@ -389,6 +397,15 @@ def check_sections(sections: Sequence[tuple[str, str]], when: str) -> None:
 
 
 TMP_KEY = pytest.StashKey[Path]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _wrap_sdk()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _wrap_sdk()
 
 
 @pytest.hookimpl(wrapper=True)

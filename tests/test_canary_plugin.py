@@ -161,7 +161,12 @@ def test_a_hit_fails_that_test_and_no_other(tmp_path: Path) -> None:
     )
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     report = tmp_path / "canary.json"
-    env = {"PYTHONPATH": str(Path(__file__).parent), "CANARY_REPORT": str(report), "PATH": "/usr/bin:/bin"}
+    env = {
+        "PYTHONPATH": str(Path(__file__).parent),
+        "CANARY_REPORT": str(report),
+        "PATH": "/usr/bin:/bin",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # no xdist, anyio, ...: a fast start
+    }
     with expected_leaks():  # the inner run's output shows the planted canary, on purpose
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "canary_plugin", "-p", "no:cacheprovider", "-q", "-rf"],
