@@ -18,6 +18,8 @@ controller adds up the workers' counts. At import, before any fixture:
   sandbox's own process (``footage-mcp sandbox``), the upstream emulator, which prints the token it
   accepts on purpose; it is not the bridge.
 * ``capsys``/``capfd``'s ``readouterr`` (output a test consumes itself) is searched.
+* Bodies a test reads itself (httpx2 ``Response.read``) from the bridge's Streamable HTTP endpoint
+  (``/mcp``) are searched.
 
 After each phase of each test: the phase's captured stdout, stderr and log sections (bridge
 subprocesses inherit fd 2, so their log lines land there), and the test's ``tmp_path`` (every file,
@@ -26,10 +28,13 @@ snippets, stderr logs). At the end of the session: every file under the session'
 directory not yet searched (``tmp_path_factory`` folders) and the demo's kept folders.
 
 The terminal summary gives the counts; ``CANARY_REPORT=path`` writes them as JSON. What is not
-covered: bytes a test reads with ``os.read`` on a raw pipe descriptor, HTTP bodies a test reads with
-its own HTTP client (the streamable HTTP transport's MCP results are covered through the SDK client),
-log records below the level a test's logger is set to, files a bridge writes outside ``tmp_path`` and
-the base temporary directory other than the demo's folder.
+covered: bytes a test reads with ``os.read`` on a raw pipe descriptor, HTTP bodies read from the bridge
+with another HTTP client or streamed (``iter_bytes``; the MCP client's SSE streams are covered through
+the SDK client), log records below the level a test's logger is set to (in-process bridges log at
+WARNING unless a test says otherwise; subprocess bridges at the level their test sets), files a bridge
+writes outside ``tmp_path`` and the base temporary directory other than the demo's folder, virtual
+environments and ``node_modules`` folders inside them (package installs), and the demo's own run (it
+runs with a clean environment, so with the public ``sandbox-token``, which it prints on purpose).
 """
 
 from __future__ import annotations
@@ -74,7 +79,11 @@ class _State:
             "files": 0,
             "file_bytes": 0,
             "hits": 0,
+            "http_answers": 0,
+            "skipped_package_folders": 0,
         }
+        self.seconds = 0.0
+        """CPU seconds this process spent searching."""
         self.pending: list[Finding] = []
         self.session_findings: list[Finding] = []
         self.sinks: list[list[Finding]] = []
@@ -85,7 +94,7 @@ class _State:
 
     def count(self, name: str, by: int = 1) -> None:
         with self.lock:
-            self.counts[name] += by
+            self.counts[name] = self.counts.get(name, 0) + by
 
     def found(self, finding: Finding) -> None:
         with self.lock:
@@ -113,14 +122,24 @@ def check(kind: str, where: str, value: str | bytes, *, decode: bool = True) -> 
     with STATE.lock:
         known = STATE.texts.get(key)
     if known is None:
+        started = time.thread_time()
         known = scan(value) if decode else hits(value if isinstance(value, bytes) else value.encode())
         with STATE.lock:
+            STATE.seconds += time.thread_time() - started
             if len(STATE.texts) > 200_000:
                 STATE.texts.clear()
             STATE.texts[key] = known
     if known:
         STATE.found(Finding(kind, where, list(known), key))
     return known
+
+
+@contextlib.contextmanager
+def allowed(why: str) -> Iterator[None]:
+    """Not the bridge's output: findings inside the block are dropped. Only around one specific thing a
+    test itself makes hold the token (an emulated host's own configuration, say); ``why`` says what."""
+    with expected_leaks():
+        yield
 
 
 @contextlib.contextmanager
@@ -231,11 +250,15 @@ def _argv(args: Any) -> list[str]:
 
 
 def is_sandbox(args: Any) -> bool:
-    """Whether ``args`` starts the sandbox, the upstream emulator: it prints the token it accepts on
-    purpose (``footage-mcp sandbox``'s summary), and what it says is not the bridge's output."""
+    """Whether ``args`` is a process whose output is not searched: the sandbox, the upstream emulator,
+    which prints the token it accepts on purpose (``footage-mcp sandbox``'s summary) and is not the
+    bridge; and xdist's worker channel (execnet: ``python -u -c "import sys;exec(eval(...))"``), which
+    carries the workers' test reports (their node ids and output, searched in the workers already)."""
     argv = _argv(args)
-    return "footage_mcp.sandbox" in argv or any(
-        a == "sandbox" and i > 0 and argv[i - 1] in ("footage_mcp", "footage-mcp") for i, a in enumerate(argv)
+    return (
+        "footage_mcp.sandbox" in argv
+        or any(a == "sandbox" and i > 0 and argv[i - 1] in ("footage_mcp", "footage-mcp") for i, a in enumerate(argv))
+        or any("exec(eval(sys.stdin.readline()))" in a for a in argv)
     )
 
 
@@ -343,8 +366,36 @@ def _wrap_capture() -> None:
     CaptureFixture.readouterr = checked_readouterr  # type: ignore[method-assign]
 
 
+def _wrap_http() -> None:
+    """Bodies a test reads itself from the bridge's Streamable HTTP endpoint (``/mcp``) with httpx2:
+    raw JSON-RPC answers, error pages. Other URLs (the sandbox, fake upstreams) are not the bridge."""
+    import httpx2
+
+    read, aread = httpx2.Response.read, httpx2.Response.aread
+
+    def note(response: httpx2.Response, content: bytes) -> None:
+        with contextlib.suppress(RuntimeError):  # a response without its request
+            if response.request.url.path.endswith("/mcp") and content:
+                STATE.count("http_answers")
+                check("HTTP answer", f"{response.request.method} {response.request.url.path}", content)
+
+    def checked_read(self: httpx2.Response) -> bytes:
+        content = read(self)
+        note(self, content)
+        return content
+
+    async def checked_aread(self: httpx2.Response) -> bytes:
+        content = await aread(self)
+        note(self, content)
+        return content
+
+    httpx2.Response.read = checked_read  # type: ignore[method-assign]
+    httpx2.Response.aread = checked_aread  # type: ignore[method-assign]
+
+
 _wrap_subprocess()
 _wrap_capture()
+_wrap_http()
 
 
 # ------------------------------------------------------------------------------------ files and logs
@@ -377,10 +428,16 @@ def check_file(path: Path, root: Path) -> None:
 
 
 def check_tree(root: Path) -> None:
-    """Search every regular file under ``root`` (symbolic links not followed)."""
+    """Search every regular file under ``root`` (symbolic links not followed), except inside virtual
+    environments and ``node_modules`` (packages a test installed: uv, pip and npm write them, not the
+    bridge; the bundle tests unpack one)."""
     if not root.is_dir():
         return
-    for folder, _dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root):
+        if "pyvenv.cfg" in names or Path(folder).name == "node_modules":
+            STATE.count("skipped_package_folders")
+            dirs.clear()
+            continue
         for name in names:
             path = Path(folder, name)
             if not path.is_symlink():
@@ -452,7 +509,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     STATE.session_findings += STATE.take()
     if worker:
         config.workeroutput["canary"] = json.dumps(  # type: ignore[attr-defined]
-            {"counts": STATE.counts, "session_findings": [str(f) for f in STATE.session_findings]}
+            {
+                "counts": STATE.counts,
+                "seconds": STATE.seconds,
+                "session_findings": [str(f) for f in STATE.session_findings],
+            }
         )
     if STATE.session_findings or _worker_findings:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -469,6 +530,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         loaded = json.loads(data)
         for name, value in loaded["counts"].items():
             STATE.count(name, value)
+        STATE.seconds += loaded["seconds"]
         _worker_findings.extend(loaded["session_findings"])
 
 
@@ -477,6 +539,7 @@ def summary() -> dict[str, Any]:
     return {
         "canary": "Cnry…(32 characters)",
         **STATE.counts,
+        "scan_cpu_seconds": round(STATE.seconds, 1),
         "session_findings": [str(f) for f in STATE.session_findings] + _worker_findings,
     }
 
@@ -487,8 +550,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     line = (
         f"canary run: searched {figures['results']} MCP results ({figures['cursors']} cursors, "
         f"{figures['binary_blobs']} binary blobs), {figures['process_outputs']} process outputs, "
+        f"{figures['http_answers']} HTTP answers, "
         f"{figures['log_sections']} log sections ({figures['log_lines']} lines), {figures['files']} files "
-        f"({figures['file_bytes'] / 1e6:.1f} MB): {hits_total} hits"
+        f"({figures['file_bytes'] / 1e6:.1f} MB) in {figures['scan_cpu_seconds']} s of CPU: {hits_total} hits"
     )
     terminalreporter.write_sep("-", line, red=bool(hits_total), green=not hits_total)
     for finding in figures["session_findings"]:

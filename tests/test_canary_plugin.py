@@ -90,6 +90,7 @@ def test_image_bytes_are_searched_as_bytes() -> None:
         (base64.b64encode(zlib.compress(CANARY.encode())).decode(), "decoded zlib plain"),
         (json.dumps({"t": "\\u0043" + CANARY[1:]}), "json plain"),
     ],
+    ids=["base64url-json", "base64-twice", "hex", "percent", "percent-base64-json", "base64-zlib", "json-escape"],
 )
 def test_each_encoding_is_found(carrier: str, form: str) -> None:
     assert form in scan(carrier), scan(carrier)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canary_plugin import TOKEN
 from mcp import Client, StdioServerParameters
 
 from footage_mcp.cli.launch import bridge_parameters, sandbox_process
@@ -16,7 +17,7 @@ from footage_mcp.sandbox.library import build_library
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-CANARY = "canary-7d1e9f3a-token"
+CANARY = TOKEN[:21]  # 21 characters of the suite's canary: the canary plugin searches for it too
 
 
 def teed(params: StdioServerParameters, out: Path, err: Path) -> StdioServerParameters:
