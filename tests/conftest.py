@@ -14,6 +14,7 @@ from inprocess import Bridge, bridge
 
 from footage_mcp.cli.launch import RunningSandbox
 
+pytest_plugins = ["canary_plugin"]  # the whole suite is a canary run (tests/canary_plugin.py)
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(
     {

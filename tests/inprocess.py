@@ -29,7 +29,8 @@ import httpx2
 from mcp import Client
 from mcp.types import CallToolResult
 
-from footage_mcp.cli.launch import SANDBOX_TOKEN, RunningSandbox
+from footage_mcp.cli.launch import RunningSandbox
+from footage_mcp.cli.launch import sandbox_token as sandbox_token_default
 from footage_mcp.core.settings import Settings
 from footage_mcp.sandbox import create_app
 from footage_mcp.surface.server import build_server
@@ -81,8 +82,8 @@ def settings_for(base_url: str, token: str | None, **overrides: Any) -> Settings
 async def bridge(
     *,
     shape: str = "hal",
-    token: str | None = SANDBOX_TOKEN,
-    sandbox_token: str = SANDBOX_TOKEN,
+    token: str | None = "",
+    sandbox_token: str | None = None,
     alt_routes: bool = False,
     faults: Sequence[Mapping[str, Any]] | None = None,
     mode: str = "legacy",
@@ -90,10 +91,13 @@ async def bridge(
 ) -> AsyncIterator[Bridge]:
     """The bridge over a fresh sandbox app in ``shape`` (no rules, empty logs), via ASGI.
 
-    ``token``: the bridge's FOOTAGE_API_TOKEN (None: unset); ``sandbox_token``: the one the sandbox
-    accepts; ``alt_routes``/``faults``: as for ``create_app``; ``mode``: the SDK client's connection
+    ``token``: the bridge's FOOTAGE_API_TOKEN (None: unset; default: the sandbox's); ``sandbox_token``:
+    the one the sandbox accepts (default: ``$FOOTAGE_SANDBOX_TOKEN``, the canary in the suite, see
+    tests/canary_plugin.py); ``alt_routes``/``faults``: as for ``create_app``; ``mode``: the SDK client's connection
     mode ("legacy" initialize handshake, or "auto"); ``settings``: further :class:`Settings` fields.
     """
+    sandbox_token = sandbox_token or sandbox_token_default()
+    token = sandbox_token if token == "" else token
     app = create_app(shape=shape, token=sandbox_token, alt_routes=alt_routes, faults=list(faults or []))
     transport = httpx2.ASGITransport(app=app)
     config = settings_for(BASE_URL, token, **settings)

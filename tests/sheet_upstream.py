@@ -21,10 +21,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+from canary_plugin import TOKEN as SUITE_TOKEN
 from PIL import Image
 
 BASE_PATH = "/api/asset"
-TOKEN = "upstream-token-0123456789"
+TOKEN = SUITE_TOKEN[:25]  # as long as the literal it replaces; the canary plugin searches for it
 HOSTILE = {
     "tall": "a 60×3000 px PNG",
     "wide": "a 4000×50 px JPEG",

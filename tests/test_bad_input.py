@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, CallToolResult
 
@@ -20,7 +21,7 @@ from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 BASE = "https://api.test/api/asset"
-TOKEN = "tok-canary-5150"
+TOKEN = SUITE_TOKEN[:15]  # as long as the literal it replaces; the canary plugin searches for it
 seen: list[str] = []
 
 

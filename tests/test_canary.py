@@ -1,5 +1,9 @@
 """A canary token through a representative hostile session: 0 hits (issue 11, "done when").
 
+The whole suite is a canary run (tests/canary_plugin.py): every test's sandbox accepts the canary and
+everything every test's bridge produces is searched for it. This file is the concentrated case: the
+upstream echoes the token back every way it can, and the search is spelled out here.
+
 The sandbox accepts a distinctive token, and its hostile faults echo it back every way an upstream
 can: in error bodies (whole and where a cut falls), in next links, API cursors and Link headers, in
 every metadata kind of a preview image, in bodies trimmed to fit the output budget. The bridge runs
@@ -7,22 +11,20 @@ over real stdio at DEBUG log level with its stderr and working directory capture
 the session produced is searched for the token (and every 10-character piece of it): every result
 (text, structured content, image bytes), every cursor decoded every way (base64 standard and URL-safe,
 with and without padding, hex, percent-decoding, JSON, nested), every file the bridge's working
-directory holds, and every line it logged.
+directory holds, and every line it logged. The search is tests/canary_scan.py's (the plugin's).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import contextlib
 import io
 import json
 import zlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, unquote_plus
 
 import pytest
+from canary_scan import CANARY, decodings, hits
 from mcp.types import CallToolResult
 from PIL import Image
 
@@ -32,8 +34,6 @@ from tests.hostile_tools import message, session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-CANARY = "Cnry7f3a9b2c4d1e8f6a0b5c3d7e9f1a"
-PIECES = [CANARY[i : i + 10] for i in range(len(CANARY) - 9)]
 LIB = build_library()
 ASSET = next(a for a in LIB.assets if a.kind == "image" and a.preview_available).id
 ALBUMS, SEARCH, PREVIEW, STATUS = r"^/albums$", r"^/search/assets$", r"^/assets/[^/]+/preview$", r"^/public/status$"
@@ -57,46 +57,6 @@ CASES: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
 ]
 
 
-def decodings(value: str, depth: int = 0) -> list[bytes]:
-    """``value`` and everything it decodes to: percent-decoding, base64 (standard, URL-safe, with or
-    without padding), hex, JSON strings inside, each applied again to what comes out (two levels)."""
-    found = [value.encode("utf-8", "surrogatepass")]
-    if depth > 2:
-        return found
-    texts = {value, unquote(value), unquote_plus(value), value.strip("=")}
-    for text in texts:
-        found.append(text.encode("utf-8", "surrogatepass"))
-        for decode in (base64.b64decode, base64.urlsafe_b64decode):
-            for candidate in (text, text + "=" * (-len(text) % 4)):
-                with contextlib.suppress(binascii.Error, ValueError):
-                    found.append(decode(candidate))
-        with contextlib.suppress(ValueError):
-            found.append(bytes.fromhex(text))
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        for inner in strings(parsed):
-            found.extend(decodings(inner, depth + 1))
-    more: list[bytes] = []
-    for blob in found[1:]:
-        try:
-            more.extend(decodings(blob.decode("utf-8"), depth + 1))
-        except UnicodeDecodeError:
-            more.append(blob)
-    return found + more
-
-
-def strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for v in value for s in strings(v)]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in [k, *strings(v)]]
-    return []
-
-
 def cursors(value: Any) -> list[str]:
     if isinstance(value, dict):
         own = [value["next_cursor"]] if isinstance(value.get("next_cursor"), str) else []
@@ -104,14 +64,6 @@ def cursors(value: Any) -> list[str]:
     if isinstance(value, list):
         return [c for v in value for c in cursors(v)]
     return []
-
-
-def hits(blob: bytes) -> list[str]:
-    """Which pieces of the canary ``blob`` holds (plain, or in a zlib stream it starts with)."""
-    blobs = [blob]
-    with contextlib.suppress(zlib.error):
-        blobs.append(zlib.decompress(blob))
-    return [p for b in blobs for p in PIECES if p.encode() in b or p.lower().encode() in b.lower()]
 
 
 async def test_a_hostile_session_never_shows_the_canary_token(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ import forkrun
 import httpx2
 import pytest
 import uvicorn
+from canary_plugin import TOKEN
 from certs import ca_pem
 
 from footage_mcp.cli import check as check_module
@@ -42,7 +43,7 @@ from footage_mcp.sandbox.server import bind
 
 pytestmark = pytest.mark.slow
 
-CANARY = "canary-5f0c1d9e-token"
+CANARY = TOKEN[:21]  # 21 characters of the suite's canary: the canary plugin searches for it too
 """The token the sandbox accepts; it must never be printed, whole or in part."""
 NETWORK_VARIABLES = (
     "HTTP_PROXY",
@@ -82,7 +83,7 @@ def check(env: dict[str, str], command: str = "check") -> Checked:
                 full.pop(variant, None)
     result = forkrun.run([command] if command else [], full, timeout=120)
     output = result.stdout + result.stderr
-    for fragment in (CANARY, CANARY[:12], CANARY[12:], "5f0c1d9e"):
+    for fragment in (CANARY, CANARY[:12], CANARY[12:], CANARY[6:14]):
         assert fragment not in output, f"the token leaked: {output}"
     return Checked(result.returncode, result.stdout, result.stderr)
 

@@ -12,6 +12,7 @@ from typing import Any
 import forkrun
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 
 from footage_mcp import __version__
 from footage_mcp.cli.launch import RunningSandbox, child_env
@@ -55,12 +56,12 @@ def run(args: list[str], env: dict[str, str] | None = None, *, cold: bool = Fals
     ],
 )
 def test_bad_base_url_is_refused_with_one_line_and_status_2(url: str, says: str) -> None:
-    result = run(["serve"], {"FOOTAGE_BASE_URL": url, "FOOTAGE_API_TOKEN": "secret-tok"})
+    result = run(["serve"], {"FOOTAGE_BASE_URL": url, "FOOTAGE_API_TOKEN": TOKEN})
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and lines[0].startswith("footage-mcp: configuration error:")
-    assert "secret-tok" not in result.stderr and "pw" not in result.stderr
+    assert TOKEN not in result.stderr and "pw" not in result.stderr
 
 
 @pytest.mark.parametrize("reference", ["${user_config.base_url}", "${FOOTAGE_BASE_URL}", "$FOOTAGE_BASE_URL"])
@@ -77,10 +78,10 @@ def test_loopback_http_is_allowed_and_trailing_slash_dropped() -> None:
 
 def test_token_alias_and_repr_never_shows_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FOOTAGE_API_TOKEN", raising=False)
-    monkeypatch.setenv("FOOTAGE_API_KEY", "  canary-alias-token \n")
+    monkeypatch.setenv("FOOTAGE_API_KEY", f"  {TOKEN} \n")
     settings = Settings()
-    assert settings.token == "canary-alias-token"
-    assert "canary-alias-token" not in repr(settings) and "canary-alias-token" not in str(settings)
+    assert settings.token == TOKEN
+    assert TOKEN not in repr(settings) and TOKEN not in str(settings)
 
 
 def test_version() -> None:
@@ -207,11 +208,11 @@ def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: Run
 @pytest.mark.parametrize(
     ("token", "says"),
     [
-        ("\u201ccanary-tok\u201d", "FOOTAGE_API_TOKEN is wrapped in typographic quotes (\u201c…\u201d)"),
-        ("canary\ntok", "FOOTAGE_API_TOKEN contains a line break at character 7 of 10"),
-        ("canary tok", "FOOTAGE_API_TOKEN contains a space at character 7 of 10"),
-        ('"canary-tok"', 'FOOTAGE_API_TOKEN is wrapped in quotes ("…")'),
-        ("Bearer canary-tok", "FOOTAGE_API_TOKEN starts with 'Bearer '"),
+        (f"\u201c{TOKEN}\u201d", "FOOTAGE_API_TOKEN is wrapped in typographic quotes (\u201c…\u201d)"),
+        (f"{TOKEN[:16]}\n{TOKEN[16:]}", "FOOTAGE_API_TOKEN contains a line break at character 17 of 33"),
+        (f"{TOKEN[:16]} {TOKEN[16:]}", "FOOTAGE_API_TOKEN contains a space at character 17 of 33"),
+        (f'"{TOKEN}"', 'FOOTAGE_API_TOKEN is wrapped in quotes ("…")'),
+        (f"Bearer {TOKEN}", "FOOTAGE_API_TOKEN starts with 'Bearer '"),
     ],
 )
 def test_a_mangled_token_is_named_at_start_without_echoing_it(token: str, says: str) -> None:
@@ -219,14 +220,15 @@ def test_a_mangled_token_is_named_at_start_without_echoing_it(token: str, says: 
     with it: tests/test_serve_start.py); check: the same problem as a FAIL line, status 1."""
     served = run([], {"FOOTAGE_API_TOKEN": token})
     assert served.returncode == 0 and served.stdout == ""
-    assert served.stderr.startswith(f"footage-mcp: {says}") and "canary" not in served.stderr
+    assert served.stderr.startswith(f"footage-mcp: {says}") and TOKEN[:10] not in served.stderr
     assert served.stderr.endswith("; calls that need the token will say so\n")
     assert len(served.stderr.strip().splitlines()) == 1
     checked = run(
         ["check"],
         {"FOOTAGE_API_TOKEN": token, "FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_MAX_RETRIES": "0"},
     )
-    assert checked.returncode == 1 and "canary" not in checked.stdout + checked.stderr
+    assert checked.returncode == 1 and TOKEN[:10] not in checked.stdout + checked.stderr
+    assert TOKEN[-10:] not in checked.stdout + checked.stderr  # (the canary plugin searches every piece)
     assert f"FAIL  token format     {says}" in checked.stdout
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 
 from footage_mcp.core.errors import (
     BadRequest,
@@ -41,7 +42,7 @@ from footage_mcp.rest.paging import (
 )
 
 BASE = "https://api.test/api/asset"
-TOKEN = "tok-123456"
+TOKEN = SUITE_TOKEN[:10]  # as long as the literal it replaces; the canary plugin searches for it
 Handler = Callable[[httpx2.Request], httpx2.Response]
 
 pytestmark = pytest.mark.anyio

@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 from mcp import Client
 from mcp.types import ResourceLink
 
@@ -261,7 +262,7 @@ async def test_the_size_cap(hal_sandbox: RunningSandbox, tmp_path: Path) -> None
 # ---------------------------------------------------------------- a hostile API (mock transport)
 
 BASE = "https://api.example/api/asset"
-TOKEN = "secret-token-123456"
+TOKEN = SUITE_TOKEN[:19]  # as long as the literal it replaces; the canary plugin searches for it
 
 
 def hostile(asset: dict[str, Any], seen: list[httpx2.Request]) -> httpx2.MockTransport:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from PIL import Image
 
 from footage_mcp.sandbox.app import create_app
@@ -21,7 +22,6 @@ from footage_mcp.sandbox.library import build_library
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "sandbox-token"
 AUTH = {"apiKey": TOKEN}
 LIB = build_library()
 BASE = "http://sandbox.test/api/asset"

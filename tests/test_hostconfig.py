@@ -14,6 +14,7 @@ from typing import Any
 
 import forkrun
 import pytest
+from canary_plugin import TOKEN
 
 from footage_mcp import __version__
 from footage_mcp.cli.hostconfig import (
@@ -32,7 +33,7 @@ from footage_mcp.cli.hostconfig import (
 from footage_mcp.cli.launch import child_env
 from footage_mcp.core.settings import TOKEN_PLACEHOLDER
 
-CANARY = "canary-3b9e71c2-token"
+CANARY = TOKEN[:21]  # 21 characters of the suite's canary: the canary plugin searches for it too
 
 
 def config(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

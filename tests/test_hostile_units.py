@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 from PIL import Image
 
 from footage_mcp.core.redact import REDACTED, Redactor
@@ -25,7 +26,7 @@ from footage_mcp.surface.imaging import MAX_PIXELS, UnreadableImage, check_head,
 from footage_mcp.surface.render import cap_depth, compact_dump, depth_of
 from footage_mcp.surface.stdio import screen
 
-TOKEN = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+TOKEN = SUITE_TOKEN  # 32 characters, as the literal it replaces; the canary plugin searches for it
 
 
 def decode_all(body: bytes, encoding: str, cap: int, piece: int = 1000) -> bytes:

@@ -23,6 +23,7 @@ from typing import Any
 
 import forkrun
 import pytest
+from canary_plugin import TOKEN
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from tests.conftest import INTERFACE_TOOLS
@@ -30,7 +31,7 @@ from tests.node_tools import node_bin
 
 INSPECTOR_VERSION = "2.12.0"
 ERAS = {"legacy": "2025-11-25", "modern": "2026-07-28"}
-CANARY = "sandbox-token"  # the sandbox's token: must not appear in anything the Inspector prints
+CANARY = TOKEN  # the sandbox's token: must not appear in anything the Inspector prints
 
 Inspect = Callable[..., Any]
 

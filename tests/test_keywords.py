@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from forkrun import warm_parameters
 from mcp import Client
 
@@ -32,7 +33,7 @@ PARIS = {
 
 
 def sandbox_settings(**options: Any) -> Settings:
-    return Settings(base_url="http://127.0.0.1:9/api/asset", api_token="sandbox-token", max_retries=0, **options)
+    return Settings(base_url="http://127.0.0.1:9/api/asset", api_token=TOKEN, max_retries=0, **options)
 
 
 async def call(server: Any, arguments: dict[str, Any]) -> Any:
@@ -233,7 +234,7 @@ def test_the_sandbox_serves_keywords_in_every_shape_and_links_them(shape: str) -
     from starlette.testclient import TestClient
 
     client = TestClient(create_app(shape=shape), base_url="http://127.0.0.1:8765")
-    auth = {"apiKey": "sandbox-token"}
+    auth = {"apiKey": TOKEN}
     root = client.get("/api/asset/").json()["_links"]
     assert root["keywords"] == {"href": "http://127.0.0.1:8765/api/asset/keywords{?q,lang,size}", "templated": True}
     body = client.get("/api/asset/keywords", params={"q": "fr", "lang": "de"}, headers=auth).json()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from canary_plugin import allowed
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
@@ -57,15 +58,18 @@ def host_launch_config(manifest: dict[str, Any], bundle_dir: Path, user_config: 
     )
     node_bin("mcpb")  # installs tests/clients (or skips the test without npm)
     payload = {"manifest": manifest, "extensionPath": str(bundle_dir), "userConfig": user_config}
-    result = subprocess.run(
-        ["node", "--input-type=module", "-e", script],
-        input=json.dumps(payload),
-        cwd=CLIENTS,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
+    # the emulated host's own launch configuration holds the user's token (the env it starts the
+    # server with): the host's data, not the bridge's output
+    with allowed("the host's launch configuration carries the user's token"):
+        result = subprocess.run(
+            ["node", "--input-type=module", "-e", script],
+            input=json.dumps(payload),
+            cwd=CLIENTS,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+        )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

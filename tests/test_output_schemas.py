@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 import jsonschema
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 from mcp import Client
 
 from footage_mcp.core.settings import Settings
@@ -20,7 +21,7 @@ from footage_mcp.surface.tools.public import fold_nested_arrays
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "output-token"
+TOKEN = SUITE_TOKEN[:12]  # as long as the literal it replaces; the canary plugin searches for it
 BASE = "http://127.0.0.1:9/api/asset"
 
 

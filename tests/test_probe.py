@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from forkrun import run, warm_parameters, warm_sandbox
 from mcp import Client
 
@@ -32,7 +33,7 @@ VARIANTS = [("hal", False), ("array", False), ("items", False), ("items", True)]
 
 def library_values() -> set[str]:
     """Every id, name, description, label and keyword of the sandbox's library and taxonomy."""
-    values: set[str] = {"sandbox-token"}
+    values: set[str] = {TOKEN}
     for album in LIB.albums:
         values |= {album.id, album.name, album.description, *album.labels, *album.keywords}
     for asset in LIB.assets:
@@ -80,7 +81,7 @@ def test_probe_profile_is_structure_only(shape: str, alt: bool, tmp_path: Path) 
     leaked = strings_of(profile) & library_values()
     assert leaked == set()
     assert not any(a.id in text for a in LIB.assets) and not any(a.id in text for a in LIB.albums)
-    assert "sandbox-token" not in text and "sandbox-token" not in done.stdout + done.stderr
+    assert TOKEN not in text and TOKEN not in done.stdout + done.stderr
     # what the profile does say
     family = {"hal": "hal", "array": "array", "items": "items"}[shape]
     assert profile["lists"]["albums"]["family"] == family and profile["lists"]["assets"]["family"] == family

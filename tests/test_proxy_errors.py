@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 
 from footage_mcp.core.errors import ApiError, TransportError
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.http import RestClient
 
 pytestmark = pytest.mark.anyio
-TOKEN = "tok-proxy-canary-77"
+TOKEN = SUITE_TOKEN[:19]  # as long as the literal it replaces; the canary plugin searches for it
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 

@@ -16,15 +16,16 @@ from typing import Any, Protocol
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from PIL import Image
 from starlette.testclient import TestClient
 
-from footage_mcp.sandbox import BASE_PATH, DEFAULT_TOKEN, SHAPES, build_library, create_app
+from footage_mcp.sandbox import BASE_PATH, SHAPES, build_library, create_app
 from footage_mcp.sandbox.library import RELATION_TYPES, Library
 from footage_mcp.sandbox.taxonomy import CONCEPTS, get_taxonomy
 
 ORIGIN = "http://127.0.0.1:8765"
-AUTH = {"apiKey": DEFAULT_TOKEN}
+AUTH = {"apiKey": TOKEN}  # the sandbox's token in the suite ($FOOTAGE_SANDBOX_TOKEN, tests/canary_plugin.py)
 ID_FIELD = {"hal": "id", "array": "uuid", "items": "assetId"}
 
 
@@ -216,8 +217,8 @@ def test_token_required_elsewhere() -> None:
     }
     client = _client()
     assert client.get(f"{BASE_PATH}/albums", headers={"apiKey": "wrong"}).status_code == 401
-    assert client.get(f"{BASE_PATH}/albums", headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}).status_code == 401
-    assert client.get(f"{BASE_PATH}/albums", headers={"APIKEY": DEFAULT_TOKEN}).status_code == 200
+    assert client.get(f"{BASE_PATH}/albums", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 401
+    assert client.get(f"{BASE_PATH}/albums", headers={"APIKEY": TOKEN}).status_code == 200
     assert get("/albums").status_code == 200
     custom = TestClient(create_app(token="s3cret"), base_url=ORIGIN)
     assert custom.get(f"{BASE_PATH}/assets", headers=AUTH).status_code == 401

@@ -18,15 +18,16 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from PIL import Image
 
-from footage_mcp.sandbox import BASE_PATH, DEFAULT_TOKEN, create_app
+from footage_mcp.sandbox import BASE_PATH, create_app
 from footage_mcp.sandbox.__main__ import main as sandbox_main
 from footage_mcp.sandbox.control import create_echo_app
 from footage_mcp.sandbox.faults import LOG_LIMIT, InjectedAbort, RuleError
 
 ORIGIN = "http://127.0.0.1:8765"
-AUTH = {"apiKey": DEFAULT_TOKEN}
+AUTH = {"apiKey": TOKEN}
 FAULTS = "/_sandbox/faults"
 REQUESTS = "/_sandbox/requests"
 
@@ -185,7 +186,7 @@ async def test_request_log_records_everything_under_the_base_path(client: httpx2
     ]
     assert log[0]["headers"]["apikey"] == "s3cr3t-value"
     assert log[0]["headers"]["host"] == "127.0.0.1:8765"
-    assert log[1]["headers"]["x-trace"] == "a" and log[1]["headers"]["apikey"] == DEFAULT_TOKEN
+    assert log[1]["headers"]["x-trace"] == "a" and log[1]["headers"]["apikey"] == TOKEN
     assert "apikey" not in log[3]["headers"]
     assert all(name == name.lower() for entry in log for name in entry["headers"])
     assert (await client.delete(REQUESTS)).json() == {"cleared": 4}
@@ -612,7 +613,7 @@ def test_loopback_other_origin_redirect_reaches_the_echo_listener(live: Running)
             ("GET", "/api/asset/albums", "q=x"),
             ("GET", "/api/asset/assets/a1/preview", ""),
         ]
-        assert echoed[0]["headers"]["apikey"] == DEFAULT_TOKEN and echoed[0]["headers"]["x-trace"] == "t-1"
+        assert echoed[0]["headers"]["apikey"] == TOKEN and echoed[0]["headers"]["x-trace"] == "t-1"
         assert echoed[0]["headers"]["host"] == echo_origin.removeprefix("http://")
         assert [e["outcome"] for e in c.get(REQUESTS).json()] == ["fault:other-origin", "fault:other-origin"]
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from forkrun import warm_sandbox
 from starlette.testclient import TestClient
 
 from footage_mcp.sandbox import create_app
 
-H = {"apiKey": "sandbox-token"}
+H = {"apiKey": TOKEN}
 B = "/api/asset"
 
 

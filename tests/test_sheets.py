@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SANDBOX
 from mcp import Client
 from mcp.types import CallToolResult, ImageContent, TextContent
 from PIL import Image
@@ -47,7 +48,7 @@ def fake_server(**overrides: Any) -> Any:
 
 def sandbox_server(**app_options: Any) -> Any:
     app = create_app(**app_options)
-    settings = Settings(base_url="http://127.0.0.1:9/api/asset", api_token="sandbox-token", max_retries=0)
+    settings = Settings(base_url="http://127.0.0.1:9/api/asset", api_token=SANDBOX, max_retries=0)
     return build_server(settings, transport=httpx2.ASGITransport(app=app))
 
 

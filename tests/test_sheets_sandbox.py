@@ -6,10 +6,11 @@ import io
 from collections import Counter
 from functools import cache
 
+from canary_plugin import TOKEN
 from PIL import Image, ImageStat
 from starlette.testclient import TestClient
 
-from footage_mcp.sandbox import BASE_PATH, DEFAULT_TOKEN, build_library, create_app
+from footage_mcp.sandbox import BASE_PATH, build_library, create_app
 from footage_mcp.sandbox.library import Asset, Library
 from footage_mcp.sandbox.previews import render_preview
 from footage_mcp.sandbox.taxonomy import get_taxonomy
@@ -24,7 +25,7 @@ def client() -> TestClient:
 
 
 def preview(asset: Asset) -> Image.Image:
-    response = client().get(f"{BASE_PATH}/assets/{asset.id}/preview", headers={"apiKey": DEFAULT_TOKEN})
+    response = client().get(f"{BASE_PATH}/assets/{asset.id}/preview", headers={"apiKey": TOKEN})
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     return Image.open(io.BytesIO(response.content)).convert("RGB")
 
@@ -139,7 +140,7 @@ def test_an_asset_is_only_in_albums_it_fits() -> None:
 
 def test_the_france_search_shows_paris_and_lyon_first_and_finds_81() -> None:
     response = client().get(
-        f"{BASE_PATH}/search/assets", params={"q": "France", "size": 8}, headers={"apiKey": DEFAULT_TOKEN}
+        f"{BASE_PATH}/search/assets", params={"q": "France", "size": 8}, headers={"apiKey": TOKEN}
     )
     body = response.json()
     assert body["page"]["totalElements"] == 81

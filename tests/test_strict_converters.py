@@ -23,6 +23,7 @@ import httpx2
 import jsonschema
 import pytest
 from agents.mcp import MCPServerStdio, MCPUtil
+from canary_plugin import TOKEN as SUITE_TOKEN
 from google.adk.tools._gemini_schema_util import _to_gemini_schema
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from mcp import Client
@@ -35,7 +36,7 @@ from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "strict-token"
+TOKEN = SUITE_TOKEN[:12]  # as long as the literal it replaces; the canary plugin searches for it
 REQUIRED = {
     "list_albums": [],
     "get_album": ["album_id"],

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
@@ -22,7 +23,7 @@ from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "bugs-token"
+TOKEN = SUITE_TOKEN[:10]  # as long as the literal it replaces; the canary plugin searches for it
 BASE = "http://127.0.0.1:9/api/asset"
 LIB = build_library()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, ElicitRequestParams, ElicitResult
@@ -29,7 +30,6 @@ from tests.writes_helpers import diff, error_text, structured
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "sandbox-token"
 BASE = "http://127.0.0.1/api/asset"
 VARIANTS = [("hal", False), ("array", False), ("items", False), ("hal", True)]
 Elicitor = Callable[[Any, ElicitRequestParams], Awaitable[ElicitResult]]

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN as SUITE_TOKEN
 from mcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "hostile-write-token-0123456789"
+TOKEN = SUITE_TOKEN[:30]  # as long as the literal it replaces; the canary plugin searches for it
 BASE = "http://127.0.0.1:9/api/asset"  # never dialled: the ASGI transport answers
 BOMB = gzip.compress(gzip.compress(b"\0" * (64 * 1024 * 1024)))  # 64 MiB of zeros in a few kB
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from mcp import StdioServerParameters
 
 SANDBOX_TOKEN = "sandbox-token"
+"""The sandbox's own default token (footage_mcp/sandbox/constants.py, public and documented); a launched
+sandbox uses ``$FOOTAGE_SANDBOX_TOKEN`` instead when it is set, as ``footage-mcp sandbox`` does."""
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -34,7 +36,7 @@ class RunningSandbox:
 def sandbox_args(
     *,
     shape: str = "hal",
-    token: str = SANDBOX_TOKEN,
+    token: str | None = None,
     alt_routes: bool = False,
     seed: int | None = None,
     extra_album_assets: int = 0,
@@ -46,11 +48,12 @@ def sandbox_args(
 ) -> list[str]:
     """The ``footage-mcp sandbox`` command line for these options; the options are the sandbox's own
     (footage_mcp/sandbox/__main__.py). ``more_tokens``: further users, each with their own library
-    (team mode). ``command``: what runs ``footage-mcp`` (default: this interpreter, ``-m footage_mcp``;
-    the tests pass a launcher that forks it from a warm process)."""
+    (team mode). ``token``: the accepted token (default: :func:`sandbox_token`). ``command``: what runs
+    ``footage-mcp`` (default: this interpreter, ``-m footage_mcp``; the tests pass a launcher that forks
+    it from a warm process)."""
     prefix = [sys.executable, "-m", "footage_mcp"] if command is None else list(command)
     args = [*prefix, "sandbox", "--port", str(port), "--shape", shape]
-    for one in [token, *more_tokens]:
+    for one in [token or sandbox_token(), *more_tokens]:
         args += ["--token", one]
     if alt_routes:
         args.append("--alt-routes")
@@ -69,7 +72,7 @@ def sandbox_args(
 def sandbox_process(
     *,
     shape: str = "hal",
-    token: str = SANDBOX_TOKEN,
+    token: str | None = None,
     alt_routes: bool = False,
     seed: int | None = None,
     extra_album_assets: int = 0,
@@ -86,6 +89,7 @@ def sandbox_process(
     Raises:
         RuntimeError: the sandbox did not print its READY line in time (its stderr is included).
     """
+    token = token or sandbox_token()
     args = sandbox_args(
         shape=shape,
         token=token,
@@ -116,6 +120,15 @@ def sandbox_process(
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()
+
+
+def sandbox_token() -> str:
+    """The token a launched sandbox accepts unless told otherwise: the first of ``$FOOTAGE_SANDBOX_TOKEN``
+    (read now, not at import), else :data:`SANDBOX_TOKEN` — the rule ``footage-mcp sandbox`` itself follows
+    (footage_mcp/sandbox/constants.py ``default_tokens``)."""
+    from footage_mcp.sandbox.constants import default_tokens  # the sandbox package, only when one is started
+
+    return default_tokens()[0]
 
 
 def _await_ready(proc: subprocess.Popen[str]) -> str:

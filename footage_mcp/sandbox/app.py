@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .constants import ARCHIVE_NAME, BASE_PATH, DEFAULT_TOKEN, MAX_PAGE_SIZE, SHAPES, VERSION
+from .constants import ARCHIVE_NAME, BASE_PATH, MAX_PAGE_SIZE, SHAPES, VERSION, default_tokens
 from .control import control_routes
 from .errors import ApiError, bad_parameter, error_body, not_found
 from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
@@ -329,7 +329,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def create_app(
     *,
     shape: str = "hal",
-    token: str = DEFAULT_TOKEN,
+    token: str | None = None,
     alt_routes: bool = False,
     seed: int = DEFAULT_SEED,
     extra_album_assets: int = 0,
@@ -341,7 +341,8 @@ def create_app(
 ) -> Starlette:
     """Build the sandbox app.
 
-    ``shape``: one of SHAPES; ``token``: the accepted ``apiKey`` value; ``alt_routes``: serve search
+    ``shape``: one of SHAPES; ``token``: the accepted ``apiKey`` value (default: the first of
+    :func:`~.constants.default_tokens`, ``$FOOTAGE_SANDBOX_TOKEN`` or ``sandbox-token``); ``alt_routes``: serve search
     at ``/find/assets`` and album assets at ``/albums/{id}/contents`` (the default paths then 404);
     ``seed``/``extra_album_assets``: see :func:`~.library.build_library`; ``echo_origin``: where
     other-origin redirects point (default ``http://127.0.0.1:9``, closed); ``faults``: initial fault
@@ -355,6 +356,7 @@ def create_app(
     """
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {', '.join(SHAPES)}, not {shape!r}")
+    token = default_tokens()[0] if token is None else token
     if not token:
         raise ValueError("token must not be empty")
     state = state or SandboxState(echo_origin=(echo_origin or CLOSED_ORIGIN).rstrip("/"))

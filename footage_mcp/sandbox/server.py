@@ -19,12 +19,12 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from .app import create_app
-from .constants import BASE_PATH, DEFAULT_TOKEN, TOKEN_ENV
+from .constants import BASE_PATH, default_tokens, split_tokens
 from .control import create_echo_app
 from .faults import InjectedAbort, SandboxState, load_rules_file
 from .files import create_cdn_app
 from .library import DEFAULT_SEED
-from .tenants import create_multi_app, split_tokens
+from .tenants import create_multi_app
 
 __all__ = ["bind", "serve"]
 
@@ -149,7 +149,7 @@ def serve(
     ``data_file``: keep the library's state (writes) in this SQLite file across restarts. Raises OSError if
     the port is taken, RuleError (a ValueError) on a bad faults file and ValueError on an unknown shape.
     """
-    tokens = split_tokens(token) or split_tokens(os.environ.get(TOKEN_ENV)) or [DEFAULT_TOKEN]
+    tokens = split_tokens(token) or default_tokens()
     token = ",".join(tokens)
     rules = load_rules_file(faults_file) if faults_file is not None else None
     options: dict[str, Any] = {"shape": shape, "alt_routes": alt_routes, "extra_album_assets": extra_album_assets}

@@ -17,24 +17,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .app import create_app
-from .constants import ARCHIVE_NAME
+from .constants import ARCHIVE_NAME, split_tokens
 from .faults import CLOSED_ORIGIN, SandboxState
 
 __all__ = ["TokenRouter", "create_multi_app", "split_tokens"]
-
-
-def split_tokens(values: str | Sequence[str] | None) -> list[str]:
-    """``--token`` values (repeated, or comma-separated) as a list without blanks or repeats."""
-    if values is None:
-        return []
-    items = [values] if isinstance(values, str) else list(values)
-    seen: list[str] = []
-    for item in items:
-        for token in item.split(","):
-            token = token.strip()
-            if token and token not in seen:
-                seen.append(token)
-    return seen
 
 
 class TokenRouter:

@@ -1,0 +1,305 @@
+"""The canary search: does a text or a byte string carry the suite's token, in any encoding?
+
+Pure functions, no pytest; tests/canary_plugin.py runs them over everything the whole suite's bridges
+produce, tests/test_canary.py over one hostile session. What counts as a hit: any 10-character piece of
+the token (:data:`PIECES`; a cut-off token is still a leak), case-insensitively, either
+
+* directly in the bytes, or in a form that needs no decoding to be searched: base64 (standard and
+  URL-safe, at each of the three byte alignments), hex, percent-encoding of every character, UTF-16;
+  these forms are precomputed once (:class:`Needles`), so a blob is searched in one pass per anchor
+  rather than decoded; or
+* inside a cursor-like token (a run of base64/hex/percent characters, :data:`TOKEN`) once decoded:
+  percent-decoding, base64 standard and URL-safe with or without padding, hex, JSON strings inside,
+  zlib, each applied again to what comes out (:func:`decodings`, three levels). That is how a cursor
+  that is base64 of JSON holding a percent-encoded URL with the token is found.
+
+Bounded work: a blob is lower-cased once and searched for a few dozen anchors (each piece of each form
+contains one; a found anchor is then checked in place), tokens longer than :data:`LONG_TOKEN` are
+decoded once without recursing (image data), and a decoded blob is never decoded again in the same scan.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+CANARY = "Cnry7f3a9b2c4d1e8f6a0b5c3d7e9f1a"
+"""The token every test's sandbox accepts and every bridge holds (tests/canary_plugin.py sets it as
+``$FOOTAGE_SANDBOX_TOKEN``): distinctive, so that it cannot turn up by chance."""
+PIECE = 10
+PIECES = [CANARY[i : i + PIECE] for i in range(len(CANARY) - PIECE + 1)]
+"""Every 10-character piece of the canary: a token cut to 10 characters or more is still a leak."""
+TOKEN = re.compile(rb"[A-Za-z0-9+/_%=.~-]{20,}")
+"""A cursor-like run of characters: what :func:`decodings` is applied to inside a text. Shorter runs need
+no decoding: one layer of base64, hex or percent-encoding of a 10-character piece is a precomputed form,
+and two layers take at least 20 characters."""
+LONG_TOKEN = 8192
+"""Tokens longer than this (image data, file contents) are base64-decoded once, without recursing."""
+MAX_DEPTH = 3
+ZLIB_LIMIT = 16 << 20
+"""At most this many bytes come out of one zlib stream (a bomb is not the scanner's business)."""
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way the canary can appear without being decoded: ``master`` (lower-cased bytes) holds it
+    whole; any ``window`` consecutive bytes of ``master`` count as a hit."""
+
+    name: str
+    master: bytes
+    window: int
+
+
+def _base64_middles(raw: bytes, altchars: bytes) -> list[bytes]:
+    """The part of the base64 text of ``raw`` that does not depend on its neighbours, at each alignment."""
+    middles = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw + b"\0\0", altchars=altchars)
+        first = -(-shift // 3)  # the first 3-byte group that is all canary
+        last = (shift + len(raw)) // 3  # one past the last such group
+        middles.append(encoded[4 * first : 4 * last])
+    return middles
+
+
+def forms(secret: str) -> list[Form]:
+    """The canary's precomputed forms: plain, base64 (standard/URL-safe, 3 alignments), hex, %XX, UTF-16."""
+    raw = secret.encode("utf-8")
+    found = [Form("plain", raw.lower(), PIECE)]
+    for altchars, name in ((b"+/", "base64"), (b"-_", "base64url")):
+        found += [Form(name, middle.lower(), 16) for middle in _base64_middles(raw, altchars)]
+    found.append(Form("hex", raw.hex().encode(), 2 * PIECE))
+    found.append(Form("percent", "".join(f"%{b:02x}" for b in raw).encode(), 3 * PIECE))
+    for codec in ("utf-16-le", "utf-16-be"):
+        found.append(Form(codec, secret.lower().encode(codec), 2 * PIECE))
+    return found
+
+
+@dataclass(frozen=True)
+class Anchor:
+    form: Form
+    offset: int
+    text: bytes
+
+
+class Needles:
+    """The search for one secret's forms: :meth:`find` names the forms a blob holds."""
+
+    def __init__(self, secret: str, anchor_length: int = 6) -> None:
+        self.forms = forms(secret)
+        self.anchors: list[Anchor] = []
+        for form in self.forms:
+            length = min(anchor_length, form.window)
+            step = form.window - length + 1  # every window of the form contains one of these
+            for offset in range(0, len(form.master) - length + 1, step):
+                self.anchors.append(Anchor(form, offset, form.master[offset : offset + length]))
+            tail = len(form.master) - length
+            if tail % step:
+                self.anchors.append(Anchor(form, tail, form.master[tail:]))
+
+    def find(self, blob: bytes) -> list[str]:
+        """The names of the forms ``blob`` holds a window of (case-insensitive); empty when none."""
+        low = blob.lower()
+        found: list[str] = []
+        for anchor in self.anchors:
+            if anchor.form.name in found:
+                continue
+            at = low.find(anchor.text)
+            while at >= 0:
+                if _extent(low, at, anchor) >= anchor.form.window:
+                    found.append(anchor.form.name)
+                    break
+                at = low.find(anchor.text, at + 1)
+        return found
+
+
+def _extent(low: bytes, at: int, anchor: Anchor) -> int:
+    """How many bytes of ``anchor.form.master`` match ``low`` around the anchor found at ``at``."""
+    master, offset = anchor.form.master, anchor.offset
+    left = 0
+    while left < offset and at - left - 1 >= 0 and low[at - left - 1] == master[offset - left - 1]:
+        left += 1
+    right = len(anchor.text)
+    while offset + right < len(master) and at + right < len(low) and low[at + right] == master[offset + right]:
+        right += 1
+    return left + right
+
+
+NEEDLES = Needles(CANARY)
+
+
+def hits(blob: bytes, needles: Needles = NEEDLES) -> list[str]:
+    """The forms of the canary ``blob`` holds as it is (plain, base64, hex, ...), or in a zlib stream it
+    starts with, or in a PNG's compressed text chunks."""
+    found = needles.find(blob)
+    for inner in _compressed(blob):
+        found += [f"zlib {name}" for name in needles.find(inner)]
+    return found
+
+
+def _inflate(data: bytes) -> bytes | None:
+    with contextlib.suppress(zlib.error):
+        return zlib.decompressobj().decompress(data, ZLIB_LIMIT)
+    return None
+
+
+def _compressed(blob: bytes) -> Iterator[bytes]:
+    """What a zlib stream at the start of ``blob``, or a PNG's zTXt/iTXt/iCCP chunks, decompress to."""
+    if blob[:1] == b"\x78":
+        inflated = _inflate(blob)
+        if inflated:
+            yield inflated
+    if blob.startswith(PNG):
+        at = len(PNG)
+        while at + 8 <= len(blob):
+            length = int.from_bytes(blob[at : at + 4], "big")
+            kind, body = blob[at + 4 : at + 8], blob[at + 8 : at + 8 + length]
+            if kind in (b"zTXt", b"iCCP", b"iTXt"):
+                keyword_end = body.find(b"\0")
+                start = keyword_end + (2 if kind != b"iTXt" else 3)
+                if kind == b"iTXt":  # keyword\0 flag method language\0 translated\0 text
+                    parts = body[keyword_end + 3 :].split(b"\0", 2)
+                    start = len(body) - len(parts[-1]) if len(parts) == 3 else len(body)
+                inflated = _inflate(body[start:])
+                if inflated:
+                    yield inflated
+            at += 12 + length
+
+
+def _padded(text: bytes) -> bytes:
+    text = text.rstrip(b"=")
+    return text + b"=" * (-len(text) % 4)
+
+
+def _decode_once(token: bytes) -> list[bytes]:
+    """What ``token`` decodes to in one step: percent-decoding, base64 (standard and URL-safe, padding
+    added or not), hex, and the same for its parts between ``. ~ %`` (JWT-like tokens)."""
+    out: list[bytes] = []
+    texts = [token]
+    if b"%" in token:
+        texts.append(unquote_to_bytes(token))
+    texts += [part for part in re.split(rb"[.~%]", token) if len(part) >= 12 and part != token]
+    for text in texts:
+        if text is not token and text not in out:
+            out.append(text)
+        for altchars in (b"+/", b"-_"):
+            with contextlib.suppress(binascii.Error, ValueError):
+                out.append(base64.b64decode(_padded(text), altchars=altchars, validate=True))
+        if len(text) % 2 == 0 and re.fullmatch(rb"[0-9A-Fa-f]+", text):
+            out.append(bytes.fromhex(text.decode("ascii")))
+    return out
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _json_strings(item)
+
+
+CLEAN: set[bytes] = set()
+"""Tokens already decoded without a hit, in this process: each distinct cursor or id is decoded once."""
+CLEAN_LIMIT = 500_000
+
+
+def decodings(value: str | bytes, depth: int = 0, seen: set[bytes] | None = None) -> list[bytes]:
+    """``value`` and everything its cursor-like tokens decode to: percent-decoding, base64 (standard,
+    URL-safe, with or without padding), hex, the strings of JSON inside, zlib, each applied again to
+    what comes out (:data:`MAX_DEPTH` levels). Each blob appears once."""
+    seen = set() if seen is None else seen
+    blob = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    found = [blob]
+    if depth >= MAX_DEPTH:
+        return found
+    for token in dict.fromkeys(TOKEN.findall(blob)):
+        if token in seen:
+            continue
+        seen.add(token)
+        if len(token) > LONG_TOKEN:
+            with contextlib.suppress(binascii.Error, ValueError):
+                found.append(base64.b64decode(_padded(token), validate=True))
+            continue
+        for decoded in _decode_once(token):
+            if decoded in seen:
+                continue
+            seen.add(decoded)
+            found.append(decoded)
+            found += _compressed(decoded)
+            found += decodings(decoded, depth + 1, seen)[1:]
+    stripped = blob.strip()
+    if stripped[:1] in (b"{", b"[", b'"') and len(stripped) <= 1 << 20:
+        with contextlib.suppress(ValueError, RecursionError):
+            for inner in _json_strings(json.loads(stripped)):
+                encoded = inner.encode("utf-8", "surrogatepass")
+                if encoded != blob and encoded not in seen:
+                    seen.add(encoded)
+                    found += decodings(encoded, depth + 1, seen)
+    return found
+
+
+@dataclass
+class Finding:
+    """One place the canary was found: ``kind`` (result, cursor, log, file, stream), ``where`` (which
+    one, never the canary itself) and ``forms`` (plain, base64, zlib hex, decoded plain, ...)."""
+
+    kind: str
+    where: str
+    forms: list[str] = field(default_factory=list)
+    text: int = 0
+    """A hash of the text searched: the same text found twice in one place is one finding."""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.where}: {', '.join(sorted(set(self.forms)))}"
+
+
+def scan(value: str | bytes, needles: Needles = NEEDLES) -> list[str]:
+    """The forms of the canary ``value`` carries: as it is (see :func:`hits`), or in anything its
+    cursor-like tokens decode to (``decoded <form>``). Empty when it carries none."""
+    blob = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    found = hits(blob, needles)
+    fresh = [token for token in dict.fromkeys(TOKEN.findall(blob)) if token not in CLEAN]
+    if not fresh and blob.strip()[:1] not in (b"{", b"[", b'"'):
+        return found
+    for token in fresh:
+        decoded_hits = [f"decoded {name}" for blob_ in decodings(token)[1:] for name in hits(blob_, needles)]
+        if decoded_hits:
+            found += decoded_hits
+        elif len(token) <= LONG_TOKEN:
+            if len(CLEAN) > CLEAN_LIMIT:
+                CLEAN.clear()
+            CLEAN.add(token)
+    if blob.strip()[:1] in (b"{", b"[", b'"'):  # JSON escapes (\u0043...) hide a plain or encoded token
+        with contextlib.suppress(ValueError, RecursionError):
+            strings = "\n".join(_json_strings(json.loads(blob))).encode("utf-8", "surrogatepass")
+            if strings != blob:
+                found += [f"json {name}" for name in scan(strings, needles)]
+    return found
+
+
+def cursors(value: Any) -> list[str]:
+    """Every cursor-looking string in a JSON value: the values of keys named like ``cursor`` /
+    ``nextCursor`` / ``next_cursor`` / ``next`` (pagination continuations)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and isinstance(key, str) and ("cursor" in key.lower() or key == "next"):
+                found.append(item)
+            else:
+                found += cursors(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += cursors(item)
+    return found
