@@ -253,10 +253,14 @@ def is_sandbox(args: Any) -> bool:
     """Whether ``args`` is a process whose output is not searched: the sandbox, the upstream emulator,
     which prints the token it accepts on purpose (``footage-mcp sandbox``'s summary) and is not the
     bridge; and xdist's worker channel (execnet: ``python -u -c "import sys;exec(eval(...))"``), which
-    carries the workers' test reports (their node ids and output, searched in the workers already)."""
+    carries the workers' test reports (their node ids and output, searched in the workers already).
+    A sandbox forked through tests/forklaunch.py (``python -S forklaunch.py <socket> sandbox ...``) is
+    the sandbox too."""
     argv = _argv(args)
+    launched = argv[4:5] if len(argv) > 4 and argv[2].endswith("forklaunch.py") else []  # tests/forkrun.py's launcher
     return (
         "footage_mcp.sandbox" in argv
+        or launched == ["sandbox"]
         or any(a == "sandbox" and i > 0 and argv[i - 1] in ("footage_mcp", "footage-mcp") for i, a in enumerate(argv))
         or any("exec(eval(sys.stdin.readline()))" in a for a in argv)
     )

@@ -147,6 +147,8 @@ def test_a_child_process_output_is_searched() -> None:
     assert found[2].forms == ["plain"]
     assert is_sandbox([sys.executable, "-m", "footage_mcp", "sandbox", "--port", "0"])
     assert is_sandbox([sys.executable, "-m", "footage_mcp.sandbox"]) and not is_sandbox(["footage-mcp", "serve"])
+    launcher = [sys.executable, "-S", "/x/tests/forklaunch.py", "/tmp/z.sock"]
+    assert is_sandbox([*launcher, "sandbox", "--port", "0"]) and not is_sandbox([*launcher, "serve"])
 
 
 @pytest.mark.slow
