@@ -378,7 +378,8 @@ async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> Asy
     ``Content-Encoding`` (what the request asks for) the raw stream is the body: read as it is, without
     httpx2's decoder and chunker steps per piece."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    pieces = response.aiter_raw() if encoding in ("", "identity") else response.aiter_bytes()
+    raw = encoding in ("", "identity") and not response.is_stream_consumed  # in memory (a mock): read already
+    pieces = response.aiter_raw() if raw else response.aiter_bytes()
     try:
         async for chunk in pieces:
             yield chunk
