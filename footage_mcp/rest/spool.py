@@ -6,11 +6,12 @@ GIL for large buffers) runs in a worker thread, one thread hop per buffer, while
 Memory is fixed: :data:`BUFFERS` × :data:`BUFFER_BYTES` per transfer, whatever the size of the body and of
 its pieces.
 
-Why buffers and not the pieces themselves (measured with bench/run.py ``files`` and a 256 MiB stream on
-2 cores): handing the ~256 KiB pieces on cost a worker-thread GIL hand-off per piece, and gathering them
-into a new ``bytearray`` per MiB cost a fresh memory mapping per MiB (glibc's mmap threshold is fixed at
-1 MiB, see :func:`footage_mcp.rest.decoding.bound_heap`): about 2.4 page faults per byte-page received
-and twice the CPU time of the reused buffers.
+Why buffers and not the pieces themselves (measured in process, 256 MiB on loopback, 2 shared cores; see
+docs/benchmarks.md, Files): gathering the ~256 KiB pieces into a new ``bytearray`` per MiB made a fresh
+memory mapping per MiB (glibc's mmap threshold is fixed at 1 MiB, see
+:func:`footage_mcp.rest.decoding.bound_heap`): 47,000-156,000 page faults per 256 MiB, against ~1,000 with
+the reused buffers. The total CPU time was about the same in an A/B at load 5 (the event loop spends
+less, the worker thread more).
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ audit = logging.getLogger("footage_mcp.audit")
 CHUNK_BYTES = 512 * 1024
 """Bytes read from the file at a time. Below glibc's mmap threshold (fixed at 1 MiB, see
 :func:`footage_mcp.rest.decoding.bound_heap`), so a block reuses heap memory: 1 MiB blocks were a fresh
-mapping each, ~80,000 page faults per 256 MiB sent and about 1.5 × the CPU time (measured, loopback)."""
+mapping each, ~66,000-83,000 page faults per 256 MiB sent (21,000-30,000 now); the effect on throughput is
+not settled (docs/benchmarks.md, Files)."""
 READ_AHEAD_BLOCKS = 2
 """Blocks read ahead of the one being sent (memory: about this many + 2 blocks per upload)."""
 PROGRESS_INTERVAL_SECONDS = 0.25
