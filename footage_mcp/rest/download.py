@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,26 +46,18 @@ from footage_mcp.rest.files import (
     part_key,
     safe_filename,
 )
+from footage_mcp.rest.http import large_reads
 from footage_mcp.rest.partfile import PartWriter, close_writer, discard, read_meta, write_meta
 from footage_mcp.rest.renditions import RenditionLink, original_href, rendition_links
 from footage_mcp.rest.shapes import parse_asset
+from footage_mcp.rest.spool import first_error, spool
 
 if TYPE_CHECKING:
     from footage_mcp.rest.api import FootageApi
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 1024 * 1024
-"""Bytes gathered before one write (and hash update) in a worker thread."""
-DIRECT_BYTES = CHUNK_BYTES
-"""A received piece at least this big is handed to the writer as it is (no gathering copy). Smaller pieces
-are gathered: one thread hop per MiB costs less than the copy saves (about 0.4 CPU-s/GiB, measured)."""
-QUEUE_CHUNKS = 4
-"""Chunks received ahead of the writer at most (memory bound: about QUEUE_CHUNKS + 2 chunks)."""
-READ_BYTES = 1024 * 1024
 PROGRESS_INTERVAL_SECONDS = 0.25
-FLUSH_SECONDS = 0.5
-"""A slow body is written at least this often, so an interruption keeps what arrived."""
 ORIGINAL = "original"
 PREVIEW = "preview"
 
@@ -88,9 +80,11 @@ class Source:
     size_bytes: int | None
 
 
-WRITER_THREADS = 4
+WRITER_THREADS = 2
 """Worker threads writing (and hashing) downloads at once, whatever the number of downloads: fewer threads
-contend less for the GIL with the event loop, so other calls keep answering during many downloads."""
+contend less for the GIL with the event loop, so other calls keep answering during many downloads (20
+downloads of 50 MB in process, 2 cores: the event loop's median lag 25-35 ms with 4 threads, 3-5 ms with 1
+or 2; one download drains one buffer at a time, so it never needs more than one)."""
 _limiter: list[anyio.CapacityLimiter] = []
 
 
@@ -99,16 +93,6 @@ def _writers() -> anyio.CapacityLimiter:
     if not _limiter:
         _limiter.append(anyio.CapacityLimiter(WRITER_THREADS))
     return _limiter[0]
-
-
-def tune_read_size() -> None:
-    """Let the HTTP/1.1 connections read up to :data:`READ_BYTES` per socket read instead of httpcore2's
-    64 KiB (its ``READ_NUM_BYTES`` class attribute, the one knob it has): about twice the throughput for
-    large bodies on loopback, measured by bench/run.py ``files``; small JSON answers are unaffected."""
-    from httpcore2._async.http11 import AsyncHTTP11Connection
-
-    if AsyncHTTP11Connection.READ_NUM_BYTES < READ_BYTES:
-        AsyncHTTP11Connection.READ_NUM_BYTES = READ_BYTES
 
 
 class Downloader:
@@ -274,7 +258,8 @@ class Downloader:
                 if resumable:
                     write_meta(meta_path, {"url": _url_key(source.url), "validator": strong_validator(new_validator)})
                 mime = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
-                await self._stream(response, writer, total, max_bytes, progress)
+                with large_reads(response):  # this connection only, for this body
+                    await self._stream(response, writer, total, max_bytes, progress)
                 done = writer.size
                 if total is not None and done != total:
                     raise TransportError(_dropped(done, total, resumable))
@@ -340,71 +325,35 @@ class Downloader:
         max_bytes: int | None,
         progress: Progress | None,
     ) -> None:
-        """Receive the body and write it: the network loop gathers :data:`CHUNK_BYTES` at a time and hands
-        them to a writer task (hash and write in a worker thread, which releases the GIL), at most
-        :data:`QUEUE_CHUNKS` ahead, so memory stays bounded while receiving and writing overlap."""
-        tune_read_size()
-        failure: list[BaseException] = []
-        send, receive = anyio.create_memory_object_stream[bytes | bytearray](max_buffer_size=QUEUE_CHUNKS)
+        """Receive the body and write it (:func:`footage_mcp.rest.spool.spool`: the event loop copies what
+        arrives into a few reused buffers, a worker thread writes and hashes each full one), so memory stays
+        bounded while receiving and writing overlap. A broken connection is raised after what arrived before
+        it is on disk (for a resume)."""
+        received = writer.size
+        broken: list[BaseException] = []
+        last = [0.0]
 
-        async def write_all() -> None:
-            last = 0.0
-            try:
-                async with receive:
-                    async for data in receive:
-                        await anyio.to_thread.run_sync(writer.write, data, limiter=_writers())
-                        now = time.monotonic()
-                        if progress is not None and now - last >= PROGRESS_INTERVAL_SECONDS:
-                            last = now
-                            await progress(writer.size, total)
-            except Exception as exc:  # an OSError (disk full …): stop the network side too
-                failure.append(exc)
-                receive.close()
+        def count(size: int) -> None:
+            nonlocal received
+            received += size
+            _check_cap(received, max_bytes)
+
+        async def drained() -> None:
+            now = time.monotonic()
+            if progress is not None and now - last[0] >= PROGRESS_INTERVAL_SECONDS:
+                last[0] = now
+                await progress(writer.size, total)
 
         if progress is not None:
             await progress(writer.size, total)
-        received = writer.size
-        broken: list[BaseException] = []
         try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(write_all)
-                await self._receive(response, send, received, max_bytes, broken)
-        except BaseExceptionGroup as group_error:  # the network side's error, as it was raised
-            raise _first(group_error) from None
-        if failure:
-            raise failure[0]
+            await spool(_chunks(response, broken), writer.write, limiter=_writers(), on_piece=count, on_drained=drained)
+        except BaseExceptionGroup as group_error:  # the first error, as it was raised
+            raise first_error(group_error) from None
         if broken:  # what arrived before the connection broke is on disk now, for a resume
             raise broken[0]
         if progress is not None:
             await progress(writer.size, total)
-
-    @staticmethod
-    async def _receive(
-        response: httpx2.Response, send: Any, received: int, max_bytes: int | None, broken: list[BaseException]
-    ) -> None:
-        """Hand the body to the writer; a broken connection is put in ``broken`` after what arrived was handed
-        on (so it gets written), other errors are raised."""
-        buffer = bytearray()
-        try:
-            async with send:
-                flushed = time.monotonic()
-                async for chunk in _chunks(response, broken):
-                    received += len(chunk)
-                    if not buffer and len(chunk) >= DIRECT_BYTES:  # a big read goes on as it is: no copy
-                        _check_cap(received, max_bytes)
-                        await send.send(chunk)
-                        flushed = time.monotonic()
-                        continue
-                    buffer += chunk
-                    _check_cap(received, max_bytes)
-                    now = time.monotonic()
-                    if len(buffer) >= CHUNK_BYTES or now - flushed >= FLUSH_SECONDS:  # a slow body reaches disk too
-                        await send.send(buffer)  # handed over, not copied: a new buffer is started
-                        buffer, flushed = bytearray(), now
-                if buffer:
-                    await send.send(buffer)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass  # the writer failed; its error is raised by the caller
 
     def _open(self, url: str, offset: int, validator: str | None) -> OpenedFile:
         return OpenedFile(self.rest, url, offset, validator)
@@ -424,25 +373,18 @@ def _check_cap(received: int, max_bytes: int | None) -> None:
         )
 
 
-async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> Any:
-    """The body's chunks; a transport error (dropped, stalled) ends them and is put in ``broken``."""
+async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> AsyncIterator[bytes]:
+    """The body's chunks; a transport error (dropped, stalled) ends them and is put in ``broken``. Without a
+    ``Content-Encoding`` (what the request asks for) the raw stream is the body: read as it is, without
+    httpx2's decoder and chunker steps per piece."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    raw = encoding in ("", "identity") and not response.is_stream_consumed  # in memory (a mock): read already
+    pieces = response.aiter_raw() if raw else response.aiter_bytes()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in pieces:
             yield chunk
     except httpx2.TransportError as exc:
         broken.append(exc)
-
-
-def _first(group: BaseExceptionGroup[Any]) -> BaseException:
-    """The exception that ended a task group: the first that is not a cancellation."""
-    cancelled = anyio.get_cancelled_exc_class()
-    found: list[BaseException] = list(group.exceptions)
-    for exc in found:
-        if isinstance(exc, BaseExceptionGroup):
-            return _first(exc)
-        if not isinstance(exc, cancelled):
-            return exc
-    return found[0]
 
 
 def _url_key(url: str) -> str:

@@ -80,7 +80,7 @@ class PartWriter:
             raise
         return cls(handle, hasher, kept)
 
-    def write(self, data: bytes | bytearray) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         while view:
             written = self.handle.write(view)

@@ -34,6 +34,7 @@ from footage_mcp.core.settings import TOKEN_HELP
 from footage_mcp.rest.file_models import UploadOutcome, UploadReport
 from footage_mcp.rest.files import UploadSelection, describe_os_error, guess_mime
 from footage_mcp.rest.shapes import object_id, parse_list
+from footage_mcp.rest.spool import first_error
 
 if TYPE_CHECKING:
     from footage_mcp.rest.api import FootageApi
@@ -42,7 +43,13 @@ from footage_mcp.rest.writes import WriteClient
 log = logging.getLogger(__name__)
 audit = logging.getLogger("footage_mcp.audit")
 
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 512 * 1024
+"""Bytes read from the file at a time. Below glibc's mmap threshold (fixed at 1 MiB, see
+:func:`footage_mcp.rest.decoding.bound_heap`), so a block reuses heap memory: 1 MiB blocks were a fresh
+mapping each, ~66,000-83,000 page faults per 256 MiB sent (21,000-30,000 now); the effect on throughput is
+not settled (docs/benchmarks.md, Files)."""
+READ_AHEAD_BLOCKS = 2
+"""Blocks read ahead of the one being sent (memory: about this many + 2 blocks per upload)."""
 PROGRESS_INTERVAL_SECONDS = 0.25
 CONFIRM_ABOVE_FILES = 20
 """More files than this in one call need ``confirm=true`` (interface.md: writes touching more than 20 assets)."""
@@ -206,22 +213,46 @@ class Uploader:
         if self.rest.token and self.rest.is_under_base(url):
             headers["apiKey"] = self.rest.token
 
+        blocks, ready = anyio.create_memory_object_stream[bytes](READ_AHEAD_BLOCKS)
+
+        async def read_ahead() -> None:
+            """Read the file in a worker thread while the blocks before go out (one hop per block)."""
+            async with blocks:
+                left = size
+                while left > 0:
+                    block = await anyio.to_thread.run_sync(handle.read, min(CHUNK_BYTES, left))
+                    if not block:
+                        raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
+                    left -= len(block)
+                    await blocks.send(block)
+
         async def body() -> AsyncIterator[bytes]:
             sent.started = True
             yield head
             last = 0.0
-            while sent.bytes < size:
-                block = await anyio.to_thread.run_sync(handle.read, min(CHUNK_BYTES, size - sent.bytes))
-                if not block:
-                    raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
-                sent.bytes += len(block)
-                yield block
-                now = time.monotonic()
-                if now - last >= PROGRESS_INTERVAL_SECONDS:
-                    last = now
-                    await progress(sent.bytes)
+            async with ready:
+                async for block in ready:
+                    sent.bytes += len(block)
+                    yield block
+                    now = time.monotonic()
+                    if now - last >= PROGRESS_INTERVAL_SECONDS:
+                        last = now
+                        await progress(sent.bytes)
+            if sent.bytes < size:  # the reader stopped early: its error ends the request
+                raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
             yield tail
             await progress(sent.bytes)
+
+        async def post() -> httpx2.Response:
+            try:
+                with ready:  # closed whether or not the body was ever asked for
+                    async with anyio.create_task_group() as group:
+                        group.start_soon(read_ahead)
+                        response = await self.rest.http.request("POST", url, content=body(), headers=headers)
+                        group.cancel_scope.cancel()  # an answer before the whole body (413): stop reading
+            except BaseExceptionGroup as failed:  # the reader's error (or the request's), as it was raised
+                raise first_error(failed) from None
+            return response
 
         maybe = (
             f"the upload of {path.name} may or may not have been stored: search for its name "
@@ -229,7 +260,7 @@ class Uploader:
         )
         try:
             try:
-                response = await self.rest.http.request("POST", url, content=body(), headers=headers)
+                response = await post()
             finally:
                 handle.close()
         except _Shrunk as exc:
