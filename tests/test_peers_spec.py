@@ -154,3 +154,29 @@ async def test_every_query_parameter_changes_the_answer(api: httpx2.AsyncClient)
             assert over.status_code == 400, op_id
             at_max = await api.get(url, params={"size": str(size["maximum"])}, headers=headers)
             assert at_max.status_code == 200, op_id
+
+
+async def test_every_album_and_asset_of_the_sandbox_fits_the_schemas(api: httpx2.AsyncClient) -> None:
+    """FastMCP validates each answer against the spec's response schema: one misfit would fail its calls.
+    Every album and asset as lists spell them; one full asset of each media kind and one with relations
+    (a full asset costs the sandbox ~0.15 s the first time: it renders its renditions)."""
+    spec = load_spec()
+    headers = {"apiKey": SANDBOX_TOKEN}
+
+    def validator(name: str) -> Any:
+        return jsonschema.Draft7Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
+
+    album_page, asset_page, asset = validator("AlbumPage"), validator("AssetPage"), validator("Asset")
+    album_page.validate((await api.get("/albums", params={"size": 200}, headers=headers)).json())
+    summaries: list[dict[str, Any]] = []
+    for page in range(2):
+        assets = (await api.get("/search/assets", params={"size": 200, "page": page}, headers=headers)).json()
+        asset_page.validate(assets)
+        summaries += assets["_embedded"].get("assets", [])
+    assert len(summaries) == assets["page"]["totalElements"] > 200
+    chosen = {a["mediaType"]: a["id"] for a in summaries} | {
+        "related": next(a["id"] for a in summaries if a["relations"])
+    }
+    assert len(chosen) == 5
+    for asset_id in chosen.values():
+        asset.validate((await api.get(f"/assets/{asset_id}", headers=headers)).json())
