@@ -11,6 +11,7 @@ answers without it). No peer is needed: the spec is read with PyYAML and checked
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,23 @@ async def test_every_album_and_asset_of_the_sandbox_fits_the_schemas(api: httpx2
     assert len(chosen) == 5
     for asset_id in chosen.values():
         asset.validate((await api.get(f"/assets/{asset_id}", headers=headers)).json())
+
+
+def test_the_peers_section_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI runs ``bench/run.py --quick`` with the default sections: the peers (not installed there) are not
+    among them; naming them (``--only peers`` / ``11``) selects them alone."""
+    import importlib.util
+    import tomllib
+
+    path = SPEC_PATH.parent.parent / "run.py"
+    loader = importlib.util.spec_from_file_location("bench_run_for_test", path)
+    assert loader is not None and loader.loader is not None
+    run = importlib.util.module_from_spec(loader)
+    monkeypatch.setitem(sys.modules, loader.name, run)  # its dataclasses look their module up there
+    monkeypatch.setattr(sys, "path", list(sys.path))  # run.py puts bench/ first for its own imports
+    loader.loader.exec_module(run)
+    assert "peers" not in run.parse_only(None)
+    assert run.parse_only("peers") == run.parse_only("11") == ["peers"]
+    project = tomllib.loads((SPEC_PATH.parent.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["dependency-groups"]["bench-peers"] == ["fastmcp==4.2.3", "mcp-openapi-proxy==0.4.0"]
+    assert "default-groups" not in project["tool"]["uv"]  # only dev is synced by default (and by .ci/run)
