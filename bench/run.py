@@ -7,6 +7,8 @@
 Sections (``--only`` takes names or numbers, comma-separated):
 1 overhead, 2 concurrency, 3 coldstart, 4 memory, 5 scale, 6 sizes, 7 sheets, 8 files (bench/files_bench.py),
 9 team (bench/team.py), 10 hostile. See docs/benchmarks.md.
+Opt-in, never in the default run nor in CI's ``--quick``: 12 peers (bench/peers.py: fastmcp from_openapi and
+mcp-openapi-proxy side by side; ``--only peers`` or ``--peers``).
 
 Every figure is printed next to its target with PASS or MISS. The exit status is 0 whatever the
 verdicts (this reports, it does not gate); it is 1 only when a section crashed.
@@ -74,6 +76,9 @@ SECTIONS = (
     "hostile",
     "reads",
 )
+OPT_IN = ("peers",)
+"""Sections run only when named (``--only``) or asked for (``--peers``): they need packages CI never installs."""
+ALL_SECTIONS = SECTIONS + OPT_IN
 TITLES = {
     "overhead": "1. per-call overhead: MCP over stdio vs direct REST",
     "concurrency": "2. concurrency: 32 concurrent search_assets, 100 ms injected upstream latency",
@@ -86,8 +91,11 @@ TITLES = {
     "team": "9. team mode: 64 concurrent clients through HAProxy, 1/2/4 replicas, 0/100 ms upstream (bench/team.py)",
     "hostile": "10. hostile upstream: memory and responsiveness under bombs and refusals (issue 11)",
     "reads": "11. repeated reads: get_album / get_asset read twice, 100 ms injected upstream latency (issue 16)",
+    "peers": "12. peers: footage-mcp, fastmcp from_openapi, mcp-openapi-proxy, hello floor (bench/peers.py, issue 16)",
 }
 SECTION_TIMEOUT_S = 300
+SECTION_TIMEOUTS_S = {"peers": 1800}
+"""Sections that may take longer: the peers' full run starts ~70 server processes and makes ~15,000 calls."""
 
 # targets
 ADDED_P50_MAX_S = 0.0015
@@ -1245,6 +1253,16 @@ async def section_reads(ctx: Context) -> None:
     report.data[name] = data
 
 
+# -- 12. peers (opt-in) ----------------------------------------------------------------------------
+
+
+async def section_peers(ctx: Context) -> None:
+    """Section 12 (bench/peers.py): the peers side by side; skipped in quick mode unless installed."""
+    import peers
+
+    await peers.section(ctx, sys.modules[__name__])
+
+
 RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "overhead": section_overhead,
     "concurrency": section_concurrency,
@@ -1257,6 +1275,7 @@ RUNNERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "team": section_team,
     "hostile": section_hostile,
     "reads": section_reads,
+    "peers": section_peers,
 }
 
 
@@ -1266,13 +1285,14 @@ def parse_only(text: str | None) -> list[str]:
     chosen = []
     for part in text.split(","):
         part = part.strip().lower()
-        if part.isdigit() and 1 <= int(part) <= len(SECTIONS):
-            part = SECTIONS[int(part) - 1]
-        matches = [s for s in SECTIONS if s.startswith(part)] if part else []
+        if part.isdigit() and 1 <= int(part) <= len(ALL_SECTIONS):
+            part = ALL_SECTIONS[int(part) - 1]
+        matches = [s for s in ALL_SECTIONS if s.startswith(part)] if part else []
         if len(matches) != 1:
-            raise ValueError(f"unknown section {part!r}; choose from {', '.join(SECTIONS)} (or 1–11)")
+            names = ", ".join(ALL_SECTIONS)
+            raise ValueError(f"unknown section {part!r}; choose from {names} (or 1–{len(ALL_SECTIONS)})")
         chosen.append(matches[0])
-    return [s for s in SECTIONS if s in chosen]
+    return [s for s in ALL_SECTIONS if s in chosen]
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -1294,7 +1314,7 @@ async def main_async(args: argparse.Namespace) -> int:
             out(f"== {TITLES[section]} ==")
             t0 = time.perf_counter()
             try:
-                with anyio.fail_after(SECTION_TIMEOUT_S):
+                with anyio.fail_after(SECTION_TIMEOUTS_S.get(section, SECTION_TIMEOUT_S)):
                     await RUNNERS[section](ctx)
             except Exception:
                 crashed.append(section)
@@ -1335,13 +1355,20 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small N, for CI (well under 60 s)")
-    parser.add_argument("--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(SECTIONS)} or 1–11")
+    parser.add_argument(
+        "--only", metavar="NAMES", help=f"comma-separated sections: {', '.join(ALL_SECTIONS)} or 1–{len(ALL_SECTIONS)}"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure and raw sample to FILE")
+    parser.add_argument(
+        "--peers", action="store_true", help="add section 12, the peers (bench/peers.py; opt-in, never in CI)"
+    )
     args = parser.parse_args()
     try:
         args.sections = parse_only(args.only)
     except ValueError as exc:
         parser.error(f"--only: {exc}")
+    if args.peers and "peers" not in args.sections:
+        args.sections.append("peers")
     return anyio.run(main_async, args, backend="asyncio")
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx2
 import pytest
+from canary_plugin import TOKEN
 
-from footage_mcp.cli.launch import SANDBOX_TOKEN, RunningSandbox
+from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.cache import OPT_IN, CachingClient, MemoryStorage
 from footage_mcp.rest.http import OPT_IN as HTTP_OPT_IN
@@ -133,7 +134,7 @@ async def test_with_cache_mb_0_there_is_no_cache() -> None:
 async def test_the_sandbox_answers_conditional_requests() -> None:
     app = create_app()
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://sb") as http:
-        key = {"apiKey": SANDBOX_TOKEN}
+        key = {"apiKey": TOKEN}
         album = app.state.library.albums[0].id
         full = await http.get(f"/api/asset/albums/{album}", headers=key)
         etag, modified = full.headers["etag"], full.headers["last-modified"]
