@@ -15,7 +15,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -63,6 +63,17 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     mx, my = sum(xs) / n, sum(ys) / n
     den = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+async def timed_batch(call: Callable[[], Awaitable[None]], width: int) -> float:
+    """Seconds until ``width`` concurrent runs of ``call`` (one task group) have all finished."""
+    import anyio
+
+    start = time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for _ in range(width):
+            group.start_soon(call)
+    return time.perf_counter() - start
 
 
 def ms(seconds: float) -> str:

@@ -45,16 +45,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import anyio
 import httpx2
-from harness import ROOT, RawStdio, Sandbox, child_env, child_pids, compact, median, proc_status
+from harness import ROOT, RawStdio, Sandbox, child_env, child_pids, compact, median, proc_status, timed_batch
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -343,16 +342,9 @@ async def concurrency_round(
             async def one(s: Session = s) -> None:
                 await s.call("search", values)
 
-            async def timed(fn: Callable[[], Coroutine[Any, Any, None]], width: int) -> float:
-                start = time.perf_counter()
-                async with anyio.create_task_group() as group:
-                    for _ in range(width):
-                        group.start_soon(fn)
-                return time.perf_counter() - start
-
             await one()
-            single = median([await timed(one, 1) for _ in range(p.single_calls)])
-            batch = median([await timed(one, p.concurrency) for _ in range(p.batches)])
+            single = median([await timed_batch(one, 1) for _ in range(p.single_calls)])
+            batch = median([await timed_batch(one, p.concurrency) for _ in range(p.batches)])
             figures[s.server.key] = {"one": single, "batch": batch}
     finally:
         (await http.delete(f"{sb.control}/faults")).raise_for_status()

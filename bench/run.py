@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,7 @@ from harness import (
     self_cpu,
     slope,
     table,
+    timed_batch,
 )
 
 from footage_mcp.cli.launch import bridge_parameters
@@ -381,27 +382,20 @@ async def section_concurrency(ctx: Context) -> None:
             async def one_rest() -> None:
                 (await http.get(search_url)).raise_for_status()
 
-            async def timed(fn: Callable[[], Coroutine[Any, Any, None]], width: int) -> float:
-                start = time.perf_counter()
-                async with anyio.create_task_group() as group:
-                    for _ in range(width):
-                        group.start_soon(fn)
-                return time.perf_counter() - start
-
             await one()
             await one_rest()
             results: dict[str, dict[str, list[float]]] = {"bridge": {"1": [], "N": []}, "rest": {"1": [], "N": []}}
             for _ in range(p.n_single):
-                results["bridge"]["1"].append(await timed(one, 1))
-                results["rest"]["1"].append(await timed(one_rest, 1))
+                results["bridge"]["1"].append(await timed_batch(one, 1))
+                results["rest"]["1"].append(await timed_batch(one_rest, 1))
             cpu = {"bridge": 0.0, "sandbox": 0.0, "harness": 0.0}
             for _ in range(p.n_batches):
                 c0 = (proc_cpu(pid), proc_cpu(sb.process.pid), self_cpu())
-                results["bridge"]["N"].append(await timed(one, p.concurrency))
+                results["bridge"]["N"].append(await timed_batch(one, p.concurrency))
                 c1 = (proc_cpu(pid), proc_cpu(sb.process.pid), self_cpu())
                 for key, a, b in zip(cpu, c0, c1, strict=True):
                     cpu[key] += b - a
-                results["rest"]["N"].append(await timed(one_rest, p.concurrency))
+                results["rest"]["N"].append(await timed_batch(one_rest, p.concurrency))
         finally:
             (await http.delete(f"{sb.control}/faults")).raise_for_status()
     rows = []
