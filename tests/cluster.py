@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
-from forkrun import warm_command
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -98,7 +97,12 @@ def start_replica(
     }
     log = workdir / f"{name}.log"
     argv = ["serve", "--transport", "http", "--port", str(port)]
-    command = warm_command(argv) if warm else [sys.executable, "-m", "footage_mcp", *argv]
+    if warm:
+        from forkrun import warm_command  # tests/ only: the benchmark (bench/team.py) imports this module too
+
+        command = warm_command(argv)
+    else:
+        command = [sys.executable, "-m", "footage_mcp", *argv]
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [*command, *(args or ("--auth", "client"))], stdout=subprocess.DEVNULL, stderr=sink, env=child_env(settings)
@@ -164,9 +168,10 @@ class Cluster:
 
 @contextmanager
 def cluster(
-    base_url: str, count: int, *, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+    base_url: str, count: int, *, env: Mapping[str, str] | None = None, args: Sequence[str] = (), warm: bool = False
 ) -> Iterator[Cluster]:
-    """``count`` replicas behind HAProxy; yields the :class:`Cluster` (HAProxy's URL)."""
+    """``count`` replicas behind HAProxy; yields the :class:`Cluster` (HAProxy's URL). ``warm``: the
+    replicas fork from the test worker's zygote (see :func:`start_replica`); the benchmark starts them cold."""
     binary = haproxy_binary()
     if binary is None:
         raise RuntimeError("haproxy is not installed")
@@ -178,7 +183,7 @@ def cluster(
         proxied = {"FOOTAGE_ALLOWED_HOSTS": f"127.0.0.1:{port},localhost:{port}", **(env or {})}
         try:
             for index in range(count):
-                replicas.append(start_replica(f"r{index + 1}", base_url, workdir, env=proxied, args=args, warm=True))
+                replicas.append(start_replica(f"r{index + 1}", base_url, workdir, env=proxied, args=args, warm=warm))
             config = workdir / "haproxy.cfg"
             config.write_text(haproxy_config(port, [(r.name, r.port) for r in replicas]))
             proxy = subprocess.Popen(

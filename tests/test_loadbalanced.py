@@ -50,7 +50,7 @@ def two_user_sandbox() -> Iterator[RunningSandbox]:
 @pytest.fixture(scope="module")
 def lb(two_user_sandbox: RunningSandbox) -> Iterator[Cluster]:
     need_haproxy()
-    with cluster(two_user_sandbox.base_url, 3) as running:
+    with cluster(two_user_sandbox.base_url, 3, warm=True) as running:
         yield running
 
 
@@ -170,7 +170,7 @@ async def test_killing_a_replica_loses_only_the_calls_in_flight_on_it(two_user_s
     flight on that replica; the client's retry succeeds; afterwards only the survivors answer."""
     need_haproxy()
     workers, rounds = 16, 8
-    with cluster(two_user_sandbox.base_url, 3) as running:
+    with cluster(two_user_sandbox.base_url, 3, warm=True) as running:
         failures: list[str] = []
         retried_ok = 0
         done = 0
