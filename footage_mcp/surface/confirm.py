@@ -202,7 +202,7 @@ async def finish(
         return redact_result(
             error(result.summary + (f" — {result.next_step}" if result.next_step else "")), api.rest.redactor
         )
-    return redact_result(to_result(result, api.rest.settings.output_budget), api.rest.redactor)
+    return to_result(result, api.rest.settings.output_budget, api.rest.redactor)  # redacts as it renders
 
 
 def _one_line(text: str) -> str:

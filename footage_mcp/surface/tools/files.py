@@ -66,12 +66,12 @@ async def _transfer(
     settings = api.rest.settings
     try:
         model = await op(api)
-        result = to_result(model, settings.output_budget)
-        if finish is not None:
-            result = finish(model, result)
+        result = to_result(model, settings.output_budget, api.rest.redactor)  # redacts as it renders
+        if finish is not None:  # what finish adds is redacted too
+            result = redact_result(finish(model, result), api.rest.redactor)
     except Exception as exc:  # no call budget: a transfer takes as long as its bytes need
-        result = failure_result(exc)
-    return redact_result(result, api.rest.redactor)
+        result = redact_result(failure_result(exc), api.rest.redactor)
+    return result
 
 
 def _with_link(model: BaseModel, result: CallToolResult) -> CallToolResult:
