@@ -17,13 +17,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from harness import Sandbox, child_env, child_pids, median, percentile, proc_cpu, sandbox
+from harness import Sandbox, child_env, child_pids, interleaved, median, percentile, proc_cpu, sandbox, warm_up
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -84,17 +83,9 @@ async def main(before_tree: Path, rounds: int) -> None:
                             return call
 
                         callers = [("rest", rest), ("before", caller(a)), ("this", caller(b))]
-                        for _ in range(20):  # warm-up
-                            for _, fn in callers:
-                                await fn()
-                        samples: dict[str, list[float]] = {k: [] for k, _ in callers}
+                        await warm_up(callers, 20)
                         cpu0 = {k: proc_cpu(p) for k, p in pids.items()}
-                        for i in range(rounds):
-                            for k in range(len(callers)):
-                                label, fn = callers[(i + k) % len(callers)]
-                                start = time.perf_counter()
-                                await fn()
-                                samples[label].append(time.perf_counter() - start)
+                        samples = await interleaved(callers, rounds)
                         cpu = {k: (proc_cpu(p) - cpu0[k]) / rounds * 1e3 for k, p in pids.items()}
                         rest50 = median(samples["rest"])
                         cells = [

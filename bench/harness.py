@@ -76,6 +76,30 @@ async def timed_batch(call: Callable[[], Awaitable[None]], width: int) -> float:
     return time.perf_counter() - start
 
 
+Callers = Sequence[tuple[str, Callable[[], Awaitable[Any]]]]
+"""Labelled zero-argument coroutine functions, one per path measured."""
+
+
+async def warm_up(callers: Callers, times: int) -> None:
+    """Run every caller ``times`` times, untimed."""
+    for _ in range(times):
+        for _, call in callers:
+            await call()
+
+
+async def interleaved(callers: Callers, rounds: int) -> dict[str, list[float]]:
+    """Latency samples (seconds) per label: ``rounds`` rounds, each calling every caller once, the order
+    rotating from round to round so that all paths share the machine's noise alike."""
+    samples: dict[str, list[float]] = {label: [] for label, _ in callers}
+    for i in range(rounds):
+        for k in range(len(callers)):
+            label, call = callers[(i + k) % len(callers)]
+            start = time.perf_counter()
+            await call()
+            samples[label].append(time.perf_counter() - start)
+    return samples
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 

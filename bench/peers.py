@@ -53,7 +53,19 @@ from types import ModuleType
 from typing import Any
 
 import httpx2
-from harness import ROOT, RawStdio, Sandbox, child_env, child_pids, compact, median, proc_status, timed_batch
+from harness import (
+    ROOT,
+    RawStdio,
+    Sandbox,
+    child_env,
+    child_pids,
+    compact,
+    interleaved,
+    median,
+    proc_status,
+    timed_batch,
+    warm_up,
+)
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -292,16 +304,8 @@ async def latency_round(
                 await s.call(op, values)
 
             callers.append((s.server.key, call))
-        for _ in range(max(3, n // 10)):  # warm-up, not timed
-            for _, fn in callers:
-                await fn()
-        samples: dict[str, list[float]] = {key: [] for key, _ in callers}
-        for i in range(n):
-            for k in range(len(callers)):
-                key, fn = callers[(i + k) % len(callers)]
-                start = time.perf_counter()
-                await fn()
-                samples[key].append(time.perf_counter() - start)
+        await warm_up(callers, max(3, n // 10))
+        samples = await interleaved(callers, n)
         figures[op] = {key: median(s) for key, s in samples.items()}
     return figures
 

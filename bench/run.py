@@ -47,6 +47,7 @@ from harness import (
     child_pids,
     compact,
     initialize_params,
+    interleaved,
     machine_info,
     median,
     ms,
@@ -58,6 +59,7 @@ from harness import (
     slope,
     table,
     timed_batch,
+    warm_up,
 )
 
 from footage_mcp.cli.launch import bridge_parameters
@@ -283,17 +285,9 @@ async def section_overhead(ctx: Context) -> None:
                 ("MCP stdio, raw JSON-RPC", bare),
                 (FLOOR, floor),
             ]
-            for _ in range(max(10, n // 10)):  # warm-up, not timed
-                for _, fn in callers:
-                    await fn()
-            samples: dict[str, list[float]] = {label: [] for label, _ in callers}
+            await warm_up(callers, max(10, n // 10))
             cpu0 = (proc_cpu(sdk_pid), proc_cpu(raw.pid), proc_cpu(sb.process.pid), self_cpu())
-            for i in range(n):  # interleaved, the order rotating, so the paths share the machine's noise
-                for k in range(len(callers)):
-                    label, fn = callers[(i + k) % len(callers)]
-                    start = time.perf_counter()
-                    await fn()
-                    samples[label].append(time.perf_counter() - start)
+            samples = await interleaved(callers, n)  # the order rotating, so the paths share the machine's noise
             cpu1 = (proc_cpu(sdk_pid), proc_cpu(raw.pid), proc_cpu(sb.process.pid), self_cpu())
             d = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
             cpu_rows.append((tool, ms(d[0] / n), ms(d[1] / n), ms(d[2] / (3 * n)), ms(d[3] / n)))
