@@ -327,25 +327,13 @@ class RestClient:
         try:
             async for attempt in attempts:
                 with attempt:
-                    answer = await self._send_once(url, headers, cap, head_check, cache=cache)
+                    answer = await self.exchange("GET", url, headers, cap=cap, head_check=head_check, cache=cache)
                     if answer[0] in RETRY_STATUSES:
                         raise RetryableStatus(*answer)
                     return answer
         except RetryableStatus as last:
             return last.status, last.headers, last.content
         raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _send_once(
-        self,
-        url: str,
-        headers: dict[str, str],
-        cap: int,
-        head_check: Callable[[bytes, str], None] | None = None,
-        *,
-        cache: Redactor | bool | None = None,
-    ) -> tuple[int, httpx2.Headers, bytes]:
-        """One GET attempt (see :meth:`exchange`)."""
-        return await self.exchange("GET", url, headers, cap=cap, head_check=head_check, cache=cache)
 
     async def exchange(
         self,
