@@ -229,3 +229,16 @@ async def test_a_file_that_shrinks_during_the_upload(tmp_path: Path, monkeypatch
     assert outcome["outcome"] == "failed"
     assert outcome["reason"].startswith("clip.mp4 got shorter while it was being uploaded; the upload of clip.mp4 may")
     assert stored == []  # the archive got a cut body and kept nothing
+
+
+async def test_first_error_is_the_cause_not_the_stream_it_broke() -> None:
+    """Failed before (seen in a CI run of test_a_full_disk_is_one_message_and_leaves_nothing): the drain's
+    OSError closed the buffer stream, the filler's next send raised BrokenResourceError before its
+    cancellation arrived, and that consequence was reported ("internal error") instead of the full disk."""
+    full = OSError(errno.ENOSPC, "No space left on device")
+    for order in ([anyio.BrokenResourceError(), full], [full, anyio.BrokenResourceError()]):
+        assert first_error(BaseExceptionGroup("spool", order)) is full
+    inner = BaseExceptionGroup("drain", [anyio.ClosedResourceError(), full])
+    assert first_error(BaseExceptionGroup("outer", [anyio.BrokenResourceError(), inner])) is full
+    alone = anyio.BrokenResourceError()
+    assert first_error(BaseExceptionGroup("spool", [alone])) is alone  # nothing else: the stream error itself

@@ -17,7 +17,7 @@ less, the worker thread more).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -110,16 +110,23 @@ async def spool(
 
 
 def first_error(group: BaseExceptionGroup[Any]) -> BaseException:
-    """The exception that ended a task group (a transfer's two sides): the first that is not a cancellation,
-    looking into nested groups; the first of all when every one is."""
+    """The exception that ended a task group (a transfer's two sides), looking into nested groups in
+    order: the first that is neither a cancellation nor a broken or closed stream (the consequence on one
+    side of the other side's failure, e.g. the filler's send after the drain hit a full disk); else the
+    first that is not a cancellation; else the first of all."""
+    leaves = list(_leaves(group))
     cancelled = anyio.get_cancelled_exc_class()
-    found: list[BaseException] = list(group.exceptions)
-    for exc in found:
+    raised = [exc for exc in leaves if not isinstance(exc, cancelled)]
+    causes = [exc for exc in raised if not isinstance(exc, (anyio.BrokenResourceError, anyio.ClosedResourceError))]
+    return (causes or raised or leaves)[0]
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> Iterator[BaseException]:
+    for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):
-            return first_error(exc)
-        if not isinstance(exc, cancelled):
-            return exc
-    return found[0]
+            yield from _leaves(exc)
+        else:
+            yield exc
 
 
 __all__ = ["BUFFERS", "BUFFER_BYTES", "FLUSH_SECONDS", "Sink", "first_error", "spool"]
