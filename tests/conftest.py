@@ -3,10 +3,13 @@ sandbox app (tests/inprocess.py), and bridge parameters."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from forkrun import warm_sandbox
@@ -15,6 +18,26 @@ from inprocess import Bridge, bridge
 from footage_mcp.cli.launch import RunningSandbox
 
 pytest_plugins = ["canary_plugin"]  # the whole suite is a canary run (tests/canary_plugin.py)
+
+PYCACHE = Path(tempfile.gettempdir()) / f"footage-mcp-test-pycache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+"""Where every interpreter the suite starts keeps its bytecode (PYTHONPYCACHEPREFIX): outside the repo and
+the venv, kept across runs."""
+
+
+def _bytecode_for_children() -> None:
+    """Let the interpreters this run starts (xdist workers, the fork zygotes, cold bridges, CLI runs, the
+    Inspector's and the bundle's servers) read and write bytecode under :data:`PYCACHE`.
+
+    With ``PYTHONDONTWRITEBYTECODE=1`` (set in some workplaces and CI images) and a venv that ``uv sync``
+    installed without ``.pyc`` files, every interpreter compiled every module it imported from source:
+    about 9 s of CPU per xdist worker's collection and 1-2 s per cold start, which an installed package
+    never pays (pip and uvx write bytecode). Set here, at conftest import in the controlling process,
+    before xdist starts its workers."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
+
+
+_bytecode_for_children()
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(
     {

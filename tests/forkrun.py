@@ -128,12 +128,32 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return json.loads(data[4:].decode("utf-8")), list(fds)
 
 
+def _warm_up() -> None:
+    """Derive once what every child would derive again: the tool definitions of a server with every tool
+    (writes and uploads on; footage_mcp.surface.tooldefs) and the default sandbox library with its search
+    index (footage_mcp.sandbox.library.shared_library). No thread or event loop is started (the zygote
+    forks)."""
+    from footage_mcp.core.settings import Settings
+    from footage_mcp.sandbox import create_app
+    from footage_mcp.surface.server import build_server
+
+    folder = tempfile.mkdtemp(prefix="footage-zygote-")
+    try:
+        build_server(
+            Settings(base_url="http://127.0.0.1:1/api/asset", api_token="warm", allow_writes=True, upload_dirs=folder)
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    create_app(token="warm")
+
+
 def _zygote(path: str) -> None:
     """Import :data:`PRELOAD`, serve fork requests on the Unix socket ``path`` until stdin closes."""
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
+    _warm_up()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)

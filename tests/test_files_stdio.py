@@ -8,18 +8,27 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from forkrun import warm_parameters
+from forkrun import warm_parameters, warm_sandbox
 from mcp import Client
 from mcp.types import ResourceLink
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
-from tests.conftest import INTERFACE_TOOLS, WRITE_TOOLS
+from tests.conftest import INTERFACE_TOOLS, SHAPES, WRITE_TOOLS
 from tests.files_support import LIB, control, data, error_text, expected_sha256, local_name, put_file_faults, small
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", params=SHAPES)
+def sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
+    """This module's own sandbox in each shape: its uploads add assets, which the session's sandboxes
+    must not see (other modules count the library's assets)."""
+    with warm_sandbox(shape=request.param) as running:
+        yield running
 
 
 async def test_download_and_upload_over_stdio(sandbox: RunningSandbox, tmp_path: Path) -> None:

@@ -10,10 +10,12 @@ import io
 import itertools
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from forkrun import warm_sandbox
 from mcp import Client
 from PIL import Image
 
@@ -24,6 +26,14 @@ from tests.conftest import INTERFACE_TOOLS
 from tests.files_support import LIB, control, data, error_text, put_file_faults, settings_for
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def hal_sandbox() -> Iterator[RunningSandbox]:
+    """This module's own sandbox: its uploads add assets, which the session's sandbox must not see (other
+    modules count the library's assets; tests/test_stdio.py failed after this module in one process)."""
+    with warm_sandbox(shape="hal") as running:
+        yield running
 
 
 def uploader(sandbox: RunningSandbox, roots: list[Path], **extra: Any) -> Client:

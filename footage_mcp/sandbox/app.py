@@ -33,7 +33,7 @@ from .errors import ApiError, bad_parameter, error_body, not_found
 from .faults import CLOSED_ORIGIN, FaultMiddleware, SandboxState, parse_rules
 from .files import FileStore
 from .keywords import keyword_body
-from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, build_library
+from .library import DEFAULT_SEED, MEDIA_KINDS, RELATION_TYPES, Album, Asset, Library, shared_library
 from .paging import parse_paging
 from .previews import PreviewUnavailable, render_preview
 from .search import SearchIndex, parse_search
@@ -362,7 +362,7 @@ def create_app(
     state = state or SandboxState(echo_origin=(echo_origin or CLOSED_ORIGIN).rstrip("/"))
     if faults is not None:
         state.rules = parse_rules(faults)
-    api = _Api(build_library(seed, extra_album_assets=extra_album_assets), _Config(shape, alt_routes, archive_name))
+    api = _Api(shared_library(seed, extra_album_assets), _Config(shape, alt_routes, archive_name))
     api.files = FileStore(api.library, api.index, shape, alt_routes)
     store = Store(api.library, data_file)
     store.listeners.append(api.replace_library)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 
 from .taxonomy import CONCEPTS, get_taxonomy
@@ -29,6 +30,7 @@ __all__ = [
     "Library",
     "Relation",
     "build_library",
+    "shared_library",
 ]
 
 DEFAULT_SEED: Final = 20190614
@@ -655,3 +657,11 @@ def build_library(seed: int = DEFAULT_SEED, *, extra_album_assets: int = 0) -> L
         assets.extend(bulk_assets)
     assets.sort(key=lambda a: (-a.created.timestamp(), a.id))
     return Library(seed=seed, albums=tuple(albums), assets=tuple(assets))
+
+
+@lru_cache(maxsize=8)
+def shared_library(seed: int = DEFAULT_SEED, extra_album_assets: int = 0) -> Library:
+    """:func:`build_library` once per process per arguments (30-60 ms each; every app, in-process test
+    sandbox and forked sandbox process starts from one). Safe to share: a :class:`Library` is frozen, and
+    a write makes a new one (see ``app._Api.replace_library``)."""
+    return build_library(seed, extra_album_assets=extra_album_assets)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import ClassVar
 
 from .errors import bad_parameter
 from .library import MEDIA_KINDS, Album, Asset, Library
@@ -118,7 +119,21 @@ class SearchIndex:
         """Fold every asset's searchable fields once."""
         self._library = library
         self._taxonomy = taxonomy
-        self._entries = [self._entry(asset) for asset in library.assets]
+        self._entries = list(self._folded(library, taxonomy))
+
+    _shared: ClassVar[dict[int, tuple[Library, Taxonomy, tuple[_Entry, ...]]]] = {}
+    """Folded entries of the last few libraries indexed, by identity (a library and its folded entries
+    are immutable; about 40 ms per 320 assets, for every app built from a shared library)."""
+
+    def _folded(self, library: Library, taxonomy: Taxonomy) -> tuple[_Entry, ...]:
+        known = self._shared.get(id(library))
+        if known is not None and known[0] is library and known[1] is taxonomy:
+            return known[2]
+        entries = tuple(self._entry(asset) for asset in library.assets)
+        if len(self._shared) >= 8:
+            self._shared.clear()
+        self._shared[id(library)] = (library, taxonomy, entries)
+        return entries
 
     def put(self, asset: Asset) -> None:
         """Index a new asset (first: newest) or re-index a changed one (uploads, labels; see .files)."""

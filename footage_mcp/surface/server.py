@@ -28,6 +28,7 @@ from footage_mcp.surface import prompts, resources, team
 from footage_mcp.surface.context import AppState
 from footage_mcp.surface.params import describe_validation_error
 from footage_mcp.surface.schemas import portable_input, portable_output
+from footage_mcp.surface.tooldefs import DerivingToolManager
 from footage_mcp.surface.tools import albums, assets, files, keywords, public, search, sheets
 
 INSTRUCTIONS = """\
@@ -45,12 +46,18 @@ MAX_PROMPT_ARGUMENT_CHARS = 4000
 
 
 class FootageServer(MCPServer[AppState]):
-    """MCPServer with portable tool schemas (see :mod:`footage_mcp.surface.schemas`), argument-validation
-    errors as one short line with examples (the SDK's default is pydantic's multi-line report), and
+    """MCPServer with tool definitions derived once per process (:mod:`footage_mcp.surface.tooldefs`),
+    portable tool schemas (see :mod:`footage_mcp.surface.schemas`), argument-validation errors as one
+    short line with examples (the SDK's default is pydantic's multi-line report), and
     bad prompt requests answered with a JSON-RPC invalid-params error (the SDK's default is a generic
     error plus an ERROR traceback in the log)."""
 
     _portable_tools: list[MCPTool] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # tool definitions derived once per process per signature (see surface.tooldefs), not per server
+        self._tool_manager = DerivingToolManager(warn_on_duplicate_tools=self.settings.warn_on_duplicate_tools)
 
     async def list_tools(self) -> list[MCPTool]:
         if self._portable_tools is None:
