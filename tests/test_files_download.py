@@ -388,3 +388,23 @@ async def test_concurrent_downloads_of_one_file(hal_sandbox: RunningSandbox, tmp
     stem, ext = os.path.splitext(local_name(doc))
     assert sorted(files_in(tmp_path)) == sorted([f"{stem}{ext}", *(f"{stem} ({n}){ext}" for n in range(2, 6))])
     assert {r["sha256"] for r in results} == {sha}
+
+
+async def test_bodies_stream_on_the_transfer_loop_and_it_stops_with_the_server(
+    hal_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Over the network the body streams on the transfer loop's thread (footage_mcp/rest/transfers.py), not
+    on the server's loop; the thread ends when the server shuts down."""
+    import threading
+
+    def transfer_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "footage-transfers"]
+
+    before = transfer_threads()
+    image = small("image", cdn=False, mime="image/jpeg")
+    sha, _ = await expected_sha256(hal_sandbox, image.id)
+    async with client_for(hal_sandbox, tmp_path) as client:
+        got = data(await client.call_tool("download_asset", {"asset_id": image.id}))
+        assert got["sha256"] == sha
+        assert len(transfer_threads()) == len(before) + 1
+    assert transfer_threads() == before

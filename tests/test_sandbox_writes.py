@@ -176,25 +176,37 @@ def test_write_control_routes_are_loopback_only() -> None:
 
 
 def test_apps_share_the_built_library_and_never_each_others_writes() -> None:
-    """create_app starts from shared_library (built once per process) and its folded search entries; a
-    write in one app (a new album, new labels that search finds) shows in that app only."""
+    """create_app starts from shared_library (albums and assets built once per process) and its folded
+    search entries; a write in one app (a new album, new labels that search finds, an upload) shows in
+    that app only."""
     from footage_mcp.sandbox.library import build_library, shared_library
 
-    assert shared_library() is shared_library() and shared_library() == build_library()
+    assert shared_library() is not shared_library() and shared_library() == build_library()
     (one, one_app), (two, two_app) = client(shape="hal"), client(shape="hal")
-    assert one_app.state.store.library is two_app.state.store.library  # shared until a write
+    assert one_app.state.store.library.assets is two_app.state.store.library.assets  # shared until a write
     asset = one_app.state.store.library.assets[0]
     assert one.post(f"{B}/albums", headers=H, json={"name": "Only in one"}).status_code == 201
     labelled = one.post(f"{B}/assets/{asset.id}/labels", headers=H, json={"labels": ["#zebrafinch"]})
     assert labelled.status_code in (200, 204), labelled.text
 
     def names(http: TestClient) -> set[str]:
-        return {a["name"] for a in http.get(f"{B}/albums", headers=H, params={"size": 100}).json()["_embedded"]["albums"]}
+        return {
+            a["name"] for a in http.get(f"{B}/albums", headers=H, params={"size": 100}).json()["_embedded"]["albums"]
+        }
 
     def hits(http: TestClient) -> int:
-        return int(http.get(f"{B}/search/assets", headers=H, params={"q": "zebrafinch"}).json()["page"]["totalElements"])
+        return int(
+            http.get(f"{B}/search/assets", headers=H, params={"q": "zebrafinch"}).json()["page"]["totalElements"]
+        )
 
     assert "Only in one" in names(one) and "Only in one" not in names(two)
     assert (hits(one), hits(two)) == (1, 0)
+    uploaded = one.post(f"{B}/assets", headers=H, files={"files": ("only-in-one.txt", b"hello", "text/plain")})
+    assert uploaded.status_code in (200, 201), uploaded.text
+
+    def total(http: TestClient) -> int:
+        return int(http.get(f"{B}/assets", headers=H).json()["page"]["totalElements"])
+
+    assert (total(one), total(two)) == (321, 320)
     assert shared_library().asset(asset.id) == build_library().asset(asset.id)  # the shared one is unchanged
     assert client(shape="hal")[1].state.store.library == build_library()  # a new app starts clean

@@ -17,8 +17,11 @@ under the final name.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +57,7 @@ from footage_mcp.rest.spool import first_error, spool
 
 if TYPE_CHECKING:
     from footage_mcp.rest.api import FootageApi
+    from footage_mcp.rest.transfers import TransferLoop
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +89,19 @@ WRITER_THREADS = 2
 contend less for the GIL with the event loop, so other calls keep answering during many downloads (20
 downloads of 50 MB in process, 2 cores: the event loop's median lag 25-35 ms with 4 threads, 3-5 ms with 1
 or 2; one download drains one buffer at a time, so it never needs more than one)."""
-_limiter: list[anyio.CapacityLimiter] = []
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+_limiters_lock = threading.Lock()
 
 
 def _writers() -> anyio.CapacityLimiter:
-    """The process's limiter for download writes (made on first use, inside the running event loop)."""
-    if not _limiter:
-        _limiter.append(anyio.CapacityLimiter(WRITER_THREADS))
-    return _limiter[0]
+    """The limiter for download writes of the running event loop (the transfer loop's, or the caller's with an
+    injected transport), made on first use there."""
+    loop = asyncio.get_running_loop()
+    with _limiters_lock:
+        limiter = _limiters.get(loop)
+        if limiter is None:
+            limiter = _limiters[loop] = anyio.CapacityLimiter(WRITER_THREADS)
+    return limiter
 
 
 class Downloader:
@@ -180,7 +189,11 @@ class Downloader:
         key = part_key(asset_id, source.rendition)
         part = self._part_path(folder, name_for(source.mime_type), key)
         try:
-            return await self._fetch(asset_id, source, name_for, part, progress)
+            transfers = self.rest.transfers
+            if transfers is None:  # an injected transport: on this loop, with the API's client
+                return await self._fetch(asset_id, source, name_for, part, progress, self.rest.http)
+            relayed = transfers.relay(progress, asyncio.get_running_loop()) if progress is not None else None
+            return await transfers.run(self._fetch_there, transfers, asset_id, source, name_for, part, relayed)
         except NotFound:
             where = "its own link" if source.url != await self._route_url(source.rendition, asset_id) else "the route"
             key = "assetOriginal" if source.rendition == ORIGINAL else "assetPreview"
@@ -217,6 +230,18 @@ class Downloader:
                 return candidate
         raise LocalFileError("too many downloads of the same file at once; wait for them to finish")
 
+    async def _fetch_there(
+        self,
+        transfers: TransferLoop,
+        asset_id: str,
+        source: Source,
+        name_for: Callable[[str | None], str],
+        part: Path,
+        progress: Progress | None,
+    ) -> DownloadResult:
+        """:meth:`_fetch` on the transfer loop (:mod:`footage_mcp.rest.transfers`), with its client."""
+        return await self._fetch(asset_id, source, name_for, part, progress, transfers.client())
+
     async def _fetch(
         self,
         asset_id: str,
@@ -224,9 +249,10 @@ class Downloader:
         name_for: Callable[[str | None], str],
         part: Path,
         progress: Progress | None,
+        http: httpx2.AsyncClient,
     ) -> DownloadResult:
-        """Fetch ``source`` into ``part`` and give it its final name (``name_for(MIME type)``: the asset's type,
-        else the one the server sent)."""
+        """Fetch ``source`` into ``part`` with ``http`` and give it its final name (``name_for(MIME type)``:
+        the asset's type, else the one the server sent)."""
         meta_path = part.with_name(part.name + ".json")
         resumable = part.suffix == ".part"
         offset, validator = 0, None
@@ -241,7 +267,7 @@ class Downloader:
         resumed_from = 0
         total: int | None = None
         try:
-            async with self._open(source.url, offset if validator else 0, validator) as response:
+            async with self._open(source.url, offset if validator else 0, validator, http) as response:
                 status = response.status_code
                 total = total_of(response, offset if status == 206 else 0)
                 if status == 206:
@@ -355,8 +381,8 @@ class Downloader:
         if progress is not None:
             await progress(writer.size, total)
 
-    def _open(self, url: str, offset: int, validator: str | None) -> OpenedFile:
-        return OpenedFile(self.rest, url, offset, validator)
+    def _open(self, url: str, offset: int, validator: str | None, http: httpx2.AsyncClient) -> OpenedFile:
+        return OpenedFile(self.rest, url, offset, validator, http)
 
 
 def _drop_useless(writer: PartWriter | None, resumable: bool, part: Path, meta: Path) -> None:

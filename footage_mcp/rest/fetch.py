@@ -49,10 +49,14 @@ def check_fetch_url(url: str) -> None:
 
 class OpenedFile:
     """``async with``: the final (non-redirect) response for a GET of ``url``, streaming; redirects followed
-    by the rules of :func:`check_fetch_url`, the token only while under the base URL."""
+    by the rules of :func:`check_fetch_url`, the token only while under the base URL. ``http``: the client
+    to use (default ``rest.http``; the transfer loop's own, see :mod:`footage_mcp.rest.transfers`)."""
 
-    def __init__(self, rest: RestClient, url: str, offset: int, validator: str | None) -> None:
+    def __init__(
+        self, rest: RestClient, url: str, offset: int, validator: str | None, http: httpx2.AsyncClient | None = None
+    ) -> None:
         self.rest, self.url, self.offset, self.validator = rest, url, offset, validator
+        self.http = http if http is not None else rest.http
         self.response: httpx2.Response | None = None
 
     async def __aenter__(self) -> httpx2.Response:
@@ -68,9 +72,9 @@ class OpenedFile:
             if self.offset and self.validator:
                 headers["Range"] = f"bytes={self.offset}-"
                 headers["If-Range"] = self.validator
-            request = rest.http.build_request("GET", current, headers=headers)
+            request = self.http.build_request("GET", current, headers=headers)
             try:
-                response = await rest.http.send(request, stream=True)
+                response = await self.http.send(request, stream=True)
             except httpx2.TimeoutException:
                 raise TransportError(
                     f"{urlsplit(current).hostname} did not answer within {rest.settings.timeout:g} s; try again later"

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from httpcore2 import AsyncHTTP11Connection
 
     from footage_mcp.rest.cache import MemoryStorage
+    from footage_mcp.rest.transfers import TransferLoop
 from footage_mcp.core.errors import (
     ApiError,
     BadRequest,
@@ -128,10 +129,25 @@ class RestClient:
         self.base_url = settings.base_url
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
+        self._transfers: TransferLoop | None = None
         self._cache: MemoryStorage | None = None
         self._slots: anyio.CapacityLimiter | None = None
         self._redactor = Redactor([settings.token, settings.raw_token])
         self._closed = False
+
+    def _options(self) -> dict[str, Any]:
+        """The ``httpx2.AsyncClient`` options of both clients (the API's and the transfer loop's)."""
+        return {
+            "timeout": httpx2.Timeout(self.settings.timeout, pool=None),
+            "follow_redirects": False,
+            "transport": self._transport,
+            "headers": {
+                "User-Agent": f"footage-mcp/{__version__}",
+                "Accept": "application/json",
+                "Accept-Encoding": ", ".join(supported_encodings()),
+            },
+            "limits": httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
+        }
 
     @property
     def _http(self) -> httpx2.AsyncClient:
@@ -139,17 +155,7 @@ class RestClient:
             raise TransportError("the HTTP client is closed (the server is shutting down)")
         if self._client is None:
             bound_heap()  # large bodies in their own mappings: freed means returned (see rest.decoding)
-            options: dict[str, Any] = {
-                "timeout": httpx2.Timeout(self.settings.timeout, pool=None),
-                "follow_redirects": False,
-                "transport": self._transport,
-                "headers": {
-                    "User-Agent": f"footage-mcp/{__version__}",
-                    "Accept": "application/json",
-                    "Accept-Encoding": ", ".join(supported_encodings()),
-                },
-                "limits": httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
-            }
+            options = self._options()
             if self.settings.cache_mb > 0:  # imported here: hishel is not needed before the first request
                 from footage_mcp.rest.cache import CachingClient, MemoryStorage
 
@@ -160,6 +166,21 @@ class RestClient:
             self._slots = anyio.CapacityLimiter(POOL_SIZE)
         return self._client
 
+    @property
+    def transfers(self) -> TransferLoop | None:
+        """Where file bodies stream (:mod:`footage_mcp.rest.transfers`): a loop of their own with a client
+        of their own, over the network; None with an injected transport (tests: a mock or an in-process
+        ASGI app belongs to the caller's loop), where transfers use :attr:`http` on the caller's loop."""
+        if self._closed:
+            raise TransportError("the HTTP client is closed (the server is shutting down)")
+        if self._transport is not None:
+            return None
+        if self._transfers is None:
+            from footage_mcp.rest.transfers import TransferLoop
+
+            self._transfers = TransferLoop(lambda: httpx2.AsyncClient(**self._options()))
+        return self._transfers
+
     async def __aenter__(self) -> RestClient:
         return self
 
@@ -168,6 +189,8 @@ class RestClient:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._transfers is not None:
+            await self._transfers.aclose()
         if self._client is not None:
             await self._client.aclose()
 

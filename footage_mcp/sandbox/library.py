@@ -660,8 +660,14 @@ def build_library(seed: int = DEFAULT_SEED, *, extra_album_assets: int = 0) -> L
 
 
 @lru_cache(maxsize=8)
-def shared_library(seed: int = DEFAULT_SEED, extra_album_assets: int = 0) -> Library:
-    """:func:`build_library` once per process per arguments (30-60 ms each; every app, in-process test
-    sandbox and forked sandbox process starts from one). Safe to share: a :class:`Library` is frozen, and
-    a write makes a new one (see ``app._Api.replace_library``)."""
+def _built(seed: int, extra_album_assets: int) -> Library:
     return build_library(seed, extra_album_assets=extra_album_assets)
+
+
+def shared_library(seed: int = DEFAULT_SEED, extra_album_assets: int = 0) -> Library:
+    """A new :class:`Library` equal to :func:`build_library`'s, from albums and assets built once per
+    process per arguments (30-60 ms each; every app, in-process test sandbox and forked sandbox process
+    starts from one). Albums and assets are frozen and shared; the library itself is this caller's own
+    (uploads add to it in place, see ``put_asset``)."""
+    built = _built(seed, extra_album_assets)
+    return Library(seed=built.seed, albums=built.albums, assets=built.assets)

@@ -1,0 +1,145 @@
+"""A second event loop, in its own thread, where file bodies stream: :class:`TransferLoop`.
+
+Receiving a body costs the event loop about 2 CPU-s per GiB (socket reads, anyio's pause/resume around
+each read, h11, the copy into the spool's buffers; measured with perf, 1 GiB on loopback, 2 cores). On
+the server's own loop, 20 concurrent downloads kept every other call waiting behind them (a trivial call's
+worst latency 336-439 ms). Here the transfers run on a loop of their own, with an HTTP client of their
+own (the same options as :class:`~footage_mcp.rest.http.RestClient`'s), so the server's loop only relays
+progress and results.
+
+A coroutine runs there with the caller's context variables (the request's token in HTTP team mode, see
+:mod:`footage_mcp.rest.tokens`). Cancelling the caller cancels it there and waits until it has finished
+(a cancelled download closes and keeps its ``.part`` before the cancellation completes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+import httpx2
+
+from footage_mcp.core.errors import TransportError
+
+T = TypeVar("T")
+
+CLOSE_SECONDS = 5.0
+"""How long closing waits for transfers still running there (they are cancelled first)."""
+
+
+class TransferLoop:
+    """An asyncio loop in a daemon thread, started on first use, with its own ``httpx2.AsyncClient``
+    (built by ``make_client`` inside that loop)."""
+
+    def __init__(self, make_client: Callable[[], httpx2.AsyncClient]) -> None:
+        self._make_client = make_client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: httpx2.AsyncClient | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
+    def _started_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._closed:
+                raise TransportError("the HTTP client is closed (the server is shutting down)")
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="footage-transfers", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def client(self) -> httpx2.AsyncClient:
+        """The transfer loop's HTTP client; call only from a coroutine running there (:meth:`run`)."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    async def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``await fn(*args)`` on the transfer loop, from the caller's loop.
+
+        Raises:
+            whatever ``fn`` raised; TransportError if the loop was closed meanwhile (shutdown);
+            the caller's cancellation, after ``fn`` was cancelled there and has finished.
+        """
+        loop = self._started_loop()
+        caller = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        finished = anyio.Event()
+        box: dict[str, asyncio.Task[T]] = {}
+
+        def done(_task: asyncio.Task[T]) -> None:
+            caller.call_soon_threadsafe(finished.set)
+
+        def start() -> None:
+            task = loop.create_task(_awaited(fn, args), context=context)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(done)
+            box["task"] = task
+
+        loop.call_soon_threadsafe(start)
+        try:
+            await finished.wait()
+        except BaseException:
+            loop.call_soon_threadsafe(lambda: box["task"].cancel())  # after start(): the loop runs callbacks in order
+            with anyio.CancelScope(shield=True):
+                await finished.wait()
+            raise
+        task = box["task"]
+        if task.cancelled():
+            raise TransportError("the transfer was stopped (the server is shutting down)")
+        return task.result()
+
+    def relay(
+        self, fn: Callable[..., Awaitable[None]], caller: asyncio.AbstractEventLoop
+    ) -> Callable[..., Awaitable[None]]:
+        """``fn`` (a coroutine function of the caller's loop, e.g. a progress report) made callable from the
+        transfer loop: each call runs it on ``caller`` and waits for it."""
+
+        async def relayed(*args: Any) -> None:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_awaited(fn, args), caller))
+
+        return relayed
+
+    async def aclose(self) -> None:
+        """Cancel what still runs there, close its client, stop the loop and its thread."""
+        with self._lock:
+            self._closed = True
+            loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+
+        async def shutdown() -> None:
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.wait(list(self._tasks), timeout=CLOSE_SECONDS)
+            if self._client is not None:
+                await self._client.aclose()
+
+        with anyio.CancelScope(shield=True):
+            try:
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop))
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                await anyio.to_thread.run_sync(thread.join, CLOSE_SECONDS)
+                if not thread.is_alive():
+                    loop.close()
+
+
+async def _awaited(fn: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
+    return await fn(*args)
+
+
+__all__ = ["CLOSE_SECONDS", "TransferLoop"]
