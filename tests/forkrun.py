@@ -154,6 +154,10 @@ def _zygote(path: str) -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     _warm_up()
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what the children inherit is never scanned by their collections (no copy-on-write from GC)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)

@@ -22,10 +22,7 @@ from typing import Any
 import httpx2
 import jsonschema
 import pytest
-from agents.mcp import MCPServerStdio, MCPUtil
 from canary_plugin import TOKEN as SUITE_TOKEN
-from google.adk.tools._gemini_schema_util import _to_gemini_schema
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from mcp import Client
 from mcp.types import Tool
 
@@ -60,12 +57,17 @@ async def served() -> list[Tool]:
 
 def openai_agents(tool: Tool) -> tuple[bool, dict[str, Any]]:
     """What OpenAI Agents gives the model: (strict?, parameters schema)."""
+    from agents.mcp import MCPServerStdio, MCPUtil  # ~1 s: imported here, not at every worker's collection
+
     converted = MCPUtil.to_function_tool(tool, MCPServerStdio(params={"command": "true"}), True)
     return converted.strict_json_schema, converted.params_json_schema
 
 
 def langchain(tool: Tool) -> dict[str, Any]:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
     spec = {"name": tool.name, "description": tool.description, "parameters": copy.deepcopy(tool.input_schema)}
+
     converted = convert_to_openai_tool(spec, strict=True)
     assert converted["function"]["strict"] is True
     parameters: dict[str, Any] = converted["function"]["parameters"]
@@ -112,6 +114,8 @@ async def test_google_adk_keeps_optional_parameters_optional_and_required_ones_d
     """ADK keeps only the non-null branch of an optional parameter, where the schema (to stay within the
     listing's token budget) carries no copy of the description: optional parameters reach Gemini
     nullable and undescribed, required ones described (footage_mcp/surface/schemas.py)."""
+    from google.adk.tools._gemini_schema_util import _to_gemini_schema  # ~0.6 s: here, not at collection
+
     for tool in await served():
         schema = _to_gemini_schema(copy.deepcopy(tool.input_schema)).model_dump(mode="json", exclude_none=True)
         assert schema.get("required", []) == REQUIRED[tool.name], tool.name
