@@ -6,6 +6,7 @@ hostile links and names."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -279,6 +280,9 @@ def hostile(asset: dict[str, Any], seen: list[httpx2.Request]) -> httpx2.MockTra
             return httpx2.Response(200, content=b"api bytes", headers={"content-type": "video/mp4"})
         if url == f"{BASE}/redirect":
             return httpx2.Response(302, headers={"location": "http://cdn.example/plain"})
+        if url == f"{BASE}/not-gzip":
+            headers = {"content-type": "video/mp4", "content-encoding": "gzip"}
+            return httpx2.Response(200, content=b"these bytes are not gzip", headers=headers)
         return httpx2.Response(404, json={"message": "nope"})
 
     return httpx2.MockTransport(handler)
@@ -331,6 +335,17 @@ async def test_a_listed_rendition_without_an_address(tmp_path: Path) -> None:
     assert error_text(result) == (
         "asset 'a1' lists a rendition 'proxy' but gives no address for it; try one of: original, preview, proxy"
     )
+
+
+async def test_a_body_that_is_not_its_content_encoding_is_one_message_and_leaves_nothing(tmp_path: Path) -> None:
+    """A file answered with ``Content-Encoding: gzip`` over bytes that are not gzip (found by a breaking run:
+    an internal error and a traceback)."""
+    result, _ = await call({"id": "a1", "name": "x.mp4", "downloadUrl": f"{BASE}/not-gzip"}, tmp_path)
+    assert error_text(result) == (
+        "the file's server sent a body that does not match its Content-Encoding header; nothing was kept: "
+        "call download_asset again later"
+    )
+    assert files_in(tmp_path) == []
 
 
 def test_the_library_has_what_these_tests_pick() -> None:
@@ -408,3 +423,45 @@ async def test_bodies_stream_on_the_transfer_loop_and_it_stops_with_the_server(
         assert got["sha256"] == sha
         assert len(transfer_threads()) == len(before) + 1
     assert transfer_threads() == before
+
+
+async def test_a_cancellation_during_the_parts_open_waits_for_it_and_closes_it(
+    hal_sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while the .part is being opened (and, for a resume, hashed again: slow for a big part), the
+    download waits for the open and closes the file; a download started at once gets a file whose bytes on
+    disk match its sha256. (A breaking run of the transfer loop found the open going on in its thread after
+    the cancellation, truncating the part under the next download: holes of zeros, a right sha256; the
+    deterministic reproduction is tests/test_transfers.py, the worker-thread cancellation test.)"""
+    import threading
+    import time
+
+    from footage_mcp.rest import partfile
+
+    real_open = partfile.PartWriter.open.__func__  # type: ignore[attr-defined]
+    opened: list[float] = []
+
+    def slow_open(cls: type[partfile.PartWriter], path: Path, keep: int) -> partfile.PartWriter:
+        if not opened:
+            threading.Event().wait(1.0)  # a cold disk
+        writer = real_open(cls, path, keep)
+        opened.append(time.monotonic())
+        return writer  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(partfile.PartWriter, "open", classmethod(slow_open))
+    image = small("image", cdn=False, index=2)
+    sha, size = await expected_sha256(hal_sandbox, image.id)
+    async with client_for(hal_sandbox, tmp_path) as client:
+        with anyio.move_on_after(0.4):
+            await client.call_tool("download_asset", {"asset_id": image.id})
+        # at once: the first call's open is still running on the server side
+        done = data(await client.call_tool("download_asset", {"asset_id": image.id}))
+        await anyio.sleep(1.0)  # the first call finishes its open and its cancellation
+        assert opened, "the open never finished"
+        held = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+                held.append(os.readlink(f"/proc/self/fd/{fd}"))
+        assert not [h for h in held if h.startswith(str(tmp_path))], held  # every writer was closed
+    on_disk = Path(done["path"]).read_bytes()
+    assert done["sha256"] == sha == hashlib.sha256(on_disk).hexdigest() and len(on_disk) == size

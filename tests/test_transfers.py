@@ -69,10 +69,10 @@ async def test_cancelling_the_caller_cancels_there_and_waits_for_its_cleanup() -
         started.set()
         try:
             await asyncio.sleep(30)
-        except asyncio.CancelledError:
-            await asyncio.sleep(0.2)  # cleanup that takes a while (a .part being closed)
+        finally:
+            with anyio.CancelScope(shield=True):  # cleanup that takes a while, as close_writer's
+                await anyio.sleep(0.2)
             steps.append("cleaned up")
-            raise
 
     try:
         with anyio.move_on_after(10) as scope:
@@ -142,3 +142,59 @@ async def test_the_rest_client_has_a_transfer_loop_only_over_the_network() -> No
         assert mocked.transfers is None
     with pytest.raises(TransportError, match="closed"):
         _ = network.transfers
+
+
+async def test_a_caller_cancelled_after_the_loop_stopped_does_not_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loop stopped under a running transfer never reports its end: the cancelled caller waits a bounded
+    time (2 x CLOSE_SECONDS), then its cancellation completes."""
+    import footage_mcp.rest.transfers as transfers_module
+
+    monkeypatch.setattr(transfers_module, "CLOSE_SECONDS", 0.25)
+    transfers = TransferLoop(httpx2.AsyncClient)
+    started = threading.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            group.start_soon(transfers.run, forever)
+            await anyio.to_thread.run_sync(started.wait, 5)
+            loop = transfers._loop
+            assert loop is not None
+            loop.call_soon_threadsafe(loop.stop)  # the loop stops with the transfer still pending
+            await anyio.sleep(0.1)
+            group.cancel_scope.cancel()
+        await transfers.aclose()  # bounded too
+
+
+async def test_a_cancellation_waits_for_the_worker_thread_call_it_interrupts() -> None:
+    """The cancellation arrives while the transfer waits for a worker thread (a .part being opened and hashed
+    again): it completes only after that call returned and the transfer's cleanup ran, as on the caller's
+    own loop. With a plain Task.cancel() it completed at once and the thread went on writing the .part
+    under the next download (found by a breaking run: a resumed file with holes and a right sha256)."""
+    transfers = TransferLoop(httpx2.AsyncClient)
+    in_thread, steps = threading.Event(), []
+
+    def slow_open() -> None:
+        in_thread.set()
+        threading.Event().wait(1.0)
+        steps.append("thread call returned")
+
+    async def transfer() -> None:
+        try:
+            await anyio.to_thread.run_sync(slow_open)
+            await anyio.sleep(30)
+        finally:
+            steps.append("cleanup")
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(transfers.run, transfer)
+            await anyio.to_thread.run_sync(in_thread.wait, 5)
+            await anyio.sleep(0.3)
+            group.cancel_scope.cancel()
+        assert steps == ["thread call returned", "cleanup"]
+    finally:
+        await transfers.aclose()

@@ -32,6 +32,7 @@ import anyio
 import httpx2
 
 from footage_mcp.core.errors import (
+    BadResponse,
     FootageError,
     InvalidArgument,
     NotFound,
@@ -280,7 +281,7 @@ class Downloader:
                         "raise the limit to download it"
                     )
                 new_validator = response.headers.get("etag") or response.headers.get("last-modified")
-                writer = await anyio.to_thread.run_sync(PartWriter.open, part, offset)
+                writer = await _open_writer(part, offset)
                 if resumable:
                     write_meta(meta_path, {"url": _url_key(source.url), "validator": strong_validator(new_validator)})
                 mime = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
@@ -301,6 +302,13 @@ class Downloader:
             _drop_useless(writer, resumable, part, meta_path)
             size = writer.size if writer else 0
             raise TransportError(_dropped(size, total, resumable)) from None
+        except httpx2.DecodingError:  # a body that is not what its Content-Encoding says: nothing to resume
+            await close_writer(writer)
+            discard(part, meta_path)
+            raise BadResponse(
+                "the file's server sent a body that does not match its Content-Encoding header; nothing was "
+                "kept: call download_asset again later"
+            ) from None
         except OSError as exc:
             await close_writer(writer)
             discard(part, meta_path)
@@ -383,6 +391,14 @@ class Downloader:
 
     def _open(self, url: str, offset: int, validator: str | None, http: httpx2.AsyncClient) -> OpenedFile:
         return OpenedFile(self.rest, url, offset, validator, http)
+
+
+async def _open_writer(part: Path, offset: int) -> PartWriter:
+    """:meth:`PartWriter.open` in a worker thread, shielded: a cancellation arriving meanwhile is delivered
+    after the caller holds the writer (and closes it), never while the file is being opened and truncated."""
+    with anyio.CancelScope(shield=True):
+        writer = await anyio.to_thread.run_sync(PartWriter.open, part, offset)
+    return writer
 
 
 def _drop_useless(writer: PartWriter | None, resumable: bool, part: Path, meta: Path) -> None:

@@ -15,6 +15,7 @@ A coroutine runs there with the caller's context variables (the request's token 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 from collections.abc import Awaitable, Callable
@@ -40,7 +41,7 @@ class TransferLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._client: httpx2.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._scopes: dict[asyncio.Task[Any], anyio.CancelScope] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -68,38 +69,61 @@ class TransferLoop:
     async def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``await fn(*args)`` on the transfer loop, from the caller's loop.
 
+        ``fn`` runs inside an anyio cancel scope there, and a cancellation of the caller cancels that scope
+        (not the asyncio task): anyio's shielded and uninterruptible waits hold, so a worker-thread call
+        ``fn`` is waiting for (a ``.part`` being opened and hashed again, or closed) finishes before ``fn``
+        does, and ``fn`` has finished before the caller's cancellation completes.
+
         Raises:
             whatever ``fn`` raised; TransportError if the loop was closed meanwhile (shutdown);
-            the caller's cancellation, after ``fn`` was cancelled there and has finished.
+            the caller's cancellation, after ``fn`` was cancelled there and has finished (waited for at
+            most 2 × :data:`CLOSE_SECONDS` if the loop stopped under it).
         """
         loop = self._started_loop()
         caller = asyncio.get_running_loop()
         context = contextvars.copy_context()
         finished = anyio.Event()
+        scope = anyio.CancelScope()
         box: dict[str, asyncio.Task[T]] = {}
 
-        def done(_task: asyncio.Task[T]) -> None:
-            caller.call_soon_threadsafe(finished.set)
+        async def scoped() -> T:
+            with scope:
+                return await fn(*args)
+            raise _Stopped  # reached only when the scope was cancelled
+
+        def done(task: asyncio.Task[T]) -> None:
+            if not task.cancelled():
+                task.exception()  # retrieved here: a cancelled caller never reads it, and an unread one is
+                # logged from the task's finalizer, whenever the garbage collector runs (CPython 3.11 then
+                # fails a compile() running at that moment: "AST constructor recursion depth mismatch")
+            with contextlib.suppress(RuntimeError):  # the caller's loop is gone (its process is ending)
+                caller.call_soon_threadsafe(finished.set)
 
         def start() -> None:
-            task = loop.create_task(_awaited(fn, args), context=context)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task = loop.create_task(scoped(), context=context)
+            self._scopes[task] = scope
+            task.add_done_callback(self._forget)
             task.add_done_callback(done)
             box["task"] = task
 
         loop.call_soon_threadsafe(start)
         try:
             await finished.wait()
-        except BaseException:
-            loop.call_soon_threadsafe(lambda: box["task"].cancel())  # after start(): the loop runs callbacks in order
-            with anyio.CancelScope(shield=True):
-                await finished.wait()
+        except BaseException as exc:
+            try:
+                loop.call_soon_threadsafe(scope.cancel)  # after start(): a loop runs its callbacks in order
+            except RuntimeError:  # the loop is closed: nothing runs there any more
+                raise exc from None
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2 * CLOSE_SECONDS):
+                await finished.wait()  # bounded: a loop stopped meanwhile never reports
             raise
         task = box["task"]
-        if task.cancelled():
+        if task.cancelled() or isinstance(task.exception(), _Stopped):
             raise TransportError("the transfer was stopped (the server is shutting down)")
         return task.result()
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._scopes.pop(task, None)
 
     def relay(
         self, fn: Callable[..., Awaitable[None]], caller: asyncio.AbstractEventLoop
@@ -121,21 +145,36 @@ class TransferLoop:
             return
 
         async def shutdown() -> None:
-            for task in list(self._tasks):
-                task.cancel()
-            if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=CLOSE_SECONDS)
+            for scope in list(self._scopes.values()):
+                scope.cancel()  # as a caller's cancellation does: each transfer finishes its cleanup
+            if self._scopes:
+                await asyncio.wait(list(self._scopes), timeout=CLOSE_SECONDS)
             if self._client is not None:
                 await self._client.aclose()
+            # as asyncio.run ends a loop: no task or async generator left pending (anyio's worker-thread
+            # bookkeeping among them), so nothing is left for the garbage collector to finalize later
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.wait(others, timeout=CLOSE_SECONDS) if others else None
+            await asyncio.get_running_loop().shutdown_asyncgens()
 
+        closing = shutdown()
         with anyio.CancelScope(shield=True):
             try:
-                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shutdown(), loop))
+                with anyio.move_on_after(2 * CLOSE_SECONDS):  # a loop already stopped never answers
+                    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(closing, loop))
             finally:
-                loop.call_soon_threadsafe(loop.stop)
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(loop.stop)
                 await anyio.to_thread.run_sync(thread.join, CLOSE_SECONDS)
-                if not thread.is_alive():
+                if not thread.is_alive() and not loop.is_running():
+                    closing.close()  # never started if the loop had stopped before; a no-op otherwise
                     loop.close()
+
+
+class _Stopped(Exception):
+    """A transfer whose cancel scope was cancelled (by its caller or by :meth:`TransferLoop.aclose`)."""
 
 
 async def _awaited(fn: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
