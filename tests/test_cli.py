@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +127,43 @@ def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
     assert replies[0]["result"]["serverInfo"]["name"] == "footage"
     assert {t["name"] for t in replies[1]["result"]["tools"]} == INTERFACE_TOOLS
     assert "connect_tcp" not in stderr and "127.0.0.1:9" not in stderr  # no REST I/O happened
+
+
+@pytest.mark.parametrize("lines_first", [0, 2], ids=["idle", "after-calls"])
+def test_sigint_stops_the_stdio_server_with_status_130(lines_first: int) -> None:
+    """SIGINT (Ctrl-C in a terminal, or a host's process group) with stdin still open: the server exits with
+    status 130, stdout held only JSON-RPC. Before, it hung until stdin closed (the SDK's stdin reader waits
+    in an uncancellable worker thread; found by a breaking run)."""
+    env = child_env({"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "footage_mcp", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    try:
+        proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+        proc.stdin.flush()
+        replies = [json.loads(proc.stdout.readline())]
+        for n in range(lines_first):
+            proc.stdin.write((json.dumps({"jsonrpc": "2.0", "id": 10 + n, "method": "tools/list"}) + "\n").encode())
+            proc.stdin.flush()
+            replies.append(json.loads(proc.stdout.readline()))
+        proc.send_signal(signal.SIGINT)
+        status = proc.wait(timeout=30)  # a hang is the failure (no timing assertion)
+        rest_out, stderr = proc.stdout.read(), proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert status == 130, stderr
+    assert [r["id"] for r in replies] == [1, *range(10, 10 + lines_first)] and rest_out == b""
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr
 
 
 def test_malformed_lines_and_a_c_locale_do_not_break_the_server(hal_sandbox: RunningSandbox) -> None:

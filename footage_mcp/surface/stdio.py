@@ -17,13 +17,15 @@ a JavaScript host can send). :class:`ScreenedLines` sits between stdin and the S
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
+import os
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import suppress
-from io import TextIOWrapper
 from typing import Any
 
 import anyio
@@ -116,18 +118,64 @@ class ScreenedLines:
                     yield passed
 
 
-class _Unowned(TextIOWrapper):
-    """A text layer over stdin's buffer that never closes the buffer (as the SDK's own wrapper)."""
+class DaemonLines:
+    """The lines of a file descriptor (UTF-8, undecodable bytes as U+FFFD, each line with its ``\\n``),
+    read by a daemon thread of its own with ``os.read`` and handed to the event loop, at most
+    :data:`READ_AHEAD_BYTES` ahead of it.
 
-    def close(self) -> None:
-        with suppress(ValueError):
-            self.detach()
+    Why not ``anyio.wrap_file`` (what the SDK uses): its read waits in a worker thread that a cancellation
+    must wait for, and stdin's next line may never come. SIGINT (Ctrl-C in a terminal, or a host's process
+    group) cancels the server, which then hung in that wait until stdin closed (anyio's worker threads are
+    not daemon threads, so even an abandoned read kept the process alive). A daemon thread blocked in
+    ``os.read`` holds up nothing and holds no lock of ``sys.stdin`` (a thread blocked in its buffered
+    ``readline`` made the interpreter abort at exit): the server shuts down and the process exits, status
+    130 for SIGINT.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._lines()
+
+    async def _lines(self) -> AsyncIterator[str]:
+        send, receive = anyio.create_memory_object_stream[bytes](READ_AHEAD_BYTES // READ_BYTES)
+        async with anyio.from_thread.BlockingPortal() as portal:
+
+            def read() -> None:
+                with suppress(Exception):  # the portal closed (shutdown) or the descriptor failed: EOF
+                    while chunk := os.read(self._fd, READ_BYTES):
+                        portal.call(send.send, chunk)
+                with suppress(Exception):
+                    portal.call(send.aclose)
+
+            threading.Thread(target=read, name="footage-stdin", daemon=True).start()
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            partial: list[str] = []  # the line being read, in pieces (a long line is joined once)
+            async with receive:
+                async for chunk in receive:
+                    first, *more = decoder.decode(chunk).split("\n")
+                    partial.append(first)
+                    if more:
+                        yield "".join(partial) + "\n"
+                        *complete, rest = more
+                        for line in complete:
+                            yield line + "\n"
+                        partial = [rest]
+            tail = "".join(partial) + decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+
+
+READ_BYTES = 64 * 1024
+READ_AHEAD_BYTES = 1024 * 1024
+"""Bytes stdin's reader thread may read ahead of the server."""
 
 
 def screened_stdin(errors: MemoryObjectSendStream[SessionMessage]) -> Any:
-    """The process's stdin (UTF-8; undecodable bytes become U+FFFD, as the SDK does), screened."""
-    source = anyio.wrap_file(_Unowned(sys.stdin.buffer, encoding="utf-8", errors="replace"))
-    return ScreenedLines(source, errors)
+    """The process's stdin (UTF-8; undecodable bytes become U+FFFD, as the SDK does), screened, read by a
+    daemon thread (:class:`DaemonLines`)."""
+    return ScreenedLines(DaemonLines(sys.stdin.fileno()), errors)
 
 
 async def serve_screened_stdio(lowlevel: Any) -> None:
