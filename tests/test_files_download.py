@@ -465,3 +465,35 @@ async def test_a_cancellation_during_the_parts_open_waits_for_it_and_closes_it(
         assert not [h for h in held if h.startswith(str(tmp_path))], held  # every writer was closed
     on_disk = Path(done["path"]).read_bytes()
     assert done["sha256"] == sha == hashlib.sha256(on_disk).hexdigest() and len(on_disk) == size
+
+
+async def test_two_servers_downloading_one_file_into_one_folder_never_share_a_part(
+    hal_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Two servers in one process (HTTP team mode keeps a downloader per token; an embedder may build two)
+    downloading the same asset into the same folder at once, over a slow body so that they overlap: each
+    writes its own part, and both files are whole (the parts in use were known per downloader only)."""
+    doc = small("document", index=3)
+    sha, size = await expected_sha256(hal_sandbox, doc.id)
+    results: list[dict[str, Any]] = []
+    async with (
+        control(hal_sandbox) as sandbox,
+        client_for(hal_sandbox, tmp_path) as one,
+        client_for(hal_sandbox, tmp_path) as two,
+    ):
+        await put_file_faults(sandbox, {"match": "/original$", "fault": "slow", "bytes_per_second": 2_000_000})
+
+        async def fetch(client: Client) -> None:
+            results.append(data(await client.call_tool("download_asset", {"asset_id": doc.id})))
+
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(fetch, one)
+                group.start_soon(fetch, two)
+        finally:
+            await sandbox.delete("/file-faults")
+    assert len({r["path"] for r in results}) == 2
+    for result in results:
+        on_disk = Path(result["path"]).read_bytes()
+        assert result["sha256"] == sha == hashlib.sha256(on_disk).hexdigest() and len(on_disk) == size
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".part", ".partial", ".json")]

@@ -105,13 +105,38 @@ def _writers() -> anyio.CapacityLimiter:
     return limiter
 
 
+class _PartsInUse:
+    """The ``.part`` files being written now, by every downloader of the process (HTTP team mode keeps one
+    downloader per token, all writing into one download folder), as absolute paths."""
+
+    def __init__(self) -> None:
+        self._paths: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, path: Path, *, new: bool) -> bool:
+        """Mark ``path`` in use and say True, unless it is in use already (or, with ``new``, exists)."""
+        key = str(path)
+        with self._lock:
+            if key in self._paths or (new and path.exists()):
+                return False
+            self._paths.add(key)
+            return True
+
+    def discard(self, path: str) -> None:
+        with self._lock:
+            self._paths.discard(path)
+
+
+_PARTS_IN_USE = _PartsInUse()
+
+
 class Downloader:
     """Downloads for one :class:`~footage_mcp.rest.api.FootageApi` (its HTTP pool and settings)."""
 
     def __init__(self, api: FootageApi) -> None:
         self.api = api
         self.rest = api.rest
-        self._active: set[str] = set()
+        self._active = _PARTS_IN_USE
 
     # ------------------------------------------------------------ where from
 
@@ -217,17 +242,14 @@ class Downloader:
         """The ``.part`` file for this asset and rendition: an existing one (to resume) unless another call is
         writing it right now, else a new one."""
         for existing in sorted(folder.glob(f"*.{key}.part")):
-            if str(existing) not in self._active:
-                self._active.add(str(existing))
+            if self._active.claim(existing, new=False):
                 return existing
         primary = folder / f"{name}.{key}.part"
-        if str(primary) not in self._active and not primary.exists():
-            self._active.add(str(primary))
+        if self._active.claim(primary, new=True):
             return primary
         for n in range(2, 1000):  # a concurrent download of the same file: its own, unresumable part
             candidate = folder / f"{name}.{key}~{n}.partial"
-            if str(candidate) not in self._active and not candidate.exists():
-                self._active.add(str(candidate))
+            if self._active.claim(candidate, new=True):
                 return candidate
         raise LocalFileError("too many downloads of the same file at once; wait for them to finish")
 
