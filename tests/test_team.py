@@ -414,6 +414,63 @@ def test_sigterm_lets_in_flight_calls_finish_within_the_grace(grace: str, tmp_pa
         assert "Shutting down" in log
 
 
+@pytest.mark.slow
+def test_sigterm_lets_a_download_in_flight_finish_within_the_grace(tmp_path: Path) -> None:
+    """SIGTERM while download_asset streams a slow body (about 2.5 s) on the transfer loop, with 15 s of
+    grace: the download completes whole and the process exits (a breaking run saw downloads cut at once)."""
+    from tests.files_support import on_cdn
+
+    with warm_sandbox(token=USER_A) as sandbox:
+        control = sandbox.base_url.removesuffix("/api/asset") + "/_sandbox"
+        doc = min(
+            (a for a in LIB_A.assets if a.kind == "document" and not on_cdn(a) and a.size_bytes > 500_000),
+            key=lambda a: a.size_bytes,
+        )
+        rules = {"rules": [{"match": "/original$", "fault": "slow", "bytes_per_second": doc.size_bytes // 3}]}
+        assert httpx2.put(f"{control}/file-faults", json=rules).status_code == 200
+        folder = tmp_path / "downloads"
+        replica = start_replica(
+            "grace-download",
+            sandbox.base_url,
+            tmp_path,
+            env={"FOOTAGE_DOWNLOAD_DIR": str(folder)},
+            args=("--auth", "client", "--shutdown-grace", "15"),
+        )
+        outcome: dict[str, Any] = {}
+
+        async def call() -> None:
+            try:
+                async with user_client(replica.url + "/mcp", USER_A, mode="2026-07-28") as client:
+                    await client.list_tools()
+                    outcome["result"] = await client.call_tool("download_asset", {"asset_id": doc.id})
+            except Exception as exc:
+                outcome["error"] = exc
+
+        async def scenario() -> None:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call)
+
+                def streaming() -> bool:
+                    parts = folder.iterdir() if folder.exists() else iter(())
+                    return any(p.suffix == ".part" and p.stat().st_size > 0 for p in parts)
+
+                await anyio.to_thread.run_sync(lambda: _wait_for(streaming, "the body is streaming"))
+                replica.proc.send_signal(signal.SIGTERM)
+                outcome["status"] = await anyio.to_thread.run_sync(lambda: replica.proc.wait(timeout=30))
+
+        try:
+            anyio.run(scenario)
+        finally:
+            replica.stop()
+        log = replica.log.read_text(errors="replace")
+        assert outcome["status"] in (0, -signal.SIGTERM), log[-2000:]
+        assert "result" in outcome, repr(outcome.get("error"))
+        result = outcome["result"]
+        assert not result.is_error, (result.content, log[-2000:])
+        assert result.structured_content["size_bytes"] == doc.size_bytes
+        assert Path(result.structured_content["path"]).stat().st_size == doc.size_bytes
+
+
 def test_the_dockerfile_runs_as_a_user_and_bakes_in_no_token() -> None:
     root = Path(__file__).resolve().parent.parent
     text = (root / "Dockerfile").read_text()
