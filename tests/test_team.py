@@ -415,7 +415,8 @@ def test_sigterm_lets_in_flight_calls_finish_within_the_grace(grace: str, tmp_pa
 
 
 @pytest.mark.slow
-def test_sigterm_lets_a_download_in_flight_finish_within_the_grace(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["2026-07-28", "legacy"])
+def test_sigterm_lets_a_download_in_flight_finish_within_the_grace(tmp_path: Path, mode: str) -> None:
     """SIGTERM while download_asset streams a slow body (about 2.5 s) on the transfer loop, with 15 s of
     grace: the download completes whole and the process exits (a breaking run saw downloads cut at once)."""
     from tests.files_support import on_cdn
@@ -440,7 +441,7 @@ def test_sigterm_lets_a_download_in_flight_finish_within_the_grace(tmp_path: Pat
 
         async def call() -> None:
             try:
-                async with user_client(replica.url + "/mcp", USER_A, mode="2026-07-28") as client:
+                async with user_client(replica.url + "/mcp", USER_A, mode=mode) as client:
                     await client.list_tools()
                     outcome["result"] = await client.call_tool("download_asset", {"asset_id": doc.id})
             except Exception as exc:

@@ -77,11 +77,26 @@ def build_app(
     return TeamMiddleware(app, client_auth=settings.http_auth == "client")
 
 
+def keep_answers_streaming_through_the_grace() -> None:
+    """Let a call's SSE answer stream on after SIGTERM, until it completes or uvicorn's graceful shutdown
+    (``--shutdown-grace``) ends it.
+
+    sse-starlette (which the SDK's Streamable HTTP answers with) wraps uvicorn's exit handler and, by
+    default, ends every SSE stream the moment the signal arrives: a client that takes answers as SSE (the
+    2025 protocol versions) lost every call in flight at once ("SSE stream ended without a response"),
+    whatever the grace. The server is stateless (no standalone GET streams), so every SSE stream is one
+    call's answer, which the grace is there to let finish."""
+    from sse_starlette.sse import AppStatus
+
+    AppStatus.enable_automatic_graceful_drain = False  # what its disable_automatic_graceful_drain() sets
+
+
 def app_factory() -> ASGIApp:
     """What each ``--workers`` process serves: :func:`build_app` from the environment."""
     from footage_mcp.cli.logs import configure_logging
     from footage_mcp.core.settings import load_settings
 
+    keep_answers_streaming_through_the_grace()
     settings = load_settings()
     configure_logging(settings.log_level, [*settings.secrets])
     host, _, port = os.environ.get(BIND_ENV, "127.0.0.1:8770").rpartition(":")
@@ -131,6 +146,7 @@ def serve_http(
         uvicorn.run("footage_mcp.cli.serve_http:app_factory", factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return 0
     assert sock is not None
+    keep_answers_streaming_through_the_grace()
     try:
         app = build_app(settings, host, port)
         uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])  # type: ignore[arg-type]
