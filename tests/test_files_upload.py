@@ -342,3 +342,29 @@ async def test_a_folder_of_10000_files_through_the_tool(hal_sandbox: RunningSand
     shown = result["files"]
     assert shown[0] == {"file": "frame_00000.jpg", "size_bytes": 2, "outcome": "would_upload"}
     assert len(shown) == 500 and all(f["outcome"] == "would_upload" for f in shown)
+
+
+async def test_bodies_go_out_on_the_transfer_loop_with_progress_relayed(
+    hal_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Over the network an upload's body streams from the transfer loop's thread (footage_mcp/rest/transfers.py),
+    its progress reaches the client in order, and the thread ends with the server."""
+    import threading
+
+    def transfer_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "footage-transfers"]
+
+    before = transfer_threads()
+    name = f"{unique()}-transfer.bin"
+    (tmp_path / name).write_bytes(os.urandom(3 * 1024 * 1024))
+    seen: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append(done)
+
+    async with uploader(hal_sandbox, [tmp_path]) as client:
+        result = await client.call_tool("upload_assets", {"path": str(tmp_path / name)}, progress_callback=on_progress)
+        assert [f["outcome"] for f in data(result)["files"]] == ["uploaded"]
+        assert len(transfer_threads()) == len(before) + 1
+    assert transfer_threads() == before
+    assert seen and seen == sorted(seen) and seen[-1] >= 3 * 1024 * 1024

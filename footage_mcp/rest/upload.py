@@ -15,6 +15,7 @@ audit line at INFO (logger ``footage_mcp.audit``), never with the token.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -213,46 +214,60 @@ class Uploader:
         if self.rest.token and self.rest.is_under_base(url):
             headers["apiKey"] = self.rest.token
 
-        blocks, ready = anyio.create_memory_object_stream[bytes](READ_AHEAD_BLOCKS)
+        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]]) -> httpx2.Response:
+            """POST the multipart body with ``http``, the file read ahead in a worker thread (one hop per
+            block) while the blocks before go out; ``report(bytes sent)`` for progress."""
+            blocks, ready = anyio.create_memory_object_stream[bytes](READ_AHEAD_BLOCKS)
 
-        async def read_ahead() -> None:
-            """Read the file in a worker thread while the blocks before go out (one hop per block)."""
-            async with blocks:
-                left = size
-                while left > 0:
-                    block = await anyio.to_thread.run_sync(handle.read, min(CHUNK_BYTES, left))
-                    if not block:
-                        raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
-                    left -= len(block)
-                    await blocks.send(block)
+            async def read_ahead() -> None:
+                async with blocks:
+                    left = size
+                    while left > 0:
+                        block = await anyio.to_thread.run_sync(handle.read, min(CHUNK_BYTES, left))
+                        if not block:
+                            raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
+                        left -= len(block)
+                        await blocks.send(block)
 
-        async def body() -> AsyncIterator[bytes]:
-            sent.started = True
-            yield head
-            last = 0.0
-            async with ready:
-                async for block in ready:
-                    sent.bytes += len(block)
-                    yield block
-                    now = time.monotonic()
-                    if now - last >= PROGRESS_INTERVAL_SECONDS:
-                        last = now
-                        await progress(sent.bytes)
-            if sent.bytes < size:  # the reader stopped early: its error ends the request
-                raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
-            yield tail
-            await progress(sent.bytes)
+            async def body() -> AsyncIterator[bytes]:
+                sent.started = True
+                yield head
+                last = 0.0
+                async with ready:
+                    async for block in ready:
+                        sent.bytes += len(block)
+                        yield block
+                        now = time.monotonic()
+                        if now - last >= PROGRESS_INTERVAL_SECONDS:
+                            last = now
+                            await report(sent.bytes)
+                if sent.bytes < size:  # the reader stopped early: its error ends the request
+                    raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
+                yield tail
+                await report(sent.bytes)
 
-        async def post() -> httpx2.Response:
             try:
                 with ready:  # closed whether or not the body was ever asked for
                     async with anyio.create_task_group() as group:
                         group.start_soon(read_ahead)
-                        response = await self.rest.http.request("POST", url, content=body(), headers=headers)
+                        response = await http.request("POST", url, content=body(), headers=headers)
                         group.cancel_scope.cancel()  # an answer before the whole body (413): stop reading
             except BaseExceptionGroup as failed:  # the reader's error (or the request's), as it was raised
                 raise first_error(failed) from None
             return response
+
+        async def post() -> httpx2.Response:
+            """The request, on the transfer loop over the network (:mod:`footage_mcp.rest.transfers`: the
+            body's blocks go out there, not on the server's loop), on this loop with an injected transport."""
+            transfers = self.rest.transfers
+            if transfers is None:
+                return await send(self.rest.http, progress)
+            relayed = transfers.relay(progress, asyncio.get_running_loop())
+
+            async def there() -> httpx2.Response:
+                return await send(transfers.client(), relayed)
+
+            return await transfers.run(there)
 
         maybe = (
             f"the upload of {path.name} may or may not have been stored: search for its name "
