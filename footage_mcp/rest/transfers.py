@@ -1,11 +1,11 @@
-"""A second event loop, in its own thread, where file bodies stream: :class:`TransferLoop`.
+"""A second event loop, in its own thread, where file bodies stream (downloads and uploads): :class:`TransferLoop`.
 
 Receiving a body costs the event loop about 2 CPU-s per GiB (socket reads, anyio's pause/resume around
 each read, h11, the copy into the spool's buffers; measured with perf, 1 GiB on loopback, 2 cores). On
 the server's own loop, 20 concurrent downloads kept every other call waiting behind them (a trivial call's
-worst latency 336-439 ms). Here the transfers run on a loop of their own, with an HTTP client of their
-own (the same options as :class:`~footage_mcp.rest.http.RestClient`'s), so the server's loop only relays
-progress and results.
+worst latency 336-439 ms; 79-147 ms with this loop, bench/run.py --only files, docs/benchmarks.md). Here
+the transfers run on a loop of their own, with an HTTP client of their own (the same options as
+:class:`~footage_mcp.rest.http.RestClient`'s), so the server's loop only relays progress and results.
 
 A coroutine runs there with the caller's context variables (the request's token in HTTP team mode, see
 :mod:`footage_mcp.rest.tokens`). Cancelling the caller cancels it there and waits until it has finished
@@ -44,10 +44,6 @@ class TransferLoop:
         self._scopes: dict[asyncio.Task[Any], anyio.CancelScope] = {}
         self._lock = threading.Lock()
         self._closed = False
-
-    @property
-    def started(self) -> bool:
-        return self._loop is not None
 
     def _started_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
