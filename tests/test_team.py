@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -361,6 +361,36 @@ def _wait_for(predicate: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
+def _sigterm_during(
+    replica: Any, mode: str, call: Callable[[Any], Awaitable[Any]], in_flight: Callable[[], bool], what: str
+) -> dict[str, Any]:
+    """Run ``call(client)`` against ``replica`` as USER_A (after tools/list: the client validates results
+    against the tools' schemas), send SIGTERM once ``in_flight()`` holds, wait for the exit. Returns
+    ``status`` and ``result`` or ``error``; the replica is stopped."""
+    outcome: dict[str, Any] = {}
+
+    async def client_call() -> None:
+        try:
+            async with user_client(replica.url + "/mcp", USER_A, mode=mode) as client:
+                await client.list_tools()
+                outcome["result"] = await call(client)
+        except Exception as exc:
+            outcome["error"] = exc
+
+    async def scenario() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client_call)
+            await anyio.to_thread.run_sync(lambda: _wait_for(in_flight, what))
+            replica.proc.send_signal(signal.SIGTERM)
+            outcome["status"] = await anyio.to_thread.run_sync(lambda: replica.proc.wait(timeout=30))
+
+    try:
+        anyio.run(scenario)
+    finally:
+        replica.stop()
+    return outcome
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("grace", ["enough", "too-short"])
 def test_sigterm_lets_in_flight_calls_finish_within_the_grace(grace: str, tmp_path: Path) -> None:
@@ -373,35 +403,19 @@ def test_sigterm_lets_in_flight_calls_finish_within_the_grace(grace: str, tmp_pa
         rules = {"rules": [{"match": "^/albums/[^/]+$", "latency_ms": latency_ms}]}
         assert httpx2.put(f"{control}/faults", json=rules).status_code == 200
         replica = start_replica("grace", sandbox.base_url, tmp_path, args=("--auth", "client", *args))
-        outcome: dict[str, Any] = {}
 
-        async def call() -> None:
-            try:
-                async with user_client(replica.url + "/mcp", USER_A, mode="2026-07-28") as client:
-                    await client.list_tools()  # the client validates results against the tools' schemas
-                    result = await client.call_tool("get_album", {"album_id": LIB_A.albums[0].id})
-                    outcome["result"] = result
-            except Exception as exc:
-                outcome["error"] = exc
+        def in_flight() -> bool:
+            log = httpx2.get(f"{control}/requests").json()
+            entries = log if isinstance(log, list) else log.get("requests", [])
+            return any("/albums/" in e["path"] for e in entries)
 
-        async def scenario() -> None:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(call)
-
-                def in_flight() -> bool:
-                    log = httpx2.get(f"{control}/requests").json()
-                    entries = log if isinstance(log, list) else log.get("requests", [])
-                    return any("/albums/" in e["path"] for e in entries)
-
-                await anyio.to_thread.run_sync(lambda: _wait_for(in_flight, "the call reached the upstream"))
-                replica.proc.send_signal(signal.SIGTERM)
-                status = await anyio.to_thread.run_sync(lambda: replica.proc.wait(timeout=30))
-                outcome["status"] = status
-
-        try:
-            anyio.run(scenario)
-        finally:
-            replica.stop()
+        outcome = _sigterm_during(
+            replica,
+            "2026-07-28",
+            lambda client: client.call_tool("get_album", {"album_id": LIB_A.albums[0].id}),
+            in_flight,
+            "the call reached the upstream",
+        )
         log = replica.log.read_text(errors="replace")
         if grace == "enough":
             assert outcome["status"] in (0, -signal.SIGTERM), log[-2000:]  # uvicorn re-raises the signal it handled
@@ -437,32 +451,18 @@ def test_sigterm_lets_a_download_in_flight_finish_within_the_grace(tmp_path: Pat
             env={"FOOTAGE_DOWNLOAD_DIR": str(folder)},
             args=("--auth", "client", "--shutdown-grace", "15"),
         )
-        outcome: dict[str, Any] = {}
 
-        async def call() -> None:
-            try:
-                async with user_client(replica.url + "/mcp", USER_A, mode=mode) as client:
-                    await client.list_tools()
-                    outcome["result"] = await client.call_tool("download_asset", {"asset_id": doc.id})
-            except Exception as exc:
-                outcome["error"] = exc
+        def streaming() -> bool:
+            parts = folder.iterdir() if folder.exists() else iter(())
+            return any(p.suffix == ".part" and p.stat().st_size > 0 for p in parts)
 
-        async def scenario() -> None:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(call)
-
-                def streaming() -> bool:
-                    parts = folder.iterdir() if folder.exists() else iter(())
-                    return any(p.suffix == ".part" and p.stat().st_size > 0 for p in parts)
-
-                await anyio.to_thread.run_sync(lambda: _wait_for(streaming, "the body is streaming"))
-                replica.proc.send_signal(signal.SIGTERM)
-                outcome["status"] = await anyio.to_thread.run_sync(lambda: replica.proc.wait(timeout=30))
-
-        try:
-            anyio.run(scenario)
-        finally:
-            replica.stop()
+        outcome = _sigterm_during(
+            replica,
+            mode,
+            lambda client: client.call_tool("download_asset", {"asset_id": doc.id}),
+            streaming,
+            "the body is streaming",
+        )
         log = replica.log.read_text(errors="replace")
         assert outcome["status"] in (0, -signal.SIGTERM), log[-2000:]
         assert "result" in outcome, repr(outcome.get("error"))

@@ -193,8 +193,7 @@ def tool_message(failure: Failure, timeout: float) -> str:
         return f"cannot resolve the host name {host}; check FOOTAGE_BASE_URL and the network"
     if failure.kind == "refused":
         return (
-            f"connection to {host}:{failure.port} was refused; is the API (or the sandbox) running at "
-            "FOOTAGE_BASE_URL?"
+            f"connection to {host}:{failure.port} was refused; is the API (or the sandbox) running at FOOTAGE_BASE_URL?"
         )
     if failure.kind == "closed":
         return "the Footage API closed the connection before the response was complete; try again"

@@ -116,6 +116,7 @@ def split_method(value: str) -> tuple[str | None, str]:
         return None, value.strip()
     return match.group(1).upper(), match.group(2).strip()
 
+
 _ALIASES: Mapping[str, str] = {
     "searchassets": "search",
     "assetsearch": "search",

@@ -58,7 +58,6 @@ from footage_mcp.rest.spool import first_error, spool
 
 if TYPE_CHECKING:
     from footage_mcp.rest.api import FootageApi
-    from footage_mcp.rest.transfers import TransferLoop
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,6 @@ class Downloader:
     def __init__(self, api: FootageApi) -> None:
         self.api = api
         self.rest = api.rest
-        self._active = _PARTS_IN_USE
 
     # ------------------------------------------------------------ where from
 
@@ -215,11 +213,9 @@ class Downloader:
         key = part_key(asset_id, source.rendition)
         part = self._part_path(folder, name_for(source.mime_type), key)
         try:
-            transfers = self.rest.transfers
-            if transfers is None:  # an injected transport: on this loop, with the API's client
-                return await self._fetch(asset_id, source, name_for, part, progress, self.rest.http)
-            relayed = transfers.relay(progress, asyncio.get_running_loop()) if progress is not None else None
-            return await transfers.run(self._fetch_there, transfers, asset_id, source, name_for, part, relayed)
+            return await self.rest.transfer(
+                lambda http, report: self._fetch(asset_id, source, name_for, part, report, http), progress
+            )
         except NotFound:
             where = "its own link" if source.url != await self._route_url(source.rendition, asset_id) else "the route"
             key = "assetOriginal" if source.rendition == ORIGINAL else "assetPreview"
@@ -230,7 +226,7 @@ class Downloader:
             )
             raise NotFound(f"asset '{asset_id}' has no {source.rendition} file at {where} (404){hint}", 404) from None
         finally:
-            self._active.discard(str(part))
+            _PARTS_IN_USE.discard(str(part))
 
     async def _route_url(self, rendition: str, asset_id: str) -> str | None:
         if rendition not in (ORIGINAL, PREVIEW):
@@ -242,28 +238,16 @@ class Downloader:
         """The ``.part`` file for this asset and rendition: an existing one (to resume) unless another call is
         writing it right now, else a new one."""
         for existing in sorted(folder.glob(f"*.{key}.part")):
-            if self._active.claim(existing, new=False):
+            if _PARTS_IN_USE.claim(existing, new=False):
                 return existing
         primary = folder / f"{name}.{key}.part"
-        if self._active.claim(primary, new=True):
+        if _PARTS_IN_USE.claim(primary, new=True):
             return primary
         for n in range(2, 1000):  # a concurrent download of the same file: its own, unresumable part
             candidate = folder / f"{name}.{key}~{n}.partial"
-            if self._active.claim(candidate, new=True):
+            if _PARTS_IN_USE.claim(candidate, new=True):
                 return candidate
         raise LocalFileError("too many downloads of the same file at once; wait for them to finish")
-
-    async def _fetch_there(
-        self,
-        transfers: TransferLoop,
-        asset_id: str,
-        source: Source,
-        name_for: Callable[[str | None], str],
-        part: Path,
-        progress: Progress | None,
-    ) -> DownloadResult:
-        """:meth:`_fetch` on the transfer loop (:mod:`footage_mcp.rest.transfers`), with its client."""
-        return await self._fetch(asset_id, source, name_for, part, progress, transfers.client())
 
     async def _fetch(
         self,

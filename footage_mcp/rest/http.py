@@ -12,13 +12,14 @@ The transport is a seam: pass ``transport=httpx2.MockTransport(...)`` or
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -65,6 +66,9 @@ from footage_mcp.rest.tokens import CLIENT_TOKEN_HELP, CLIENT_TOKEN_LABEL, effec
 from footage_mcp.rest.urls import path_below, same_origin
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R", bound=Callable[..., Awaitable[None]])
 
 MAX_REDIRECTS = 5
 OPT_IN = "footage_cache"
@@ -180,6 +184,24 @@ class RestClient:
 
             self._transfers = TransferLoop(lambda: httpx2.AsyncClient(**self._options()))
         return self._transfers
+
+    async def transfer(self, fn: Callable[[httpx2.AsyncClient, R | None], Awaitable[T]], report: R | None) -> T:
+        """``await fn(client, report)`` where file bodies stream: on the transfer loop with its client and
+        ``report`` (a progress callback of this loop, or None) relayed back here; with an injected transport
+        here, with :attr:`http`.
+
+        Raises:
+            whatever ``fn`` raised; see :meth:`footage_mcp.rest.transfers.TransferLoop.run`.
+        """
+        transfers = self.transfers
+        if transfers is None:
+            return await fn(self.http, report)
+        relayed = cast("R", transfers.relay(report, asyncio.get_running_loop())) if report is not None else None
+
+        async def there() -> T:
+            return await fn(transfers.client(), relayed)
+
+        return await transfers.run(there)
 
     async def __aenter__(self) -> RestClient:
         return self

@@ -39,8 +39,7 @@ the model gets a short reference to it, so cursors stay small in results and und
 STASH_SIZE = 2048
 """How many long cursor states are kept (oldest dropped first)."""
 _BAD = (
-    "the cursor is not valid for {what}: pass the next_cursor of the previous page unchanged, "
-    "or omit it to start again"
+    "the cursor is not valid for {what}: pass the next_cursor of the previous page unchanged, or omit it to start again"
 )
 _EXPIRED = "the cursor has expired (the server restarted, or too many listings since): start {what} again"
 

@@ -256,11 +256,7 @@ def _names(value: Any) -> list[str]:
         return []
     out: list[str] = []
     for item in value:
-        text = (
-            as_text(item)
-            if not isinstance(item, dict)
-            else as_text(_first(item, *NAME_ITEM_KEYS))
-        )
+        text = as_text(item) if not isinstance(item, dict) else as_text(_first(item, *NAME_ITEM_KEYS))
         if text and text not in out:
             out.append(text)
     return out
@@ -307,7 +303,6 @@ def _link_href(obj: Mapping[str, Any], rel: str) -> str | None:
 
 
 # ---------------------------------------------------------------- objects
-
 
 
 def _trim(value: Any, depth: int = 0) -> Any:
@@ -374,10 +369,7 @@ def _preview_available(obj: Mapping[str, Any]) -> bool:
         return flag
     if isinstance(flag, str):
         return flag.strip().lower() in ("true", "1", "yes")
-    return bool(
-        _link_href(obj, "preview")
-        or _first(obj, *PREVIEW_LINK_KEYS)
-    )
+    return bool(_link_href(obj, "preview") or _first(obj, *PREVIEW_LINK_KEYS))
 
 
 def parse_asset(obj: Mapping[str, Any]) -> Asset | None:

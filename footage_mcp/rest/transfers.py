@@ -152,7 +152,8 @@ class TransferLoop:
             others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
             for task in others:
                 task.cancel()
-            await asyncio.wait(others, timeout=CLOSE_SECONDS) if others else None
+            if others:
+                await asyncio.wait(others, timeout=CLOSE_SECONDS)
             await asyncio.get_running_loop().shutdown_asyncgens()
 
         closing = shutdown()

@@ -15,7 +15,6 @@ audit line at INFO (logger ``footage_mcp.audit``), never with the token.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -214,9 +213,11 @@ class Uploader:
         if self.rest.token and self.rest.is_under_base(url):
             headers["apiKey"] = self.rest.token
 
-        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]]) -> httpx2.Response:
+        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]] | None) -> httpx2.Response:
             """POST the multipart body with ``http``, the file read ahead in a worker thread (one hop per
             block) while the blocks before go out; ``report(bytes sent)`` for progress."""
+            if report is None:
+                report = _no_progress
             blocks, ready = anyio.create_memory_object_stream[bytes](READ_AHEAD_BLOCKS)
 
             async def read_ahead() -> None:
@@ -256,26 +257,13 @@ class Uploader:
                 raise first_error(failed) from None
             return response
 
-        async def post() -> httpx2.Response:
-            """The request, on the transfer loop over the network (:mod:`footage_mcp.rest.transfers`: the
-            body's blocks go out there, not on the server's loop), on this loop with an injected transport."""
-            transfers = self.rest.transfers
-            if transfers is None:
-                return await send(self.rest.http, progress)
-            relayed = transfers.relay(progress, asyncio.get_running_loop())
-
-            async def there() -> httpx2.Response:
-                return await send(transfers.client(), relayed)
-
-            return await transfers.run(there)
-
         maybe = (
             f"the upload of {path.name} may or may not have been stored: search for its name "
             f"(search_assets query '{path.stem[:80]}') before uploading it again"
         )
         try:
             try:
-                response = await post()
+                response = await self.rest.transfer(send, progress)  # on the transfer loop over the network
             finally:
                 handle.close()
         except _Shrunk as exc:
@@ -389,6 +377,10 @@ class Uploader:
 
 class _Shrunk(Exception):
     pass
+
+
+async def _no_progress(_sent: int) -> None:
+    return None
 
 
 def _dry(selection: UploadSelection, confirm: bool) -> bool:
