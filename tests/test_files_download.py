@@ -7,11 +7,14 @@ hostile links and names."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import itertools
 import json
 import os
 import subprocess
+import tracemalloc
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +269,13 @@ BASE = "https://api.example/api/asset"
 TOKEN = SUITE_TOKEN[:19]  # as long as the literal it replaces; the canary plugin searches for it
 
 
+BOMB = gzip.compress(gzip.compress(b"\0" * (256 * 1024 * 1024)))  # 256 MiB of zeros in about 1 kB
+
+
+async def streamed(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
 def hostile(asset: dict[str, Any], seen: list[httpx2.Request]) -> httpx2.MockTransport:
     def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
@@ -280,6 +290,9 @@ def hostile(asset: dict[str, Any], seen: list[httpx2.Request]) -> httpx2.MockTra
             return httpx2.Response(200, content=b"api bytes", headers={"content-type": "video/mp4"})
         if url == f"{BASE}/redirect":
             return httpx2.Response(302, headers={"location": "http://cdn.example/plain"})
+        if url == f"{BASE}/bomb":
+            headers = {"content-type": "video/mp4", "content-encoding": "gzip, gzip"}
+            return httpx2.Response(200, content=streamed(BOMB), headers=headers)  # streamed: not read here
         if url == f"{BASE}/not-gzip":
             headers = {"content-type": "video/mp4", "content-encoding": "gzip"}
             return httpx2.Response(200, content=b"these bytes are not gzip", headers=headers)
@@ -345,6 +358,28 @@ async def test_a_body_that_is_not_its_content_encoding_is_one_message_and_leaves
         "the file's server sent a body that does not match its Content-Encoding header; nothing was kept: "
         "call download_asset again later"
     )
+    assert files_in(tmp_path) == []
+
+
+async def test_a_compression_bomb_as_a_file_is_decoded_in_bounded_steps(tmp_path: Path) -> None:
+    """A file answered with ``Content-Encoding: gzip, gzip`` (which the bridge never asks for) and 256 MiB
+    inside: httpx2 (2.16) decodes it in bounded pieces, so the size cap stops it with memory near one piece.
+    A guard, found passing when written (the upload's answer had the hole; see test_writes_hostile.py): a
+    decoder that expanded a whole chunk at once would hold 256 MiB here."""
+    seen: list[httpx2.Request] = []
+    asset = {"id": "a1", "name": "x.mp4", "downloadUrl": f"{BASE}/bomb"}
+    settings = Settings(base_url=BASE, api_token=TOKEN, download_dir=tmp_path, download_max_bytes=8_000_000)
+    tracemalloc.start()
+    try:
+        async with Client(build_server(settings, transport=hostile(asset, seen)), mode="legacy") as client:
+            result = await client.call_tool("download_asset", {"asset_id": "a1"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error_text(result) == (
+        "the file is larger than FOOTAGE_DOWNLOAD_MAX_BYTES (8,000,000 bytes); raise the limit to download it"
+    )
+    assert peak < 32 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB while decoding"
     assert files_in(tmp_path) == []
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -53,4 +54,42 @@ async def test_a_compression_bomb_in_a_write_answer_is_refused_with_its_own_mess
     assert result.is_error, text
     assert "larger than 8 MiB" in text and "refused to read it" in text, text
     assert seen == ["POST"]  # sent once: a creating write is not retried
+    assert TOKEN not in json.dumps(result.model_dump(mode="json"))
+
+
+def upload_upstream() -> tuple[Starlette, list[int]]:
+    received: list[int] = []
+
+    async def root(request: Request) -> Response:
+        return JSONResponse({"_links": {}})
+
+    async def assets(request: Request) -> Response:
+        received.append(len(await request.body()))
+        headers = {"content-type": "application/json", "content-encoding": "gzip, gzip"}
+        return Response(BOMB, status_code=201, headers=headers)
+
+    app = Starlette(routes=[Route("/api/asset", root), Route("/api/asset/assets", assets, methods=["POST"])])
+    return app, received
+
+
+async def test_a_compression_bomb_in_an_upload_answer_is_refused_and_the_file_is_not_called_uploaded(
+    tmp_path: Path,
+) -> None:
+    """The upload's answer went through httpx2's own reading (``request``, the whole body decoded): a
+    gzip-of-gzip bomb there became 64 MiB in memory and the file was reported ``uploaded``."""
+    (tmp_path / "clip.mp4").write_bytes(b"\0" * 4096)
+    app, received = upload_upstream()
+    settings = Settings(  # type: ignore[arg-type]
+        api_token=TOKEN, base_url=BASE, allow_writes=True, upload_dirs=str(tmp_path), max_retries=0
+    )
+    server = build_server(settings, transport=httpx2.ASGITransport(app))
+    async with Client(server, mode="legacy") as client:
+        result = await client.call_tool("upload_assets", {"path": str(tmp_path / "clip.mp4")})
+    report = result.structured_content
+    assert not result.is_error and report is not None, result
+    [outcome] = report["files"]
+    assert outcome["outcome"] == "failed", outcome
+    assert "larger than 8 MiB" in outcome["reason"] and "refused to read it" in outcome["reason"], outcome
+    assert "may or may not have been stored" in outcome["reason"], outcome
+    assert len(received) == 1 and received[0] > 4096  # sent once, the whole file in it
     assert TOKEN not in json.dumps(result.model_dump(mode="json"))

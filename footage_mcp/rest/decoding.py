@@ -1,11 +1,12 @@
 """Bounded decoding of ``Content-Encoding``: no decoding step may produce more than the cap.
 
 A body can be compressed through several layers (``Content-Encoding: gzip, gzip``), and a few KB of
-them can expand to gigabytes. httpx2's decoders expand a whole chunk through every layer before a
-caller can count the bytes, so the REST client reads the *raw* body (``aiter_raw``) and decodes it
-here, layer by layer, with ``zlib.decompressobj(...).decompress(data, max_length)``: every layer's
-output is produced in pieces of at most :data:`STEP` bytes and counted against the cap, so neither
-a layer nor the whole pipeline can hold more than the cap (plus one piece) at any moment.
+them can expand to gigabytes. httpx2's decoders (2.16) produce bounded pieces but count nothing, and a
+body read whole (``response.read()``, ``client.request``) keeps them all; so the REST client reads the
+*raw* body (``aiter_raw``) and decodes it here, layer by layer, with
+``zlib.decompressobj(...).decompress(data, max_length)``: every layer's output is produced in pieces of
+at most :data:`STEP` bytes and counted against the cap, so neither a layer nor the whole pipeline can
+hold more than the cap (plus one piece) at any moment.
 
 Supported: ``gzip`` (and ``x-gzip``), ``deflate`` (zlib-wrapped or raw), ``identity``; ``br`` and
 ``zstd`` only when a decoder with an output bound is installed (neither is a dependency: the

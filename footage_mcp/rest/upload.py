@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx2
 
-from footage_mcp.core.errors import FootageError, Forbidden, InvalidArgument, TokenMissing, Unauthorized
+from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, TokenMissing, Unauthorized
 from footage_mcp.core.settings import TOKEN_HELP
 from footage_mcp.rest.file_models import UploadOutcome, UploadReport
 from footage_mcp.rest.files import UploadSelection, describe_os_error, guess_mime
+from footage_mcp.rest.http import MAX_JSON_BYTES, read_body
 from footage_mcp.rest.shapes import object_id, parse_list
 from footage_mcp.rest.spool import first_error
 
@@ -213,7 +214,7 @@ class Uploader:
         if self.rest.token and self.rest.is_under_base(url):
             headers["apiKey"] = self.rest.token
 
-        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]] | None) -> httpx2.Response:
+        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]] | None) -> Answer:
             """POST the multipart body with ``http``, the file read ahead in a worker thread (one hop per
             block) while the blocks before go out; ``report(bytes sent)`` for progress."""
             if report is None:
@@ -247,15 +248,23 @@ class Uploader:
                 yield tail
                 await report(sent.bytes)
 
+            response: httpx2.Response | None = None
             try:
                 with ready:  # closed whether or not the body was ever asked for
                     async with anyio.create_task_group() as group:
                         group.start_soon(read_ahead)
-                        response = await http.request("POST", url, content=body(), headers=headers)
+                        request = http.build_request("POST", url, content=body(), headers=headers)
+                        response = await http.send(request, stream=True)
                         group.cancel_scope.cancel()  # an answer before the whole body (413): stop reading
+                assert response is not None  # the task group ended without an error: the request was answered
+                with anyio.fail_after(self.rest.settings.timeout):  # the answer, bounded like any other
+                    content = await read_body(response, MAX_JSON_BYTES)
             except BaseExceptionGroup as failed:  # the reader's error (or the request's), as it was raised
                 raise first_error(failed) from None
-            return response
+            finally:
+                if response is not None:
+                    await response.aclose()
+            return Answer(response.status_code, response.headers, content)
 
         maybe = (
             f"the upload of {path.name} may or may not have been stored: search for its name "
@@ -263,7 +272,7 @@ class Uploader:
         )
         try:
             try:
-                response = await self.rest.transfer(send, progress)  # on the transfer loop over the network
+                answer = await self.rest.transfer(send, progress)  # on the transfer loop over the network
             finally:
                 handle.close()
         except _Shrunk as exc:
@@ -273,7 +282,7 @@ class Uploader:
             if sent.bytes:
                 reason += f"; {maybe}"
             return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
-        except httpx2.TimeoutException:
+        except (httpx2.TimeoutException, TimeoutError):
             reason = f"the API did not answer within {self.rest.settings.timeout:g} s; {maybe}"
             return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
         except httpx2.TransportError:
@@ -282,9 +291,11 @@ class Uploader:
             else:
                 reason = f"the connection broke during the upload; {maybe}"
             return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
-        status = response.status_code
+        except BadResponse as exc:  # an answer over the cap, or not what its encoding says: unread
+            return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=f"{exc.message}; {maybe}")
+        status = answer.status
         if status in (200, 201, 202):
-            asset_id = _created_id(response)
+            asset_id = _created_id(answer)
             return UploadOutcome(
                 file=path.name,
                 size_bytes=size,
@@ -293,7 +304,7 @@ class Uploader:
                 reason=None if asset_id else "the API stored it but named no id; search for its name to find it",
             )
         if status in (401, 403):
-            raise self.rest.error_for(status, response.headers, response.content, url)
+            raise self.rest.error_for(status, answer.headers, answer.content, url)
         if status == 413:
             reason = f"the archive refused it as too large (413; {size:,} bytes)"
         elif status == 415:
@@ -301,7 +312,7 @@ class Uploader:
         elif status >= 500:
             reason = f"the Footage service failed ({status}); {maybe}"
         else:
-            error = self.rest.error_for(status, response.headers, response.content, url)
+            error = self.rest.error_for(status, answer.headers, answer.content, url)
             reason = error.message
         return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
 
@@ -420,12 +431,22 @@ def _clean_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
-def _created_id(response: httpx2.Response) -> str | None:
+@dataclass(frozen=True)
+class Answer:
+    """The upload's answer, read within :data:`~footage_mcp.rest.http.MAX_JSON_BYTES` (decoded layer by
+    layer, :func:`~footage_mcp.rest.http.read_body`)."""
+
+    status: int
+    headers: httpx2.Headers
+    content: bytes
+
+
+def _created_id(answer: Answer) -> str | None:
     """The new asset's id: from a JSON object, a list or a HAL page of created assets, or the ``Location``."""
     body: Any = None
-    if response.content:
+    if answer.content:
         try:
-            body = json.loads(response.content)
+            body = json.loads(answer.content)
         except ValueError:
             body = None
     if isinstance(body, dict):
@@ -438,7 +459,7 @@ def _created_id(response: httpx2.Response) -> str | None:
             found = object_id(item, "asset")
             if found:
                 return found
-    location = response.headers.get("location", "").rstrip("/")
+    location = answer.headers.get("location", "").rstrip("/")
     if location:
         return location.rsplit("/", 1)[-1] or None
     return None
