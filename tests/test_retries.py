@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -15,6 +19,7 @@ from footage_mcp.core.errors import (
     Conflict,
     ConnectFailed,
     Forbidden,
+    NoAnswer,
     NotFound,
     RateLimited,
     TransportError,
@@ -23,6 +28,7 @@ from footage_mcp.core.errors import (
 )
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import FootageApi
+from footage_mcp.rest.fetch import OpenedFile
 from footage_mcp.rest.http import RestClient
 
 BASE = "https://api.test/api/asset"
@@ -148,3 +154,99 @@ async def test_absurd_retry_after_values_are_capped_at_a_day(sleeps: list[float]
     with pytest.raises(RateLimited, match="retry in 86400 s"):
         await api.get_album("x")
     assert sleeps == []
+
+
+async def test_a_connection_closed_before_any_answer_is_retried_for_a_get(sleeps: list[float]) -> None:
+    """What a kept-alive connection the server closed just as the request went out looks like (httpcore's
+    "Server disconnected without sending a response"): no answer at all, so a GET is tried again."""
+    dropped = httpx2.RemoteProtocolError("Server disconnected without sending a response.", request=None)
+    api, calls = api_with([dropped, 200], max_retries=2)
+    assert (await api.get_album("x")).name == "ok"
+    assert len(calls) == 2 and len(sleeps) == 1
+
+
+async def test_a_connection_closed_mid_answer_is_not_retried(sleeps: list[float]) -> None:
+    """Once an answer began, a cut is reported (the read is not repeated on its own)."""
+    calls: list[str] = []
+
+    async def cut_short() -> AsyncIterator[bytes]:
+        yield b'{"id": "x", '
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete message body")
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/api/asset/":  # the discovery root
+            return httpx2.Response(200, json={})
+        calls.append(request.url.path)
+        return httpx2.Response(200, content=cut_short(), headers={"content-type": "application/json"})
+
+    config = Settings(api_token="t", base_url=BASE, timeout=5, max_retries=2)  # type: ignore[arg-type]
+    api = FootageApi(RestClient(config, transport=httpx2.MockTransport(handler)), {})
+    with pytest.raises(TransportError, match="closed the connection before the response was complete") as info:
+        await api.get_album("x")
+    assert not isinstance(info.value, NoAnswer)
+    assert calls == ["/api/asset/albums/x"] and sleeps == []
+
+
+def keep_alive_then_drop() -> tuple[socket.socket, list[int]]:
+    """A loopback HTTP/1.1 server: on each connection it answers the first request and keeps the connection
+    open, then closes it without a word when the next request arrives on it (the race of an idle timeout).
+    Returns the listening socket and the number of requests each connection saw."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[int] = []
+    body = b'{"id": "x", "name": "ok"}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            count, data = 0, b""
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    _, data = data.split(b"\r\n\r\n", 1)
+                    count += 1
+                    if count == 1:
+                        conn.sendall(answer)
+                    else:
+                        seen.append(count)
+                        return
+            seen.append(count)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, seen
+
+
+async def test_a_kept_alive_connection_closed_by_the_server_is_retried_on_a_new_one() -> None:
+    listener, seen = keep_alive_then_drop()
+    with listener:
+        port = listener.getsockname()[1]
+        config = Settings(api_token="t", base_url=f"http://127.0.0.1:{port}/api/asset", timeout=5)  # type: ignore[arg-type]
+        async with RestClient(config) as rest:
+            api = FootageApi(rest, {})
+            assert (await api.get_album("x")).name == "ok"
+            assert (await api.get_album("x")).name == "ok"  # the kept-alive connection is dropped: a new one
+    assert seen[:1] == [2]  # the second request reached the first connection, which closed unanswered
+
+
+async def test_a_file_fetch_on_a_kept_alive_connection_closed_by_the_server_is_sent_again() -> None:
+    """The same race for a download's GET (rest/fetch.py, its own request path for files on any origin)."""
+    listener, seen = keep_alive_then_drop()
+    with listener:
+        port = listener.getsockname()[1]
+        config = Settings(api_token="t", base_url=f"http://127.0.0.1:{port}/api/asset", timeout=5)  # type: ignore[arg-type]
+        async with RestClient(config) as rest:
+            for _ in range(2):
+                async with OpenedFile(rest, f"http://127.0.0.1:{port}/files/x", 0, None) as response:
+                    assert response.status_code == 200
+                    assert json.loads(await response.aread()) == {"id": "x", "name": "ok"}
+    assert seen[:1] == [2]

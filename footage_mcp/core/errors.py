@@ -23,8 +23,9 @@ sanitised excerpt of an upstream body.
     │   ├── BadResponse        2xx whose body is not what was expected (HTML, not JSON, too big)
     │   └── RedirectRefused    a redirect to another origin or past the redirect cap
     └── TransportError         no HTTP answer at all (timeout, refused, DNS, TLS)
-        └── ConnectFailed      no connection could be made (refused, DNS, TLS); ``retryable`` says
-                               whether another attempt may help
+        ├── ConnectFailed      no connection could be made (refused, DNS, TLS); ``retryable`` says
+        │                      whether another attempt may help
+        └── NoAnswer           the connection closed before any answer (the request may have been read)
 """
 
 from __future__ import annotations
@@ -134,6 +135,12 @@ class ConnectFailed(TransportError):
     def __init__(self, message: str, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class NoAnswer(TransportError):
+    """The connection closed before any answer: typically a kept-alive connection the server closed just
+    as the request went out (httpcore: "Server disconnected without sending a response"). An idempotent
+    request may be sent again; any other may have been read and acted on."""
 
 
 def exception_chain(exc: BaseException, limit: int = 12) -> list[BaseException]:

@@ -16,6 +16,7 @@ import httpx2
 
 from footage_mcp.core.errors import BadResponse, NotFound, RedirectRefused, TransportError
 from footage_mcp.core.settings import is_loopback_host
+from footage_mcp.rest.diagnose import classify
 
 if TYPE_CHECKING:
     from footage_mcp.rest.http import RestClient
@@ -72,17 +73,7 @@ class OpenedFile:
             if self.offset and self.validator:
                 headers["Range"] = f"bytes={self.offset}-"
                 headers["If-Range"] = self.validator
-            request = self.http.build_request("GET", current, headers=headers)
-            try:
-                response = await self.http.send(request, stream=True)
-            except httpx2.TimeoutException:
-                raise TransportError(
-                    f"{urlsplit(current).hostname} did not answer within {rest.settings.timeout:g} s; try again later"
-                ) from None
-            except httpx2.TransportError:
-                raise TransportError(
-                    f"cannot reach {urlsplit(current).hostname} for the file; check the network, then retry"
-                ) from None
+            response = await self._send(current, headers)
             status = response.status_code
             if status in (301, 302, 303, 307, 308) and "location" in response.headers:
                 await response.aclose()
@@ -125,6 +116,28 @@ class OpenedFile:
     async def __aexit__(self, *exc: object) -> None:
         if self.response is not None:
             await self.response.aclose()
+
+    async def _send(self, url: str, headers: dict[str, str]) -> httpx2.Response:
+        """The GET's response, streaming; sent a second time, at once, when the connection closed before any
+        answer (a kept-alive connection the server closed as the request went out; a GET is idempotent).
+
+        Raises:
+            TransportError: a timeout, or no connection or answer twice.
+        """
+        host = urlsplit(url).hostname
+        for attempt in (1, 2):
+            request = self.http.build_request("GET", url, headers=headers)
+            try:
+                return await self.http.send(request, stream=True)
+            except httpx2.TimeoutException:
+                raise TransportError(
+                    f"{host} did not answer within {self.rest.settings.timeout:g} s; try again later"
+                ) from None
+            except httpx2.TransportError as exc:
+                if attempt == 1 and classify(exc, url).kind == "closed":
+                    continue
+                raise TransportError(f"cannot reach {host} for the file; check the network, then retry") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def range_starts_at(response: httpx2.Response, offset: int) -> bool:

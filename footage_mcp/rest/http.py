@@ -40,6 +40,7 @@ from footage_mcp.core.errors import (
     ConnectFailed,
     Forbidden,
     InvalidArgument,
+    NoAnswer,
     NotFound,
     RateLimited,
     RedirectRefused,
@@ -363,9 +364,9 @@ class RestClient:
         *,
         cache: Redactor | bool | None = None,
     ) -> tuple[int, httpx2.Headers, bytes]:
-        """One GET with retries: connect failures, 429 and 502/503/504 are retried (GET is
-        idempotent) with exponential backoff and jitter, honouring ``Retry-After``, at most
-        ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
+        """One GET with retries: connect failures, a connection closed before any answer, 429 and
+        502/503/504 are retried (GET is idempotent) with exponential backoff and jitter, honouring
+        ``Retry-After``, at most ``max_retries`` times and never past ``retry_budget`` seconds of waiting in all. The
         last answer is returned (or the last exception raised) when retrying stops. ``cache``: through the
         repeated-reads cache (:mod:`footage_mcp.rest.cache`), which answers a 304 with the stored body."""
         attempts = retrying(self.settings.max_retries, self.settings.retry_budget)
@@ -401,6 +402,8 @@ class RestClient:
 
         Raises:
             ConnectFailed: no connection was made (the request never left: safe to try again).
+            NoAnswer: the connection closed before any answer (a kept-alive connection the server closed
+                as the request went out, or a server that dropped it): the request may have been read.
             TransportError: a timeout or a broken answer after the request was sent.
             BadResponse: a body over ``cap`` or not what its encoding says.
             InvalidArgument: a URL httpx2 cannot send.
@@ -408,6 +411,7 @@ class RestClient:
         timeout = self.settings.timeout
         client = self._http
         assert self._slots is not None
+        answered = False
         try:
             async with self._slots:
                 with anyio.fail_after(timeout):
@@ -416,6 +420,7 @@ class RestClient:
                     async with client.stream(
                         method, url, headers=headers, content=content, extensions=extensions
                     ) as response:
+                        answered = True
                         check = head_check if 200 <= response.status_code < 300 else None
                         content = await read_body(response, cap, check)
                         return response.status_code, response.headers, content
@@ -424,6 +429,8 @@ class RestClient:
         except (httpx2.TransportError, TimeoutError) as exc:
             failure = classify(exc, url)
             message = tool_message(failure, timeout)
+            if failure.kind == "closed" and not answered:
+                raise NoAnswer(message) from None
             if failure.kind in ("timeout", "closed", "headers_too_large", "malformed", "other"):
                 raise TransportError(message) from None
             raise ConnectFailed(message, failure.retryable) from None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx2
 
-from footage_mcp.core.errors import ConnectFailed
+from footage_mcp.core.errors import ConnectFailed, NoAnswer
 
 if TYPE_CHECKING:
     from tenacity import AsyncRetrying, RetryCallState
@@ -71,7 +71,7 @@ class RetryableStatus(Exception):
 
 
 def is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RetryableStatus) or (isinstance(exc, ConnectFailed) and exc.retryable)
+    return isinstance(exc, RetryableStatus | NoAnswer) or (isinstance(exc, ConnectFailed) and exc.retryable)
 
 
 def retry_wait(state: RetryCallState) -> float:
