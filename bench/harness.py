@@ -295,9 +295,7 @@ class Sandbox:
 async def sandbox(extra_album_assets: int = 0, shape: str = "hal") -> AsyncIterator[Sandbox]:
     """``footage-mcp sandbox --port 0`` until the block ends, through the one launcher
     (:func:`footage_mcp.cli.launch.sandbox_process`), started in a worker thread (it waits for READY)."""
-    launcher = sandbox_process(
-        shape=shape, token=SANDBOX_TOKEN, extra_album_assets=extra_album_assets, env=child_env()
-    )
+    launcher = sandbox_process(shape=shape, token=SANDBOX_TOKEN, extra_album_assets=extra_album_assets, env=child_env())
     running = await asyncio.to_thread(launcher.__enter__)
     try:
         yield Sandbox(running.base_url, running.token, running.process, running.started_s)

@@ -1062,8 +1062,7 @@ async def section_hostile(ctx: Context) -> None:
         peak = proc_status(pid)["VmHWM"] * kb
         data["stacked"] = {"baseline": base, "peak": peak}
         out(
-            f"  gzip-of-gzip bomb (512 MiB of zeros in ~1 KB) × 3: baseline {base / mb:.1f} MB, "
-            f"peak {peak / mb:.1f} MB"
+            f"  gzip-of-gzip bomb (512 MiB of zeros in ~1 KB) × 3: baseline {base / mb:.1f} MB, peak {peak / mb:.1f} MB"
         )
         report.add(
             name,

@@ -65,9 +65,7 @@ def bridge_command(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
 def bridge_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The FOOTAGE_* settings and :data:`PASSED_ON` of ``environ`` (default: this process's)."""
     environ = os.environ if environ is None else environ
-    return {
-        k: v for k, v in environ.items() if (k.startswith("FOOTAGE_") and k != COMMAND_VARIABLE) or k in PASSED_ON
-    }
+    return {k: v for k, v in environ.items() if (k.startswith("FOOTAGE_") and k != COMMAND_VARIABLE) or k in PASSED_ON}
 
 
 def footage_toolset(

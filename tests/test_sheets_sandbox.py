@@ -139,9 +139,7 @@ def test_an_asset_is_only_in_albums_it_fits() -> None:
 
 
 def test_the_france_search_shows_paris_and_lyon_first_and_finds_81() -> None:
-    response = client().get(
-        f"{BASE_PATH}/search/assets", params={"q": "France", "size": 8}, headers={"apiKey": TOKEN}
-    )
+    response = client().get(f"{BASE_PATH}/search/assets", params={"q": "France", "size": 8}, headers={"apiKey": TOKEN})
     body = response.json()
     assert body["page"]["totalElements"] == 81
     first = body["_embedded"]["assets"]

@@ -131,9 +131,7 @@ async def every_tool_and_resource(client: Client) -> None:
     assert [a["id"] for a in first["assets"]] == list(big.asset_ids[:20])
     assert first["total"] == len(big.asset_ids) and first["next_cursor"]
     second = data(
-        await client.call_tool(
-            "list_album_assets", {"album_id": big.id, "cursor": first["next_cursor"], "limit": 20}
-        )
+        await client.call_tool("list_album_assets", {"album_id": big.id, "cursor": first["next_cursor"], "limit": 20})
     )
     assert [a["id"] for a in second["assets"]] == list(big.asset_ids[20:40])
     summary = first["assets"][0]

@@ -25,6 +25,7 @@ from footage_mcp.core.settings import is_loopback_host
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
+
 def names_for(host: str) -> list[str]:
     """The host names a client may use for ``host``: the loopback spellings, or ``host`` itself."""
     return ["127.0.0.1", "localhost", "[::1]"] if is_loopback_host(host) else [host]
@@ -38,9 +39,7 @@ def transport_security(host: str, port: int, extra_hosts: str | None = None) -> 
     from footage_mcp.surface.team import allowed_names
 
     hosts, origins = allowed_names(host, port, extra_hosts)
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
 def bind(host: str, port: int) -> socket.socket:

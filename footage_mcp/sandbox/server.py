@@ -106,9 +106,7 @@ class _QuietAbort(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], InjectedAbort | asyncio.CancelledError))
 
 
-async def _serve_both(
-    main: uvicorn.Server, sock: socket.socket, *others: tuple[uvicorn.Server, socket.socket]
-) -> None:
+async def _serve_both(main: uvicorn.Server, sock: socket.socket, *others: tuple[uvicorn.Server, socket.socket]) -> None:
     """Run the main server and the others (echo, CDN) in this event loop until the main one exits."""
     tasks = [asyncio.create_task(server.serve(sockets=[other_sock])) for server, other_sock in others]
     try:

@@ -17,6 +17,7 @@ MAX_LIMIT = 100
 MAX_ID_CHARS = 256
 MAX_TEXT_CHARS = 500
 
+
 def _number_to_text(value: Any) -> Any:
     """Models sometimes send ids and cursors as numbers: take them as text."""
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value

@@ -198,17 +198,13 @@ def _fit_object(model: BaseModel, budget_chars: int, redactor: Redactor) -> tupl
     return _redacted(result, dumps(result), redactor)  # a cut can leave a secret's start before "…"
 
 
-def fit_listing(
-    listing: Listing[Any], key: str, budget_chars: int, redactor: Redactor = _NO_SECRETS
-) -> dict[str, Any]:
+def fit_listing(listing: Listing[Any], key: str, budget_chars: int, redactor: Redactor = _NO_SECRETS) -> dict[str, Any]:
     """A list page within the budget: as many items as fit (at least one, trimmed if need be),
     ``next_cursor`` resuming right after the last item shown, and a note of how many were left out."""
     return _fit_listing(listing, key, budget_chars, redactor)[0]
 
 
-def _fit_listing(
-    listing: Listing[Any], key: str, budget_chars: int, redactor: Redactor
-) -> tuple[dict[str, Any], str]:
+def _fit_listing(listing: Listing[Any], key: str, budget_chars: int, redactor: Redactor) -> tuple[dict[str, Any], str]:
     data, text = _compact(listing.result, redactor)
     items: list[Any] = data[key]
     if len(text) <= budget_chars or not items:

@@ -101,11 +101,7 @@ def request_state_security(settings: Settings) -> RequestStateSecurity:
     ``FOOTAGE_STATE_SECRET`` (every replica the same), or a per-process random key without it (one
     replica); bound to the request's token, with the audience :data:`SERVER_NAME`."""
     secret = state_secret(settings)
-    key = (
-        hashlib.sha256(b"footage-mcp request state v1\0" + secret.encode()).digest()
-        if secret
-        else os.urandom(32)
-    )
+    key = hashlib.sha256(b"footage-mcp request state v1\0" + secret.encode()).digest() if secret else os.urandom(32)
     return RequestStateSecurity(keys=[key], bind_principal=_principal, audience=SERVER_NAME)
 
 

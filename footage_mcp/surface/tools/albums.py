@@ -36,8 +36,7 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Get album",
         description=(
-            "Get one album: name, description, asset count, dates, keywords, labels (its assets: "
-            "list_album_assets)."
+            "Get one album: name, description, asset count, dates, keywords, labels (its assets: list_album_assets)."
         ),
         annotations=READ_ONLY,
     )

@@ -64,9 +64,7 @@ def register(mcp: Any) -> None:
 
     @server.tool(
         title="Get asset preview",
-        description=(
-            "Show an asset's preview image (a video's poster frame; ≤ 768 px) to look at a shot."
-        ),
+        description=("Show an asset's preview image (a video's poster frame; ≤ 768 px) to look at a shot."),
         annotations=READ_ONLY,
     )
     async def get_asset_preview(ctx: Context[Any, Any], asset_id: AssetId) -> CallToolResult:

@@ -68,9 +68,7 @@ def fold_nested_arrays(value: Any, room: int = ARRAY_NESTING) -> tuple[Any, bool
 def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="Get archive configuration",
-        description=(
-            "Get the archive's public configuration (languages, media types, …); needs no token."
-        ),
+        description=("Get the archive's public configuration (languages, media types, …); needs no token."),
         annotations=READ_ONLY,
     )
     async def get_archive_configuration(ctx: Context[Any, Any]) -> Annotated[CallToolResult, ArchiveConfiguration]:
@@ -84,8 +82,7 @@ def register(mcp: MCPServer[Any]) -> None:
     @mcp.tool(
         title="List API links",
         description=(
-            "List the REST API's discovery links (name, href, templated), e.g. routes for api_get; needs no "
-            "token."
+            "List the REST API's discovery links (name, href, templated), e.g. routes for api_get; needs no token."
         ),
         annotations=READ_ONLY,
     )

@@ -25,24 +25,18 @@ from footage_mcp.surface.params import (
     clamp_limit,
 )
 
-QueryText = Annotated[
-    str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text.")
-]
+QueryText = Annotated[str | None, Field(max_length=MAX_TEXT_CHARS, description="Free text.")]
 MediaTypeFilter = Annotated[
     Literal["image", "video", "audio", "document"] | None,
     Lowercase,
     Field(description="Only assets of this kind."),
 ]
 AlbumFilter = Annotated[str | None, Text, Field(description="Only assets in this album.")]
-LabelFilter = Annotated[
-    str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label.")
-]
+LabelFilter = Annotated[str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this #label.")]
 KeywordFilter = Annotated[
     str | None, Field(max_length=MAX_TEXT_CHARS, description="Only assets with this keyword (or a narrower one).")
 ]
-CreatedAfter = Annotated[
-    str | None, Field(description="Created on/after this ISO date: 2020-01-01, 2020-01 or 2020.")
-]
+CreatedAfter = Annotated[str | None, Field(description="Created on/after this ISO date: 2020-01-01, 2020-01 or 2020.")]
 CreatedBefore = Annotated[
     str | None, Field(description="Created on/before this ISO date: 2023-12-31, 2023-12 or 2023.")
 ]
@@ -102,9 +96,7 @@ def register(mcp: MCPServer[Any]) -> None:
         async def op(api: FootageApi) -> Listing[AssetList]:
             if cursor:  # a cursor continues the earlier search: its filters are inside it
                 return await api.search_assets({}, limit=clamp_limit(limit), cursor=cursor)
-            filters = search_filters(
-                query, media_type, album_id, label, keyword, created_after, created_before
-            )
+            filters = search_filters(query, media_type, album_id, label, keyword, created_after, created_before)
             return await api.search_assets(filters, limit=clamp_limit(limit), cursor=cursor)
 
         return await guarded(ctx, op)
