@@ -22,10 +22,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from footage_mcp.cli.launch import sandbox_process
+from footage_mcp.cli.launch import SANDBOX_TOKEN, sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
-SANDBOX_TOKEN = "sandbox-token"
 BASE_PATH = "/api/asset"
 STREAM_LIMIT = 64 * 1024 * 1024
 """asyncio's default line limit is 64 KiB; a tools/list or a 100-asset page can be larger."""
