@@ -291,6 +291,20 @@ STDIO_FAULTS = ("503-persistent", "timeout", "error-echoes-token")
 """The cells also run over real stdio: a retried status, a socket fault, the token redaction."""
 
 
+@pytest.fixture(autouse=True)
+def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process bridges here back off 25 times faster than the real one (tenacity's exponential
+    jitter from 20 ms instead of 500 ms), so the retried cells do not sit idle for seconds: the attempts
+    and messages asserted are the same; the waits themselves are tests/test_retries.py's. (A subprocess
+    bridge, the stdio cells', keeps the real waits.)"""
+    from tenacity import wait_exponential_jitter
+
+    from footage_mcp.rest import retry
+
+    wait = wait_exponential_jitter(multiplier=0.02, max=0.32, jitter=0.02)
+    monkeypatch.setattr(retry, "_backoff", lambda: wait)
+
+
 @pytest.fixture(scope="module")
 def faulty_sandbox() -> Any:
     with warm_sandbox(shape="hal") as running:
