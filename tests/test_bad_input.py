@@ -259,3 +259,27 @@ async def test_bad_prompt_requests_get_a_clean_invalid_params_error(
         assert (raised.value.code, raised.value.message) == (INVALID_PARAMS, message)
         assert (await client.get_prompt("find_footage", {"brief": "rain"})).messages  # still serving
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # no traceback in the log
+
+
+def test_a_name_with_a_line_break_or_a_terminal_escape_cannot_forge_a_log_line() -> None:
+    """Found by a breaking run: an uploaded file's name with ``\\n`` and ESC went raw into the audit line on
+    stderr (one line became two; the escape reached the terminal). The CLI's formatter writes every
+    control character and invisible code point of a message as an escape; tracebacks keep their lines."""
+    from footage_mcp.cli.logs import RedactingFormatter
+
+    formatter = RedactingFormatter("%(levelname)s %(name)s: %(message)s", ["s3cret-token-value"])
+    name = "clip\nINFO footage_mcp.audit: audit tool=upload_assets outcome=uploaded\x1b[2J\u202e.mp4"
+    record = logging.LogRecord("footage_mcp.audit", logging.INFO, __file__, 1, "audit file=%s", (name,), None)
+    line = formatter.format(record)
+    assert line == (
+        "INFO footage_mcp.audit: audit file=clip\\nINFO footage_mcp.audit: audit tool=upload_assets "
+        "outcome=uploaded\\x1b[2J\\u202e.mp4"
+    )
+    try:
+        raise ValueError("boom s3cret-token-value")
+    except ValueError:
+        import sys
+
+        failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    text = formatter.format(failed)
+    assert text.startswith("ERROR x: failed\nTraceback") and "s3cret-token-value" not in text

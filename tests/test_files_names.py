@@ -213,9 +213,36 @@ def test_folder_selection(roots: list[Path], tmp_path: Path) -> None:
     (folder / "out.jpg").symlink_to(tmp_path / "secret.jpg")
     (folder / "in.jpg").symlink_to(folder / "a.jpg")
     selection = select_upload_files(folder, roots)
-    assert [p.name for p in selection.files] == ["a.jpg", "b.mov", "a.jpg", "report.pdf"]
-    assert selection.skipped == [("out.jpg", "a symbolic link out of the upload folders")]
+    assert [p.name for p in selection.files] == ["a.jpg", "b.mov", "report.pdf"]  # a.jpg once, not twice
+    assert selection.skipped == [
+        ("in.jpg", "the same file as a.jpg (a link to it): uploaded once"),
+        ("out.jpg", "a symbolic link out of the upload folders"),
+    ]
     assert selection.notes == ["1 non-media file in the folder left out"]
+
+
+def test_a_fifo_and_a_name_that_is_not_utf8_in_a_folder_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    """Found by a breaking run: a FIFO named like a photo vanished from the report, and a name with bytes
+    that are not UTF-8 ended the whole call in an internal error (the multipart header could not encode
+    it), losing the other files' outcomes."""
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    (folder / "a_ok.jpg").write_bytes(b"a")
+    os.mkfifo(folder / "pipe.jpg")
+    with open(os.path.join(os.fsencode(folder), b"b_bad\xff\xfe.jpg"), "wb") as handle:
+        handle.write(b"b")
+    selection = select_upload_files(folder, [tmp_path])
+    assert [p.name for p in selection.files] == ["a_ok.jpg"]
+    assert selection.skipped == [
+        ("b_bad\ufffd\ufffd.jpg", "the name is not valid UTF-8: rename the file, then upload it"),
+        ("pipe.jpg", "not a regular file (a FIFO, socket or device)"),
+    ]
+    bad = Path(os.fsdecode(os.path.join(os.fsencode(folder), b"b_bad\xff\xfe.jpg")))
+    with pytest.raises(InvalidArgument) as info:
+        select_upload_files(bad, [tmp_path])
+    assert info.value.message == (
+        "the file name 'b_bad\\udcff\\udcfe.jpg' is not valid UTF-8; rename the file, then upload it"
+    )
 
 
 def test_a_folder_of_10000_files_is_capped_with_a_note(tmp_path: Path) -> None:
@@ -283,16 +310,15 @@ def test_renditions_from_every_spelling() -> None:
 
 
 def test_the_new_asset_id_from_any_answer() -> None:
+    import json
+
     import httpx2
 
-    from footage_mcp.rest.upload import _created_id
+    from footage_mcp.rest.upload import Answer, _created_id
 
-    def answer(body: object = None, **headers: str) -> httpx2.Response:
-        return (
-            httpx2.Response(201, json=body, headers=headers)
-            if body is not None
-            else httpx2.Response(201, headers=headers)
-        )
+    def answer(body: object = None, **headers: str) -> Answer:
+        content = json.dumps(body).encode() if body is not None else b""
+        return Answer(201, httpx2.Headers(headers), content)
 
     assert _created_id(answer({"id": "a1", "name": "x"})) == "a1"
     assert _created_id(answer([{"uuid": "a2"}])) == "a2"
@@ -300,6 +326,8 @@ def test_the_new_asset_id_from_any_answer() -> None:
     assert _created_id(answer({"items": [{"_links": {"self": {"href": "/api/asset/assets/a4"}}}]})) == "a4"
     assert _created_id(answer(location="https://x/api/asset/assets/a5/")) == "a5"
     assert _created_id(answer({"status": "ok"})) is None
+    nested = Answer(201, httpx2.Headers({"location": "/api/asset/assets/a6"}), b"[" * 100_000 + b"]" * 100_000)
+    assert _created_id(nested) == "a6"  # JSON too deep to parse (RecursionError: an internal error before)
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,23 @@ import logging
 import sys
 
 from footage_mcp.core.redact import Redactor, redact_text
+from footage_mcp.core.text import escape_control
 from footage_mcp.rest.tokens import effective_token
 
 
 class RedactingFormatter(logging.Formatter):
-    """A formatter whose output never contains the given secrets (message, args, tracebacks)."""
+    """A formatter whose output never contains the given secrets (message, args, tracebacks), and whose
+    message part is one line without raw control characters (:func:`~footage_mcp.core.text.escape_control`:
+    a file or asset name with a line break or a terminal escape in an audit line cannot forge a second
+    line or drive the terminal). Tracebacks keep their lines."""
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
         self._redactor = Redactor(secrets)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_control(record.message)
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         text = self._redactor.text(super().format(record))

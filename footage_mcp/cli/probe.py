@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import anyio
 
-from footage_mcp.core.errors import FootageError
+from footage_mcp.core.errors import ApiError, FootageError
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import variable_for
 from footage_mcp.rest.discovery import (
@@ -35,7 +35,7 @@ from footage_mcp.rest.discovery import (
     parse_root_links,
     route_key_for,
 )
-from footage_mcp.rest.http import RestClient
+from footage_mcp.rest.http import MAX_JSON_BYTES, RestClient
 from footage_mcp.rest.shapes import LIST_KEYS, NEXT_KEYS, TOTAL_KEYS, object_id, parse_list
 from footage_mcp.rest.writes import DEFAULT_FIELDS, READ_FALLBACK
 
@@ -162,18 +162,19 @@ class Prober:
         headers = {"Accept": "application/json"}
         if self.rest.settings.token:
             headers["apiKey"] = self.rest.settings.token
-        try:
-            with anyio.fail_after(self.rest.settings.timeout):
-                response = await self.rest._http.request(method, url, headers=headers)
+        try:  # the client's one request path: its timeout, pool slots and bounded decoding (8 MiB)
+            status, answer_headers, content = await self.rest.exchange(method, url, headers, cap=MAX_JSON_BYTES)
+        except ApiError as exc:  # an answer too large, or not what its encoding says: kept as its status
+            return exc.status or 0, {}, None
         except Exception:  # no answer: the profile says so (status 0)
             return 0, {}, None
         body: Any = None
-        if response.content[:1] in (b"{", b"["):
+        if content[:1] in (b"{", b"["):
             try:
-                body = json.loads(response.content[: 8 * 1024 * 1024])
-            except ValueError:
+                body = json.loads(content)
+            except (ValueError, RecursionError):
                 body = None
-        return response.status_code, response.headers, body
+        return status, answer_headers, body
 
     async def run(self) -> tuple[dict[str, Any], str]:
         rest = self.rest

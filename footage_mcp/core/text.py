@@ -25,6 +25,7 @@ INVISIBLE = re.compile(
 )
 """The invisible code points (see the module docstring)."""
 _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+_ESCAPED = re.compile(f"{_CONTROL.pattern}|{INVISIBLE.pattern}|[\u2028\u2029]")
 ELLIPSIS = "…"
 
 
@@ -47,6 +48,13 @@ def clean_text(text: str) -> str:
     """``text`` without invisible code points and without control characters other than tab, newline
     and carriage return (for text the server writes itself, such as prompts built from arguments)."""
     return _CONTROL_BUT_LAYOUT.sub("", strip_invisible(text))
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character (line breaks included) and invisible code point written as
+    a Python escape (``\\n``, ``\\x1b``, ``\\u202e``): one line, no terminal escape sequences, nothing
+    hidden, and what was there still readable (for log lines carrying names from outside)."""
+    return _ESCAPED.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def one_line(text: str, limit: int) -> str:

@@ -322,19 +322,33 @@ class UploadSelection:
     notes: list[str] = field(default_factory=list)
 
 
+def _utf8(name: str) -> bool:
+    """Whether a file name decoded from the file system is valid UTF-8 (undecodable bytes arrive as lone
+    surrogates, which a multipart ``filename`` cannot carry)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def select_upload_files(target: Path, roots: Sequence[Path], *, cap: int = MAX_UPLOAD_FILES) -> UploadSelection:
     """The files to upload for ``target`` (from :func:`resolve_upload_path`).
 
     A file is taken as it is (any type). A folder gives its media files (:func:`is_media_name`), not
     recursively; hidden files (``.name``), subfolders, non-media files and symlinks that lead out of the
-    upload folders are left out (the non-media and outside ones are listed in ``skipped``). At most ``cap``
+    upload folders are left out; listed in ``skipped``: the outside and broken links, media names that
+    are not regular files (FIFOs, sockets, devices) or not valid UTF-8, and a second link to a file
+    already taken (each file is uploaded once). At most ``cap``
     files, the first by name; a note says how many more there were.
 
     Raises:
-        InvalidArgument: ``target`` is neither a regular file nor a folder (a device, a socket …), or the
-            folder cannot be listed.
+        InvalidArgument: ``target`` is neither a regular file nor a folder (a device, a socket …), a file
+            whose name is not valid UTF-8, or the folder cannot be listed.
     """
     if target.is_file():
+        if not _utf8(target.name):
+            raise InvalidArgument(f"the file name {target.name!r} is not valid UTF-8; rename the file, then upload it")
         return UploadSelection(files=[target])
     if not target.is_dir():
         raise InvalidArgument(f"{target} is neither a file nor a folder; give a media file or a folder of them")
@@ -344,24 +358,36 @@ def select_upload_files(target: Path, roots: Sequence[Path], *, cap: int = MAX_U
     except OSError as exc:
         raise InvalidArgument(f"cannot list the folder {target} ({describe_os_error(exc)})") from None
     candidates: list[Path] = []
+    taken: dict[Path, str] = {}  # resolved path -> the entry that took it
     others = 0
     for entry in entries:
         if entry.name.startswith("."):
             continue
+        shown = entry.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         path = Path(entry.path)
         try:
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError):
-            selection.skipped.append((entry.name, "a broken symbolic link"))
+            selection.skipped.append((shown, "a broken symbolic link"))
             continue
         if not _inside(resolved, roots):
-            selection.skipped.append((entry.name, "a symbolic link out of the upload folders"))
+            selection.skipped.append((shown, "a symbolic link out of the upload folders"))
             continue
-        if not resolved.is_file():
+        if resolved.is_dir():
             continue  # subfolders are not uploaded (not recursive)
         if not is_media_name(entry.name):
             others += 1
             continue
+        if not resolved.is_file():
+            selection.skipped.append((shown, "not a regular file (a FIFO, socket or device)"))
+            continue
+        if not _utf8(entry.name) or not _utf8(resolved.name):
+            selection.skipped.append((shown, "the name is not valid UTF-8: rename the file, then upload it"))
+            continue
+        if resolved in taken:
+            selection.skipped.append((shown, f"the same file as {taken[resolved]} (a link to it): uploaded once"))
+            continue
+        taken[resolved] = entry.name
         candidates.append(resolved)
     if others:
         selection.notes.append(f"{others} non-media file{'s' if others > 1 else ''} in the folder left out")

@@ -22,7 +22,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             data = json.loads(handle.read(4096))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -447,7 +447,7 @@ def _created_id(answer: Answer) -> str | None:
     if answer.content:
         try:
             body = json.loads(answer.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             body = None
     if isinstance(body, dict):
         found = object_id(body, "asset")
