@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import subprocess
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -269,6 +270,7 @@ BASE = "https://api.example/api/asset"
 TOKEN = SUITE_TOKEN[:19]  # as long as the literal it replaces; the canary plugin searches for it
 
 
+CSV = b"".join(b"%d,shot %d,Paris,2019-06-14\n" % (n, n) for n in range(20_000))
 BOMB = gzip.compress(gzip.compress(b"\0" * (256 * 1024 * 1024)))  # 256 MiB of zeros in about 1 kB
 
 
@@ -290,6 +292,9 @@ def hostile(asset: dict[str, Any], seen: list[httpx2.Request]) -> httpx2.MockTra
             return httpx2.Response(200, content=b"api bytes", headers={"content-type": "video/mp4"})
         if url == f"{BASE}/redirect":
             return httpx2.Response(302, headers={"location": "http://cdn.example/plain"})
+        if url == f"{BASE}/gzipped":
+            headers = {"content-type": "text/csv", "content-encoding": "gzip"}
+            return httpx2.Response(200, content=streamed(gzip.compress(CSV)), headers=headers)
         if url == f"{BASE}/bomb":
             headers = {"content-type": "video/mp4", "content-encoding": "gzip, gzip"}
             return httpx2.Response(200, content=streamed(BOMB), headers=headers)  # streamed: not read here
@@ -361,14 +366,14 @@ async def test_a_body_that_is_not_its_content_encoding_is_one_message_and_leaves
     assert files_in(tmp_path) == []
 
 
-async def test_a_compression_bomb_as_a_file_is_decoded_in_bounded_steps(tmp_path: Path) -> None:
-    """A file answered with ``Content-Encoding: gzip, gzip`` (which the bridge never asks for) and 256 MiB
-    inside: httpx2 (2.16) decodes it in bounded pieces, so the size cap stops it with memory near one piece.
-    A guard, found passing when written (the upload's answer had the hole; see test_writes_hostile.py): a
-    decoder that expanded a whole chunk at once would hold 256 MiB here."""
+async def test_a_compression_bomb_as_a_file_is_stopped_early_and_leaves_nothing(tmp_path: Path) -> None:
+    """A file answered with ``Content-Encoding: gzip, gzip`` (which the bridge never asks for): about 1 kB on
+    the wire that decodes to 256 MiB. Found by a breaking run: with no FOOTAGE_DOWNLOAD_MAX_BYTES, 1.8 kB
+    wrote a 1 GiB file and the call succeeded. Stopped once it decodes past 100 times what was received
+    (plus 1 MiB), with memory near one piece (httpx2 decodes in bounded pieces)."""
     seen: list[httpx2.Request] = []
     asset = {"id": "a1", "name": "x.mp4", "downloadUrl": f"{BASE}/bomb"}
-    settings = Settings(base_url=BASE, api_token=TOKEN, download_dir=tmp_path, download_max_bytes=8_000_000)
+    settings = Settings(base_url=BASE, api_token=TOKEN, download_dir=tmp_path)
     tracemalloc.start()
     try:
         async with Client(build_server(settings, transport=hostile(asset, seen)), mode="legacy") as client:
@@ -376,11 +381,38 @@ async def test_a_compression_bomb_as_a_file_is_decoded_in_bounded_steps(tmp_path
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert error_text(result) == (
-        "the file is larger than FOOTAGE_DOWNLOAD_MAX_BYTES (8,000,000 bytes); raise the limit to download it"
-    )
+    assert re.fullmatch(
+        r"the file's server sent a compressed body \(gzip, gzip, which the bridge did not ask for\) that grew "
+        r"more than 100-fold: [\d,]+ bytes received became over [\d,]+; stopped as a likely compression bomb, "
+        r"nothing was kept",
+        error_text(result),
+    ), error_text(result)
     assert peak < 32 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB while decoding"
     assert files_in(tmp_path) == []
+
+
+async def test_an_asset_named_like_a_part_is_not_taken_for_one_by_the_next_download(tmp_path: Path) -> None:
+    from footage_mcp.rest.files import part_key
+
+    asset = {"id": "a1", "name": f"x.jpg.{part_key('a1', 'original')}.part", "mimeType": "image/jpeg"}
+    first, _ = await call(asset, tmp_path)
+    second, _ = await call(asset, tmp_path)
+    paths = [Path(data(first)["path"]), Path(data(second)["path"])]
+    assert [p.name for p in paths] == [
+        f"x.jpg.{part_key('a1', 'original')}_part.jpg",
+        f"x.jpg.{part_key('a1', 'original')}_part (2).jpg",
+    ]
+    assert [p.read_bytes() for p in paths] == [b"api bytes", b"api bytes"]  # the first one whole
+
+
+async def test_a_gzipped_file_is_decoded_and_kept(tmp_path: Path) -> None:
+    """A server that compresses anyway (text compresses about tenfold): the file is the decoded bytes."""
+    seen: list[httpx2.Request] = []
+    asset = {"id": "a1", "name": "notes.csv", "downloadUrl": f"{BASE}/gzipped"}
+    settings = Settings(base_url=BASE, api_token=TOKEN, download_dir=tmp_path)
+    async with Client(build_server(settings, transport=hostile(asset, seen)), mode="legacy") as client:
+        result = await client.call_tool("download_asset", {"asset_id": "a1"})
+    assert Path(data(result)["path"]).read_bytes() == CSV
 
 
 def test_the_library_has_what_these_tests_pick() -> None:

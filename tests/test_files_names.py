@@ -54,6 +54,17 @@ def test_safe_filename(name: str | None, expected: str) -> None:
     assert safe_filename(name, fallback="asset-1") == expected
 
 
+def test_a_finished_name_never_ends_like_a_part_being_written() -> None:
+    """Found by a breaking run: an asset named ``x.jpg.<key>.part`` was saved under that name, and the next
+    download of the asset took it for its own part and truncated it."""
+    assert safe_filename("x.jpg.ac7c24579b56.part", fallback="a", mime_type="image/jpeg") == (
+        "x.jpg.ac7c24579b56_part.jpg"
+    )
+    assert safe_filename("clip.PARTIAL", fallback="a", mime_type="video/mp4") == "clip_PARTIAL.mp4"
+    assert safe_filename("y.k.part.json", fallback="a") == "y.k_part.json"
+    assert safe_filename("a.part.mp4", fallback="a") == "a.part.mp4"
+
+
 def test_safe_filename_is_nfc_and_keeps_unicode() -> None:
     decomposed = unicodedata.normalize("NFD", "Café Zürich.jpg")
     result = safe_filename(decomposed, fallback="x")

@@ -250,3 +250,32 @@ async def test_a_file_fetch_on_a_kept_alive_connection_closed_by_the_server_is_s
                     assert response.status_code == 200
                     assert json.loads(await response.aread()) == {"id": "x", "name": "ok"}
     assert seen[:1] == [2]
+
+
+async def test_a_file_server_trickling_its_headers_is_stopped_at_the_timeout() -> None:
+    """Found by a breaking run: one header byte every 0.5 s held a download for minutes (httpx2's timeout
+    is per read), then said "cannot reach". The headers now have FOOTAGE_TIMEOUT in all."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nX-Slow: " + b"a" * 1000:
+                if stop.wait(0.1):
+                    return
+                conn.sendall(bytes([byte]))
+
+    threading.Thread(target=trickle, daemon=True).start()
+    port = listener.getsockname()[1]
+    config = Settings(api_token="t", base_url=f"http://127.0.0.1:{port}/api/asset", timeout=1)  # type: ignore[arg-type]
+    try:
+        async with RestClient(config) as rest:
+            with pytest.raises(TransportError) as info:
+                async with OpenedFile(rest, f"http://127.0.0.1:{port}/files/x", 0, None):
+                    pass
+    finally:
+        stop.set()
+        listener.close()
+    assert str(info.value) == "127.0.0.1 did not answer within 1 s; try again later"

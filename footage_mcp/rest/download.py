@@ -40,6 +40,7 @@ from footage_mcp.core.errors import (
     TransportError,
 )
 from footage_mcp.core.settings import TOKEN_HELP
+from footage_mcp.core.text import one_line
 from footage_mcp.rest.fetch import OpenedFile, check_fetch_url, strong_validator, total_of
 from footage_mcp.rest.file_models import DownloadResult
 from footage_mcp.rest.files import (
@@ -62,6 +63,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.25
+MAX_EXPANSION = 100
+"""A body sent with a ``Content-Encoding`` (the bridge asks for ``identity``) may decode to at most this many
+times the bytes received, plus :data:`EXPANSION_SLACK_BYTES`: media barely compress, text about tenfold,
+and 1.8 kB of gzip of gzip wrote a 1 GiB file before."""
+EXPANSION_SLACK_BYTES = 1024 * 1024
+
+
+class CompressionBomb(BadResponse):
+    """A compressed body that decoded past :data:`MAX_EXPANSION` times its bytes on the wire."""
+
+
 ORIGINAL = "original"
 PREVIEW = "preview"
 
@@ -315,6 +327,10 @@ class Downloader:
                 "the file's server sent a body that does not match its Content-Encoding header; nothing was "
                 "kept: call download_asset again later"
             ) from None
+        except CompressionBomb:  # see _chunks: nothing to resume
+            await close_writer(writer)
+            discard(part, meta_path)
+            raise
         except OSError as exc:
             await close_writer(writer)
             discard(part, meta_path)
@@ -426,10 +442,21 @@ async def _chunks(response: httpx2.Response, broken: list[BaseException]) -> Asy
     ``Content-Encoding`` (what the request asks for) the raw stream is the body: read as it is, without
     httpx2's decoder and chunker steps per piece."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    raw = encoding in ("", "identity") and not response.is_stream_consumed  # in memory (a mock): read already
+    in_memory = response.is_stream_consumed  # a mock's answer, read (and decoded) already
+    raw = encoding in ("", "identity") and not in_memory
     pieces = response.aiter_raw() if raw else response.aiter_bytes()
+    decoded = 0
     try:
         async for chunk in pieces:
+            if not raw and not in_memory:  # decoded from what came over the wire: a bomb is stopped early
+                decoded += len(chunk)
+                wire = response.num_bytes_downloaded
+                if decoded > MAX_EXPANSION * wire + EXPANSION_SLACK_BYTES:
+                    raise CompressionBomb(
+                        f"the file's server sent a compressed body ({one_line(encoding, 40)}, which the bridge did "
+                        f"not ask for) that grew more than {MAX_EXPANSION}-fold: {wire:,} bytes received became "
+                        f"over {decoded:,}; stopped as a likely compression bomb, nothing was kept"
+                    )
             yield chunk
     except httpx2.TransportError as exc:
         broken.append(exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+import anyio
 import httpx2
 
 from footage_mcp.core.errors import BadResponse, NotFound, RedirectRefused, TransportError
@@ -118,8 +119,10 @@ class OpenedFile:
             await self.response.aclose()
 
     async def _send(self, url: str, headers: dict[str, str]) -> httpx2.Response:
-        """The GET's response, streaming; sent a second time, at once, when the connection closed before any
-        answer (a kept-alive connection the server closed as the request went out; a GET is idempotent).
+        """The GET's response, streaming, its headers within ``FOOTAGE_TIMEOUT`` in all (httpx2's timeout is
+        per read: a server trickling a header byte at a time held a download for minutes); sent a second
+        time, at once, when the connection closed before any answer (a kept-alive connection the server
+        closed as the request went out; a GET is idempotent).
 
         Raises:
             TransportError: a timeout, or no connection or answer twice.
@@ -128,8 +131,9 @@ class OpenedFile:
         for attempt in (1, 2):
             request = self.http.build_request("GET", url, headers=headers)
             try:
-                return await self.http.send(request, stream=True)
-            except httpx2.TimeoutException:
+                with anyio.fail_after(self.rest.settings.timeout):  # the headers, however slowly they trickle
+                    return await self.http.send(request, stream=True)
+            except (httpx2.TimeoutException, TimeoutError):
                 raise TransportError(
                     f"{host} did not answer within {self.rest.settings.timeout:g} s; try again later"
                 ) from None

@@ -109,13 +109,21 @@ def _cut_utf8(text: str, limit: int) -> str:
     return data[:limit].decode("utf-8", errors="ignore")
 
 
+_WORK_FILE_END = re.compile(r"\.(part|partial)(\.json)?$", re.IGNORECASE)
+"""How the names of the files a download works in end (``<name>.<key>.part``, ``….partial``, and their
+``.json`` notes): a finished file's name never does, so a later download can neither resume into it nor
+write a note over it (an asset named ``x.jpg.<key>.part`` was truncated by the next download of it)."""
+
+
 def safe_filename(name: str | None, *, fallback: str, mime_type: str | None = None, suffix: str = "") -> str:
     """One file name, safe on every OS, made from ``name`` (an asset name from the API).
 
     NFC-normalised; path separators, control, bidi and zero-width characters and ``<>:"|?*`` become
     ``_``; leading dots and spaces and trailing dots and spaces go (so no ``.`` / ``..`` and no hidden
     file); Windows device names (``CON``, ``nul.txt``, ``COM1`` …) get a leading ``_``; at most
-    :data:`MAX_NAME_BYTES` UTF-8 bytes, the extension kept. ``suffix`` (e.g. ``.web`` for a rendition) goes
+    :data:`MAX_NAME_BYTES` UTF-8 bytes, the extension kept; a name ending like a part being written
+    (``.part``, ``.partial``, with or without ``.json``) gets ``_`` for that dot. ``suffix`` (e.g.
+    ``.web`` for a rendition) goes
     before the extension. Without a usable extension, one for ``mime_type`` is added. An empty result
     becomes ``fallback`` (made safe the same way). Never raises.
     """
@@ -125,6 +133,7 @@ def safe_filename(name: str | None, *, fallback: str, mime_type: str | None = No
     text = re.sub(r"\.{2,}", ".", text)
     if not text or set(text) <= {"_", " "}:
         text = _FORBIDDEN.sub("_", unicodedata.normalize("NFC", fallback)).strip(" .") or "file"
+    text = _WORK_FILE_END.sub(r"_\1\2", text)  # never the name of a part (or its note) being written
     stem, ext = os.path.splitext(text)
     if not stem or len(ext) > MAX_EXTENSION_CHARS or not re.fullmatch(r"\.[\w-]+", ext):
         stem, ext = text, ""
