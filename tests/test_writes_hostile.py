@@ -5,8 +5,11 @@ whole, layer by layer, before any byte was counted."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,7 @@ async def test_a_compression_bomb_in_a_write_answer_is_refused_with_its_own_mess
     text: Any = result.content[0].text if result.content else ""  # type: ignore[union-attr]
     assert result.is_error, text
     assert "larger than 8 MiB" in text and "refused to read it" in text, text
+    assert "the change may or may not have happened: check with list_albums" in text, text  # it was sent
     assert seen == ["POST"]  # sent once: a creating write is not retried
     assert TOKEN not in json.dumps(result.model_dump(mode="json"))
 
@@ -93,3 +97,77 @@ async def test_a_compression_bomb_in_an_upload_answer_is_refused_and_the_file_is
     assert "may or may not have been stored" in outcome["reason"], outcome
     assert len(received) == 1 and received[0] > 4096  # sent once, the whole file in it
     assert TOKEN not in json.dumps(result.model_dump(mode="json"))
+
+
+@asynccontextmanager
+async def raw_archive(answer: str) -> AsyncIterator[str]:
+    """A loopback HTTP/1.1 server: ``GET`` answers ``{"_links": {}}``; a ``POST`` (the upload) is read whole,
+    then answered ``endless`` (a chunked body that never ends) or ``trickle`` (one byte every 0.2 s of a
+    declared 1,000). Yields the base URL."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                headers: dict[str, str] = {}
+                while (field := await reader.readline()) not in (b"\r\n", b""):
+                    key, _, value = field.decode("latin-1").partition(":")
+                    headers[key.strip().lower()] = value.strip()
+                if length := int(headers.get("content-length", "0")):
+                    await reader.readexactly(length)
+                if line.startswith(b"GET"):
+                    body = b'{"_links": {}}'
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                    )
+                    writer.write(body)
+                    await writer.drain()
+                elif answer == "endless":
+                    writer.write(
+                        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    )
+                    while True:
+                        writer.write(b"10000\r\n" + b" " * 65536 + b"\r\n")
+                        await writer.drain()
+                else:
+                    writer.write(
+                        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                    )
+                    for _ in range(1000):
+                        writer.write(b" ")
+                        await writer.drain()
+                        await asyncio.sleep(0.2)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/api/asset"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        ("endless", "the Footage API's answer is larger than 8 MiB; the bridge refused to read it"),
+        ("trickle", "the API did not answer within 1 s"),
+    ],
+)
+async def test_an_endless_or_trickled_upload_answer_is_bounded(tmp_path: Path, answer: str, says: str) -> None:
+    """Found by a breaking run: an endless answer to the upload grew the bridge past 3 GB, and one
+    trickled a byte a second held the call until the server stopped (FOOTAGE_TIMEOUT did not apply)."""
+    (tmp_path / "clip.mp4").write_bytes(b"\0" * 4096)
+    async with raw_archive(answer) as base:
+        settings = Settings(  # type: ignore[arg-type]
+            api_token=TOKEN, base_url=base, allow_writes=True, upload_dirs=str(tmp_path), timeout=1, max_retries=0
+        )
+        async with Client(build_server(settings), mode="legacy") as client:
+            result = await client.call_tool("upload_assets", {"path": str(tmp_path / "clip.mp4")})
+    report = result.structured_content
+    assert not result.is_error and report is not None, result
+    [outcome] = report["files"]
+    assert outcome["outcome"] == "failed", outcome
+    assert outcome["reason"].startswith(says) and "may or may not have been stored" in outcome["reason"], outcome

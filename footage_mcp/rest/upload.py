@@ -277,13 +277,13 @@ class Uploader:
                 handle.close()
         except _Shrunk as exc:
             return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=f"{exc}; {maybe}")
+        except (httpx2.TimeoutException, TimeoutError):  # before OSError: TimeoutError is one
+            reason = f"the API did not answer within {self.rest.settings.timeout:g} s; {maybe}"
+            return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
         except OSError as exc:
             reason = f"cannot read the file ({describe_os_error(exc)})"
             if sent.bytes:
                 reason += f"; {maybe}"
-            return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
-        except (httpx2.TimeoutException, TimeoutError):
-            reason = f"the API did not answer within {self.rest.settings.timeout:g} s; {maybe}"
             return UploadOutcome(file=path.name, size_bytes=size, outcome="failed", reason=reason)
         except httpx2.TransportError:
             if not sent.started:

@@ -286,7 +286,8 @@ class WriteClient:
 
         Raises:
             PreconditionFailed: 412 (``If-Match`` no longer matches).
-            MaybeApplied: a non-idempotent write timed out, lost its connection or got a 5xx after it
+            MaybeApplied: any write whose answer could not be read (over the size cap, not what its
+                encoding says), or a non-idempotent write that timed out, lost its connection or got a 5xx after it
                 was sent, and could not be retried safely; the message names ``check_with``.
             ApiError: any other error status (400/422 :class:`BadRequest`, 404, 409 :class:`Conflict`, …).
             TransportError: the request could not be sent at all.
@@ -320,6 +321,10 @@ class WriteClient:
             except ConnectFailed as exc:  # the request never left: always safe to try again
                 if last or not exc.retryable:
                     raise
+            except BadResponse as exc:  # an answer it cannot read (over the cap, a bomb): it was sent, though
+                raise MaybeApplied(
+                    self._maybe(target, f"answered with something the bridge cannot read ({exc.message})", check_with)
+                ) from None
             except TransportError:
                 if not retry_safe:
                     raise MaybeApplied(self._maybe(target, "did not answer in time", check_with)) from None
