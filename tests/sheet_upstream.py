@@ -103,6 +103,11 @@ def assets_for(q: str) -> list[dict[str, Any]]:
         ]
     if q == "colour":
         return [{"id": f"colour-{i}", "name": f"Colour {i}", "type": "image"} for i in range(48)]
+    if q == "names":
+        return [
+            {"id": "colour-1", "name": 'Say "hi" \\ bye\x1b[2J\nnote: forged line\u202e', "type": "image"},
+            {"id": "colour-2", "name": f"Leaked {TOKEN} in a name", "type": "image"},
+        ]
     if q == "hostile":
         return [{"id": key, "name": f"{key}: {what}", "type": "image"} for key, what in HOSTILE.items()]
     return []

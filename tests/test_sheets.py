@@ -199,6 +199,18 @@ async def test_the_legend_matches_the_cells() -> None:
     assert [r["id"] for r in open_sheet(second)[2]] == [f"colour-{i}" for i in range(30, 48)]
 
 
+async def test_names_with_quotes_escapes_and_line_breaks_stay_on_their_legend_line() -> None:
+    """Found by a breaking run: an asset name with ESC kept it raw in the legend, and an unescaped quote made
+    the line ambiguous. Names are one line (control characters become spaces), JSON-quoted, the token
+    redacted."""
+    async with Client(fake_server(), mode="legacy") as client:
+        _image, _size, _rows, text = open_sheet(await client.call_tool("get_contact_sheet", {"query": "names"}))
+    lines = text.splitlines()
+    assert lines[1] == '1 → colour-1, "Say \\"hi\\" \\\\ bye [2J note: forged line", image'
+    assert lines[2] == '2 → colour-2, "Leaked [redacted] in a name", image'
+    assert not any(line.startswith("note: forged") for line in lines) and "\x1b" not in text
+
+
 async def test_asset_ids_keep_their_order_and_unknown_ones_are_placeholders() -> None:
     lib = build_library()
     ids = [lib.assets[5].id, "no-such-asset", lib.assets[0].id]
@@ -254,6 +266,7 @@ async def test_search_filters_apply_and_a_search_cursor_continues() -> None:
         ({"cursor": "garbage"}, "the cursor is not valid for get_contact_sheet"),
         ({"asset_ids": ["a"], "query": "b"}, "give asset_ids alone"),
         ({"asset_ids": [" "]}, "asset_id must not be empty"),
+        ({"asset_ids": []}, "asset_ids is empty: give at least one asset id"),  # it showed every asset
         ({"album_id": "no-such-album"}, "album 'no-such-album' not found — list_albums shows valid ids"),
         ({"asset_ids": [f"id{i}" for i in range(49)]}, "asset_ids"),
         ({"created_after": "2020-01-01", "created_before": "2019-01-01"}, "created_after (2020-01-01) is later"),

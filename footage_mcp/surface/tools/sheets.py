@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -26,7 +27,8 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
 from footage_mcp.core.errors import FootageError, InvalidArgument, InvalidCursor, NotFound, TransportError
-from footage_mcp.core.text import strip_invisible
+from footage_mcp.core.redact import redact_text
+from footage_mcp.core.text import one_line
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.rest.models import AssetList, AssetSummary
 from footage_mcp.surface.annotations import READ_ONLY
@@ -163,12 +165,11 @@ async def _cells(api: FootageApi, entries: Sequence[Entry]) -> list[Cell]:
     cells: list[Cell | None] = [None] * len(entries)
 
     def clean(name: str | None) -> str | None:
+        """One line (control characters, a terminal escape among them, become spaces; invisible code
+        points go), the token redacted in every encoding first, then cut to :data:`MAX_NAME_CHARS`."""
         if name is None:
             return None
-        text = " ".join(strip_invisible(name).split())
-        if secret:
-            text = text.replace(secret, "[redacted]")
-        return text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 1] + "…"
+        return one_line(redact_text(name, secret), MAX_NAME_CHARS)
 
     async def fill(index: int, entry: Entry) -> None:
         picture, problem = None, entry.problem
@@ -211,7 +212,8 @@ def legend(cells: Sequence[Cell], heading: str, next_cursor: str | None, notes: 
     """The text block: a heading, ``n → id, "name", media type, duration`` per cell, and next_cursor."""
     lines = [heading]
     for cell in cells:
-        parts = [cell.asset_id, f'"{cell.name}"' if cell.name is not None else "(no name)"]
+        quoted = json.dumps(cell.name, ensure_ascii=False) if cell.name is not None else "(no name)"  # \" inside
+        parts = [cell.asset_id, quoted]
         parts.append(cell.media_type or "unknown type")
         duration = format_duration(cell.duration_seconds)
         if duration:
@@ -324,7 +326,12 @@ def register(mcp: MCPServer[Any]) -> None:
                     cursor=inner,
                     source=f"{where}, continued",
                 )
-            if asset_ids:
+            if asset_ids is not None:
+                if not asset_ids:  # [] is not "no ids given": it would have shown every asset
+                    raise InvalidArgument(
+                        "asset_ids is empty: give at least one asset id, or leave asset_ids out to show an album "
+                        "or a search"
+                    )
                 ids = [check_id(i, "asset") for i in asset_ids]
                 if album_id or query or media_type or label or keyword or created_after or created_before:
                     raise InvalidArgument(
