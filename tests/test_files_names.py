@@ -103,6 +103,19 @@ def test_download_dir_is_created(tmp_path: Path) -> None:
     assert download_dir(target) == target.resolve() and target.is_dir()
 
 
+def test_a_relative_download_dir_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a breaking run: ``FOOTAGE_DOWNLOAD_DIR=relative/dir`` was taken relative to the folder the
+    host started the server in (it wrote into a clone); the upload folders refuse relative paths."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgument) as info:
+        download_dir(Path("relative/dir"))
+    assert info.value.message == (
+        "FOOTAGE_DOWNLOAD_DIR relative/dir is not an absolute path; give the full path of the folder, as for "
+        "FOOTAGE_UPLOAD_DIRS"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_download_dir_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(InvalidArgument) as info:

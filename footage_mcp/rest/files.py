@@ -168,9 +168,15 @@ def download_dir(configured: Path | None) -> Path:
     """The absolute download folder (``FOOTAGE_DOWNLOAD_DIR`` or :func:`default_download_dir`), created if missing.
 
     Raises:
-        InvalidArgument: the folder cannot be created or is not a writable folder (the message names it
+        InvalidArgument: ``configured`` is a relative path (the server's working directory is the host's
+            choice), or the folder cannot be created or is not a writable folder (the message names it
             and says what to change).
     """
+    if configured is not None and not configured.expanduser().is_absolute():
+        raise InvalidArgument(  # relative to whatever folder the host started the server in: never meant
+            f"FOOTAGE_DOWNLOAD_DIR {configured} is not an absolute path; give the full path of the folder, "
+            "as for FOOTAGE_UPLOAD_DIRS"
+        )
     folder = (configured.expanduser() if configured else default_download_dir()).absolute()
     if folder.exists() and not folder.is_dir():
         raise InvalidArgument(f"FOOTAGE_DOWNLOAD_DIR {folder} is a file, not a folder; set it to a folder")
