@@ -279,3 +279,52 @@ async def test_a_file_server_trickling_its_headers_is_stopped_at_the_timeout() -
         stop.set()
         listener.close()
     assert str(info.value) == "127.0.0.1 did not answer within 1 s; try again later"
+
+
+def extra_bytes_after_the_body() -> tuple[socket.socket, list[int]]:
+    """A loopback HTTP/1.1 server whose first answer on each connection carries bytes past its
+    Content-Length; later answers on it are correct (so they arrive after that junk)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[int] = []
+    body = b'{"id": "x", "name": "ok"}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            count, data = 0, b""
+            while chunk := conn.recv(65536):
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    _, data = data.split(b"\r\n\r\n", 1)
+                    count += 1
+                    seen.append(count)
+                    conn.sendall(answer + (b"JUNK AFTER THE BODY" if count == 1 else b""))
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, seen
+
+
+async def test_bytes_past_an_answers_length_do_not_break_the_next_read_or_download() -> None:
+    """Found by a breaking run: junk after a file's Content-Length stayed on the kept-alive connection,
+    and the next request on it read the junk as its answer ("cannot reach … check the network"). The
+    answer never began: a GET is sent again, on a new connection."""
+    listener, seen = extra_bytes_after_the_body()
+    with listener:
+        port = listener.getsockname()[1]
+        config = Settings(api_token="t", base_url=f"http://127.0.0.1:{port}/api/asset", timeout=5)  # type: ignore[arg-type]
+        async with RestClient(config) as rest:
+            api = FootageApi(rest, {})
+            assert (await api.get_album("x")).name == "ok"
+            assert (await api.get_album("x")).name == "ok"
+            for _ in range(2):
+                async with OpenedFile(rest, f"http://127.0.0.1:{port}/files/x", 0, None) as response:
+                    assert json.loads(await response.aread()) == {"id": "x", "name": "ok"}
+    assert seen.count(2) >= 1  # a second request did reach a connection that had sent junk

@@ -25,7 +25,8 @@ sanitised excerpt of an upstream body.
     └── TransportError         no HTTP answer at all (timeout, refused, DNS, TLS)
         ├── ConnectFailed      no connection could be made (refused, DNS, TLS); ``retryable`` says
         │                      whether another attempt may help
-        └── NoAnswer           the connection closed before any answer (the request may have been read)
+        └── NoAnswer           no answer began: the connection closed or sent junk (the request may
+                               have been read)
 """
 
 from __future__ import annotations
@@ -138,9 +139,10 @@ class ConnectFailed(TransportError):
 
 
 class NoAnswer(TransportError):
-    """The connection closed before any answer: typically a kept-alive connection the server closed just
-    as the request went out (httpcore: "Server disconnected without sending a response"). An idempotent
-    request may be sent again; any other may have been read and acted on."""
+    """The connection closed, or sent what is not HTTP, before any answer began: typically a kept-alive
+    connection the server closed just as the request went out (httpcore: "Server disconnected without
+    sending a response"), or one still holding bytes an earlier answer sent past its Content-Length. An
+    idempotent request may be sent again; any other may have been read and acted on."""
 
 
 def exception_chain(exc: BaseException, limit: int = 12) -> list[BaseException]:

@@ -121,8 +121,9 @@ class OpenedFile:
     async def _send(self, url: str, headers: dict[str, str]) -> httpx2.Response:
         """The GET's response, streaming, its headers within ``FOOTAGE_TIMEOUT`` in all (httpx2's timeout is
         per read: a server trickling a header byte at a time held a download for minutes); sent a second
-        time, at once, when the connection closed before any answer (a kept-alive connection the server
-        closed as the request went out; a GET is idempotent).
+        time, at once, when the connection closed or sent what is not HTTP before any answer (a kept-alive
+        connection the server closed as the request went out, or one holding junk an earlier answer left
+        past its Content-Length; a GET is idempotent).
 
         Raises:
             TransportError: a timeout, or no connection or answer twice.
@@ -138,7 +139,7 @@ class OpenedFile:
                     f"{host} did not answer within {self.rest.settings.timeout:g} s; try again later"
                 ) from None
             except httpx2.TransportError as exc:
-                if attempt == 1 and classify(exc, url).kind == "closed":
+                if attempt == 1 and classify(exc, url).kind in ("closed", "malformed"):
                     continue
                 raise TransportError(f"cannot reach {host} for the file; check the network, then retry") from None
         raise AssertionError("unreachable")  # pragma: no cover

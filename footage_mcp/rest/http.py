@@ -402,8 +402,9 @@ class RestClient:
 
         Raises:
             ConnectFailed: no connection was made (the request never left: safe to try again).
-            NoAnswer: the connection closed before any answer (a kept-alive connection the server closed
-                as the request went out, or a server that dropped it): the request may have been read.
+            NoAnswer: the connection closed, or sent what is not HTTP, before any answer began (a kept-alive
+                connection the server closed as the request went out, or one holding junk an earlier answer
+                left past its Content-Length): the request may have been read.
             TransportError: a timeout or a broken answer after the request was sent.
             BadResponse: a body over ``cap`` or not what its encoding says.
             InvalidArgument: a URL httpx2 cannot send.
@@ -429,8 +430,8 @@ class RestClient:
         except (httpx2.TransportError, TimeoutError) as exc:
             failure = classify(exc, url)
             message = tool_message(failure, timeout)
-            if failure.kind == "closed" and not answered:
-                raise NoAnswer(message) from None
+            if failure.kind in ("closed", "malformed") and not answered:  # no answer began (a stale or junked
+                raise NoAnswer(message) from None  # kept-alive connection): an idempotent request may go again
             if failure.kind in ("timeout", "closed", "headers_too_large", "malformed", "other"):
                 raise TransportError(message) from None
             raise ConnectFailed(message, failure.retryable) from None
