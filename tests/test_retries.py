@@ -304,3 +304,33 @@ async def test_a_kept_alive_connection_that_gives_no_answer_is_retried_on_a_new_
                 async with OpenedFile(rest, f"http://127.0.0.1:{port}/files/x", 0, None) as response:
                     assert json.loads(await response.aread()) == {"id": "x", "name": "ok"}
     assert 2 in seen  # a second request did reach a connection that had answered one already
+
+
+async def test_a_file_address_that_fails_to_connect_says_how() -> None:
+    """Found by a breaking run: an https address on a plain-http port said "cannot reach … check the
+    network". The file's connection failures are classified like the API's (rest/diagnose.py)."""
+
+    def plain_http(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(ANSWER)
+
+    listener = serve_connections(plain_http)
+    closed = socket.create_server(("127.0.0.1", 0))
+    refused_port = closed.getsockname()[1]
+    closed.close()
+    with listener:
+        port = listener.getsockname()[1]
+        config = Settings(api_token="t", base_url=f"http://127.0.0.1:{port}/api/asset", timeout=5)  # type: ignore[arg-type]
+        async with RestClient(config) as rest:
+            messages = []
+            for url in (f"https://127.0.0.1:{port}/files/x", f"http://127.0.0.1:{refused_port}/files/x"):
+                with pytest.raises(TransportError) as info:
+                    async with OpenedFile(rest, url, 0, None):
+                        pass
+                messages.append(str(info.value))
+    assert messages == [
+        f"TLS handshake with 127.0.0.1:{port} failed for the file (a certificate or proxy problem, or an https "
+        "address on a plain-http port); check the system clock and proxy settings, then retry",
+        f"connection to 127.0.0.1:{refused_port} was refused for the file; check the network, then retry",
+    ]

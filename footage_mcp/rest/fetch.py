@@ -17,7 +17,7 @@ import httpx2
 
 from footage_mcp.core.errors import BadResponse, NotFound, RedirectRefused, TransportError
 from footage_mcp.core.settings import is_loopback_host
-from footage_mcp.rest.diagnose import classify
+from footage_mcp.rest.diagnose import classify, file_message
 
 if TYPE_CHECKING:
     from footage_mcp.rest.http import RestClient
@@ -139,9 +139,10 @@ class OpenedFile:
                     f"{host} did not answer within {self.rest.settings.timeout:g} s; try again later"
                 ) from None
             except httpx2.TransportError as exc:
-                if attempt == 1 and classify(exc, url).kind in ("closed", "malformed"):
+                failure = classify(exc, url)
+                if attempt == 1 and failure.kind in ("closed", "malformed"):
                     continue
-                raise TransportError(f"cannot reach {host} for the file; check the network, then retry") from None
+                raise TransportError(file_message(failure)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
 
