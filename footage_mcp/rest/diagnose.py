@@ -163,22 +163,23 @@ def proxy_auth_message(proxy: Proxy | None) -> str:
     )
 
 
+_FILE_MESSAGES = {
+    "tls": (
+        "TLS handshake with {host}:{port} failed for the file (a certificate or proxy problem, or an https address "
+        "on a plain-http port); check the system clock and proxy settings, then retry"
+    ),
+    "dns": "cannot resolve the host name {host} of the file's address; check the network, then retry",
+    "refused": "connection to {host}:{port} was refused for the file; check the network, then retry",
+}
+
+
 def file_message(failure: Failure) -> str:
     """One short sentence for a file's server (a download's URL may be on another origin than the API):
     the same classification as :func:`tool_message`, without the API's settings in the advice."""
-    host = failure.host
     if failure.kind in ("proxy_status", "proxy_connect") and failure.proxy is not None:
         return tool_message(failure, 0)
-    if failure.kind == "tls":
-        return (
-            f"TLS handshake with {host}:{failure.port} failed for the file (a certificate or proxy problem, or an "
-            "https address on a plain-http port); check the system clock and proxy settings, then retry"
-        )
-    if failure.kind == "dns":
-        return f"cannot resolve the host name {host} of the file's address; check the network, then retry"
-    if failure.kind == "refused":
-        return f"connection to {host}:{failure.port} was refused for the file; check the network, then retry"
-    return f"cannot reach {host} for the file; check the network, then retry"
+    template = _FILE_MESSAGES.get(failure.kind, "cannot reach {host} for the file; check the network, then retry")
+    return template.format(host=failure.host, port=failure.port)
 
 
 def tool_message(failure: Failure, timeout: float) -> str:
