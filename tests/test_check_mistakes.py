@@ -113,6 +113,34 @@ def api() -> Iterator[RunningSandbox]:
         yield running
 
 
+# ---------------------------------------------------------------- the folders
+
+
+def test_the_folders_are_named_and_a_relative_one_fails_check_and_stops_serve(
+    api: RunningSandbox, tmp_path: Path
+) -> None:
+    """A new user's trial: a relative FOOTAGE_UPLOAD_DIRS stopped serve at start and a relative
+    FOOTAGE_DOWNLOAD_DIR failed only at the first download; check said nothing of either."""
+    base = {"FOOTAGE_BASE_URL": api.base_url, "FOOTAGE_API_TOKEN": CANARY}
+    folders = {"FOOTAGE_DOWNLOAD_DIR": str(tmp_path / "dl"), "FOOTAGE_ALLOW_WRITES": "true"}
+    result = check({**base, **folders, "FOOTAGE_UPLOAD_DIRS": str(tmp_path)})
+    assert result.line("folders") == (
+        f"PASS  folders          downloads go to {tmp_path / 'dl'}; upload_assets reads from {tmp_path.resolve()}"
+    )
+    for variable, says in (
+        (
+            "FOOTAGE_DOWNLOAD_DIR",
+            "FOOTAGE_DOWNLOAD_DIR: 'rel/dl' is not an absolute path; give the full path of the folder",
+        ),
+        ("FOOTAGE_UPLOAD_DIRS", "FOOTAGE_UPLOAD_DIRS: 'rel/dl' is not an absolute path; give full folder paths"),
+    ):
+        env = {**base, **folders, "FOOTAGE_UPLOAD_DIRS": str(tmp_path), variable: "rel/dl"}
+        result = check(env)
+        assert result.status == 1 and result.line("folders") == f"FAIL  folders          {says}"
+        served = check(env, command="serve")
+        assert (served.status, served.stderr) == (2, f"footage-mcp: configuration error: {says}\n")
+
+
 # ---------------------------------------------------------------- the token
 
 

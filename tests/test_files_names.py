@@ -105,14 +105,19 @@ def test_download_dir_is_created(tmp_path: Path) -> None:
 
 def test_a_relative_download_dir_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by a breaking run: ``FOOTAGE_DOWNLOAD_DIR=relative/dir`` was taken relative to the folder the
-    host started the server in (it wrote into a clone); the upload folders refuse relative paths."""
+    host started the server in (it wrote into a clone). Like a relative FOOTAGE_UPLOAD_DIRS, it stops
+    ``serve`` at start (build_server raises ConfigError) and ``check`` fails on it."""
+    from footage_mcp.core.settings import Settings
+    from footage_mcp.surface.server import build_server
+
     monkeypatch.chdir(tmp_path)
+    message = "FOOTAGE_DOWNLOAD_DIR: 'relative/dir' is not an absolute path; give the full path of the folder"
     with pytest.raises(InvalidArgument) as info:
         download_dir(Path("relative/dir"))
-    assert info.value.message == (
-        "FOOTAGE_DOWNLOAD_DIR relative/dir is not an absolute path; give the full path of the folder, as for "
-        "FOOTAGE_UPLOAD_DIRS"
-    )
+    assert info.value.message == message
+    with pytest.raises(ConfigError) as config:
+        build_server(Settings(download_dir=Path("relative/dir")))
+    assert config.value.message == message
     assert list(tmp_path.iterdir()) == []
 
 

@@ -72,6 +72,7 @@ from footage_mcp.core.settings import (
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.diagnose import classify
 from footage_mcp.rest.discovery import parse_root_links
+from footage_mcp.rest.files import check_download_dir, upload_roots
 from footage_mcp.rest.http import Fetched, RestClient, decode_json
 from footage_mcp.rest.netenv import (
     ProxyRoute,
@@ -469,6 +470,8 @@ async def _run_checks(out: TextIO, var: str | None, raw: str, secrets: list[str]
         except ConfigError as exc:
             report.line("FAIL", "routes file", outside(exc.message))
 
+    if settings is not None:
+        _folders_line(settings, report)
     _token_lines(var, raw, issue, report)
     report.line(verdict.status, "base URL", verdict.detail)
 
@@ -506,6 +509,20 @@ async def _run_checks(out: TextIO, var: str | None, raw: str, secrets: list[str]
         return not report.failed
     await _network_checks(settings, token, var, overrides, route, report)
     return not report.failed
+
+
+def _folders_line(settings: Settings, report: Report) -> None:
+    """Where download_asset writes and, with writes on, where upload_assets may read: a FAIL for what
+    stops ``serve`` at start (a relative FOOTAGE_DOWNLOAD_DIR; a relative or missing upload folder)."""
+    try:
+        detail = f"downloads go to {outside(str(check_download_dir(settings.download_dir)))}"
+        if settings.allow_writes and settings.upload_dirs:
+            roots = ", ".join(outside(str(r)) for r in upload_roots(settings.upload_dirs))
+            detail += f"; upload_assets reads from {roots}"
+    except ConfigError as exc:
+        report.line("FAIL", "folders", outside(exc.message))
+        return
+    report.line("PASS", "folders", detail)
 
 
 def _system_trust_line(url: str, report: Report) -> None:

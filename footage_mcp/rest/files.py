@@ -164,6 +164,20 @@ def default_download_dir() -> Path:
     return base / "footage"
 
 
+def check_download_dir(configured: Path | None) -> Path:
+    """The download folder ``FOOTAGE_DOWNLOAD_DIR`` names (or the default), absolute, not created.
+
+    Raises:
+        ConfigError: ``configured`` is a relative path (relative to whatever folder the host started the
+            server in: never meant), as for ``FOOTAGE_UPLOAD_DIRS``.
+    """
+    if configured is not None and not configured.expanduser().is_absolute():
+        raise ConfigError(
+            f"FOOTAGE_DOWNLOAD_DIR: {str(configured)!r} is not an absolute path; give the full path of the folder"
+        )
+    return (configured.expanduser() if configured else default_download_dir()).absolute()
+
+
 def download_dir(configured: Path | None) -> Path:
     """The absolute download folder (``FOOTAGE_DOWNLOAD_DIR`` or :func:`default_download_dir`), created if missing.
 
@@ -172,12 +186,10 @@ def download_dir(configured: Path | None) -> Path:
             choice), or the folder cannot be created or is not a writable folder (the message names it
             and says what to change).
     """
-    if configured is not None and not configured.expanduser().is_absolute():
-        raise InvalidArgument(  # relative to whatever folder the host started the server in: never meant
-            f"FOOTAGE_DOWNLOAD_DIR {configured} is not an absolute path; give the full path of the folder, "
-            "as for FOOTAGE_UPLOAD_DIRS"
-        )
-    folder = (configured.expanduser() if configured else default_download_dir()).absolute()
+    try:
+        folder = check_download_dir(configured)
+    except ConfigError as exc:  # serve refuses to start with it (surface/tools/files.py): a safeguard here
+        raise InvalidArgument(exc.message) from None
     if folder.exists() and not folder.is_dir():
         raise InvalidArgument(f"FOOTAGE_DOWNLOAD_DIR {folder} is a file, not a folder; set it to a folder")
     try:

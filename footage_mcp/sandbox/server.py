@@ -177,7 +177,8 @@ def serve(
         files.cdn_origin = f"http://{_ECHO_HOST}:{cdn_sock.getsockname()[1]}"
         print(f"READY {base_url}", flush=True)
         print(f"Footage sandbox: {base_url}  shape={shape}  token={token}", file=sys.stderr)
-        print(f"  export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN={token}", file=sys.stderr)
+        for one in tokens:  # one line per user: a comma-joined token is nobody's
+            print(f"  export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN={one}", file=sys.stderr)
         print(f"  control: {base_url.removesuffix(BASE_PATH)}/_sandbox/  echo: {state.echo_origin}", file=sys.stderr)
         print(f"  cdn: {files.cdn_origin}", file=sys.stderr)
         if not _is_loopback(sock):

@@ -23,7 +23,7 @@ from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.download import ORIGINAL, Downloader
 from footage_mcp.rest.file_models import DownloadResult, UploadReport
-from footage_mcp.rest.files import resolve_upload_path, select_upload_files, upload_roots
+from footage_mcp.rest.files import check_download_dir, resolve_upload_path, select_upload_files, upload_roots
 from footage_mcp.rest.upload import CONFIRM_ABOVE_FILES, Uploader
 from footage_mcp.surface.context import api_of
 from footage_mcp.surface.guard import failure_result, redact_result
@@ -94,9 +94,11 @@ def register(mcp: Any, settings: Settings) -> None:
     """Register download_asset, and upload_assets when writes and upload folders are configured.
 
     Raises:
-        ConfigError: FOOTAGE_UPLOAD_DIRS names a relative or missing folder (with writes allowed).
+        ConfigError: FOOTAGE_DOWNLOAD_DIR is a relative path, or FOOTAGE_UPLOAD_DIRS names a relative or
+            missing folder (with writes allowed).
     """
     server: MCPServer[Any] = mcp
+    check_download_dir(settings.download_dir)
 
     @server.tool(
         title="Download asset",
