@@ -600,6 +600,29 @@ def test_serve_over_loopback(sandbox_process: subprocess.Popen[str]) -> None:
     assert f"export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN=from-env" in stderr
 
 
+@pytest.mark.slow
+def test_two_users_get_one_export_line_each() -> None:
+    """A new user's trial: with two tokens the sandbox printed one export line with both, comma-joined: a
+    token neither user has."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "footage_mcp.sandbox", "--port", "0", "--token", "alice-token-123,bob-token-4567"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = _read_line(process.stdout, timeout=20).split()[1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.stderr is not None
+    exports = [line.strip() for line in process.stderr.read().splitlines() if line.strip().startswith("export ")]
+    assert exports == [
+        f"export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN=alice-token-123",
+        f"export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN=bob-token-4567",
+    ]
+
+
 def test_a_new_index_after_a_write_folds_only_the_changed_asset_and_finds_its_new_text() -> None:
     """Re-indexing after a write (a new asset tuple, the unchanged assets the same objects) reuses their
     folded entries by identity; the changed asset is folded again, so its new name is found. (Before, every
