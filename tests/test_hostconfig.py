@@ -120,8 +120,13 @@ def test_a_non_default_base_url_is_included_and_the_default_is_not() -> None:
         custom = config([host], {"FOOTAGE_BASE_URL": "http://127.0.0.1:8765/api/asset/"})
         assert custom.returncode == 0
         assert server_of(host, custom.stdout)[2]["FOOTAGE_BASE_URL"] == "http://127.0.0.1:8765/api/asset"
+        assert custom.stderr == (  # a new user's trial: the sandbox's address went silently into the real block
+            "footage-mcp: the snippet sets FOOTAGE_BASE_URL=http://127.0.0.1:8765/api/asset from this shell's "
+            f"environment; for the real API, unset FOOTAGE_BASE_URL and run config again\nfootage-mcp: {where(host)}\n"
+        )
         default = config([host], {"FOOTAGE_BASE_URL": "https://app.footage.one/api/asset"})
         assert "FOOTAGE_BASE_URL" not in server_of(host, default.stdout)[2]
+        assert default.stderr == f"footage-mcp: {where(host)}\n"
 
 
 LEFT_OUT = (

@@ -389,5 +389,11 @@ def main(args: argparse.Namespace, platform: str | None = None) -> int:
             "see why)",
             file=sys.stderr,
         )
+    if "FOOTAGE_BASE_URL" in env:  # copied from this shell: say so (a sandbox's address left exported)
+        print(
+            f"footage-mcp: the snippet sets FOOTAGE_BASE_URL={env['FOOTAGE_BASE_URL']} from this shell's "
+            "environment; for the real API, unset FOOTAGE_BASE_URL and run config again",
+            file=sys.stderr,
+        )
     print(f"footage-mcp: {where(args.host, scope, platform)}", file=sys.stderr)
     return 0
