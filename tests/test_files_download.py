@@ -6,6 +6,7 @@ hostile links and names."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import hashlib
@@ -564,3 +565,52 @@ async def test_two_servers_downloading_one_file_into_one_folder_never_share_a_pa
         on_disk = Path(result["path"]).read_bytes()
         assert result["sha256"] == sha == hashlib.sha256(on_disk).hexdigest() and len(on_disk) == size
     assert not [p for p in tmp_path.iterdir() if p.suffix in (".part", ".partial", ".json")]
+
+
+async def test_a_body_trickled_a_byte_at_a_time_is_stopped_and_the_part_kept(tmp_path: Path) -> None:
+    """Found by a breaking run: a file sent at 1 byte/s ran for minutes (httpx2's timeout is per read, and
+    each byte resets it). A body must bring 1,024 bytes in every FOOTAGE_TIMEOUT seconds; what came is kept
+    for a resume."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        port = writer.get_extra_info("sockname")[1]
+        try:
+            while line := await reader.readline():
+                while await reader.readline() not in (b"\r\n", b""):
+                    pass
+                path = line.split()[1].decode()
+                if path.startswith("/files/"):
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 100000\r\n")
+                    writer.write(b'ETag: "v1"\r\n\r\n' + b"x" * 300)
+                    for _ in range(2000):
+                        await writer.drain()
+                        await asyncio.sleep(0.01)
+                        writer.write(b"x")
+                    return
+                asset = {"id": "a1", "name": "slow.mp4", "downloadUrl": f"http://127.0.0.1:{port}/files/a1"}
+                body = json.dumps(asset if path.endswith("/assets/a1") else {"_links": {}}).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                )
+                writer.write(body)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = Settings(
+        base_url=f"http://127.0.0.1:{port}/api/asset", api_token=TOKEN, download_dir=tmp_path, timeout=1
+    )
+    try:
+        async with Client(build_server(settings), mode="legacy") as client:
+            result = await client.call_tool("download_asset", {"asset_id": "a1"})
+    finally:
+        server.close()
+    assert error_text(result) == (
+        "the download is too slow (under 1,024 bytes in the last 1 s); call download_asset again to resume it"
+    )
+    [part] = [p for p in files_in(tmp_path) if p.endswith(".part")]
+    assert (tmp_path / part).stat().st_size >= 300  # what came is kept

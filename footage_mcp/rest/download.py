@@ -70,6 +70,15 @@ and 1.8 kB of gzip of gzip wrote a 1 GiB file before."""
 EXPANSION_SLACK_BYTES = 1024 * 1024
 
 
+MIN_BYTES_PER_TIMEOUT = 1024
+"""A body must bring at least this many bytes in every FOOTAGE_TIMEOUT seconds (a server trickling a byte a
+second held a download for as long as it liked: httpx2's timeout is per read)."""
+
+
+class TooSlow(Exception):
+    """The body brought fewer than :data:`MIN_BYTES_PER_TIMEOUT` bytes in FOOTAGE_TIMEOUT seconds."""
+
+
 class CompressionBomb(BadResponse):
     """A compressed body that decoded past :data:`MAX_EXPANSION` times its bytes on the wire."""
 
@@ -308,12 +317,13 @@ class Downloader:
                 done = writer.size
                 if total is not None and done != total:
                     raise TransportError(_dropped(done, total, resumable))
-        except httpx2.TimeoutException:
+        except (httpx2.TimeoutException, TooSlow) as exc:
             await close_writer(writer)
             _drop_useless(writer, resumable, part, meta_path)
+            stalled = "the download stalled (no data for FOOTAGE_TIMEOUT seconds)"
+            what = str(exc) if isinstance(exc, TooSlow) else stalled
             raise TransportError(
-                "the download stalled (no data for FOOTAGE_TIMEOUT seconds); "
-                + ("call download_asset again to resume it" if resumable else "call download_asset again")
+                f"{what}; " + ("call download_asset again to resume it" if resumable else "call download_asset again")
             ) from None
         except httpx2.TransportError:
             await close_writer(writer)
@@ -388,11 +398,20 @@ class Downloader:
         received = writer.size
         broken: list[BaseException] = []
         last = [0.0]
+        timeout = self.rest.settings.timeout
+        window = [time.monotonic(), float(received)]  # when the current FOOTAGE_TIMEOUT window began, bytes then
 
         def count(size: int) -> None:
             nonlocal received
             received += size
             _check_cap(received, max_bytes)
+            now = time.monotonic()
+            if now - window[0] >= timeout:  # httpx2's timeout is per read: a trickle never trips it
+                if received - window[1] < MIN_BYTES_PER_TIMEOUT:
+                    raise TooSlow(
+                        f"the download is too slow (under {MIN_BYTES_PER_TIMEOUT:,} bytes in the last {timeout:g} s)"
+                    )
+                window[:] = [now, float(received)]
 
         async def drained() -> None:
             now = time.monotonic()
