@@ -610,13 +610,18 @@ def test_two_users_get_one_export_line_each() -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    summary: list[str] = []
     try:
         base_url = _read_line(process.stdout, timeout=20).split()[1]
+        for _ in range(20):  # the stderr summary comes after READY: read it up to its last line, "cdn: …"
+            line = _read_line(process.stderr, timeout=20)
+            summary.append(line)
+            if not line or line.strip().startswith("cdn:"):
+                break
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert process.stderr is not None
-    exports = [line.strip() for line in process.stderr.read().splitlines() if line.strip().startswith("export ")]
+    exports = [line.strip() for line in summary if line.strip().startswith("export ")]
     assert exports == [
         f"export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN=alice-token-123",
         f"export FOOTAGE_BASE_URL={base_url} FOOTAGE_API_TOKEN=bob-token-4567",

@@ -150,19 +150,21 @@ async def raw_archive(answer: str) -> AsyncIterator[str]:
 
 
 @pytest.mark.parametrize(
-    ("answer", "says"),
-    [
-        ("endless", "the Footage API's answer is larger than 8 MiB; the bridge refused to read it"),
-        ("trickle", "the API did not answer within 1 s"),
+    ("answer", "timeout", "says"),
+    [  # timeouts with room for a loaded machine: 8 MiB are read well within 10 s; 1,000 bytes at 5/s take 200 s
+        ("endless", 10, "the Footage API's answer is larger than 8 MiB; the bridge refused to read it"),
+        ("trickle", 2, "the API did not answer within 2 s"),
     ],
 )
-async def test_an_endless_or_trickled_upload_answer_is_bounded(tmp_path: Path, answer: str, says: str) -> None:
+async def test_an_endless_or_trickled_upload_answer_is_bounded(
+    tmp_path: Path, answer: str, timeout: int, says: str
+) -> None:
     """Found by a breaking run: an endless answer to the upload grew the bridge past 3 GB, and one
     trickled a byte a second held the call until the server stopped (FOOTAGE_TIMEOUT did not apply)."""
     (tmp_path / "clip.mp4").write_bytes(b"\0" * 4096)
     async with raw_archive(answer) as base:
         settings = Settings(  # type: ignore[arg-type]
-            api_token=TOKEN, base_url=base, allow_writes=True, upload_dirs=str(tmp_path), timeout=1, max_retries=0
+            api_token=TOKEN, base_url=base, allow_writes=True, upload_dirs=str(tmp_path), timeout=timeout, max_retries=0
         )
         async with Client(build_server(settings), mode="legacy") as client:
             result = await client.call_tool("upload_assets", {"path": str(tmp_path / "clip.mp4")})
