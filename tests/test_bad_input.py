@@ -283,3 +283,22 @@ def test_a_name_with_a_line_break_or_a_terminal_escape_cannot_forge_a_log_line()
         failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     text = formatter.format(failed)
     assert text.startswith("ERROR x: failed\nTraceback") and "s3cret-token-value" not in text
+
+
+def test_the_access_log_keeps_no_query_string() -> None:
+    """Found by a breaking run: a token put in the URL (``POST /mcp?apiKey=…``) was written whole into
+    uvicorn's access log at INFO, outside the redaction of the request's token."""
+    from footage_mcp.cli.logs import NoQueryStrings, RedactingFormatter
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", "/mcp?apiKey=tokAAAAAAAAAAAAAAAAalice&x=1", "1.1", 401),
+        None,
+    )
+    assert NoQueryStrings().filter(record)
+    line = RedactingFormatter("%(name)s: %(message)s", []).format(record)
+    assert line == 'uvicorn.access: 127.0.0.1:5000 - "POST /mcp?… HTTP/1.1" 401'

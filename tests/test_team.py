@@ -59,7 +59,9 @@ async def bridge(
     lifespan running; yields a raw HTTP client for it (base URL http://127.0.0.1:8770)."""
     config = load_settings(base_url=BASE, http_auth=auth, **settings)
     app = build_app(config, "127.0.0.1", 8770, transport=upstream)
-    inner = app.app  # type: ignore[attr-defined]  # the SDK's Starlette app inside TeamMiddleware
+    inner: Any = app
+    while not hasattr(inner, "router"):  # the SDK's Starlette app inside the middlewares
+        inner = inner.app
     async with (
         inner.router.lifespan_context(inner),
         httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://127.0.0.1:8770") as raw,
@@ -263,6 +265,21 @@ async def test_no_token_gets_401_saying_what_to_send_and_reaches_nothing_upstrea
         with_token = await raw.post("/mcp", json=LIST, headers={**ACCEPT, "apiKey": USER_A})
         assert with_token.status_code == 200
     assert len(state.requests) == 0  # tools/list needs no upstream request; the refused ones made none
+
+
+async def test_get_mcp_is_405_not_a_stream_that_never_ends() -> None:
+    """Found by a breaking run: in stateless mode ``GET /mcp`` (any token) opened an SSE stream that sent
+    nothing and never ended: 5,000 of them took 400 MB, and one made SIGTERM wait its whole grace."""
+    upstream, state = two_libraries()
+    for auth in ("client", "server"):
+        async with bridge(upstream, auth=auth) as raw:
+            for path in ("/mcp", "/mcp/"):
+                got = await raw.get(path, headers={"accept": "text/event-stream", "authorization": f"Bearer {USER_A}"})
+                assert (got.status_code, got.headers["allow"]) == (405, "POST"), path
+                assert got.json()["error"]["message"] == (
+                    "this server is stateless and opens no GET stream: send each JSON-RPC request with POST"
+                )
+    assert len(state.requests) == 0
 
 
 async def test_healthz_answers_without_any_upstream_request() -> None:

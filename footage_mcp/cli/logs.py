@@ -35,6 +35,19 @@ class RedactingFormatter(logging.Formatter):
         return redact_text(text, request_token) if request_token else text
 
 
+class NoQueryStrings(logging.Filter):
+    """Drops the query string from uvicorn's access-log lines (``POST /mcp?…``): a user who puts a token in
+    the URL (``?apiKey=…``) must not find it in the log. The line is written after the request, outside the
+    redaction of the request's own token, and a token meant for another service would not be known here
+    at all, so the whole query goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
 def configure_logging(level: str, secrets: list[str | None]) -> None:
     """Send all logging to stderr at ``level`` with ``secrets`` redacted.
 
@@ -51,3 +64,6 @@ def configure_logging(level: str, secrets: list[str | None]) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, NoQueryStrings) for f in access.filters):
+        access.addFilter(NoQueryStrings())

@@ -65,11 +65,12 @@ def build_app(
     """
     from footage_mcp.cli.http_serve import transport_security
     from footage_mcp.surface.server import build_server
-    from footage_mcp.surface.team import TeamMiddleware
+    from footage_mcp.surface.team import NoGetStream, TeamMiddleware
 
     security = transport_security(host, port, settings.allowed_hosts)
     server = build_server(settings, transport=transport)
-    app: ASGIApp = server.streamable_http_app(stateless_http=True, transport_security=security, host=host.strip("[]"))
+    sdk = server.streamable_http_app(stateless_http=True, transport_security=security, host=host.strip("[]"))
+    app: ASGIApp = NoGetStream(sdk)
     if settings.http_auth == "server" and settings.http_secret is not None:  # inside: /healthz needs no secret
         from footage_mcp.surface.http_auth import BearerSecret
 
@@ -136,7 +137,8 @@ def serve_http(
         "host": host.strip("[]"),
         "port": port,
         "log_config": None,  # uvicorn's loggers propagate to the redacting root handler
-        "access_log": settings.log_level in ("DEBUG", "INFO"),
+        "access_log": settings.log_level in ("DEBUG", "INFO"),  # without query strings (cli/logs.py)
+        "proxy_headers": False,  # no X-Forwarded-* is read (docs/deploy.md); uvicorn trusted loopback's
         "timeout_graceful_shutdown": max(1, math.ceil(grace)),
         "lifespan": "on",
     }

@@ -172,6 +172,23 @@ class TeamMiddleware:
         await self.app(scope, receive, send)
 
 
+class NoGetStream:
+    """ASGI middleware right around the SDK's app (inside the auth layers, so an unauthenticated request
+    still gets its 401 first): ``GET /mcp`` is a 405. The SDK's stateless mode opened an SSE stream there
+    that sent nothing and never ended: memory per stream (5,000 took 400 MB in a breaking run), and a
+    shutdown that waited its whole grace for one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in (MCP_PATH, MCP_PATH + "/") and scope["method"] == "GET":
+            message = "this server is stateless and opens no GET stream: send each JSON-RPC request with POST"
+            await _respond(send, 405, _jsonrpc_error(-32000, message), extra=[(b"allow", b"POST")])
+            return
+        await self.app(scope, receive, send)
+
+
 def _jsonrpc_error(code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
 
