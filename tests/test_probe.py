@@ -196,3 +196,60 @@ def test_probe_without_token_says_how(tmp_path: Path) -> None:
     env = child_env({"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "PYTHONUTF8": "1"})
     done = run(["probe", "--out", str(tmp_path / "p.json")], env, timeout=60)
     assert done.returncode == 2 and "FOOTAGE_API_TOKEN" in done.stderr and done.stdout == ""
+
+
+async def test_the_profile_holds_no_form_or_piece_of_the_token_even_when_the_api_echoes_it() -> None:
+    """Found by a breaking run: a root whose link names and hrefs carried the token's base64, hex or first
+    12 characters, and a 401 body echoing them, reached footage-probe.json (only the literal token was
+    replaced; an error body's strings were kept as link templates)."""
+    import base64
+
+    secret = "tokSECRETSECRETzz9Qx7"
+    forms = [secret, base64.b64encode(secret.encode()).decode(), secret.encode().hex(), secret[:12], secret[5:15]]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/api/asset/" and request.headers.get("x-mode") != "401":
+            links = {f"x_{forms[1]}": {"href": f"/{forms[4]}/{forms[3]}"}, "albums": {"href": "/albums"}}
+            return httpx2.Response(200, json={"_links": links, f"note_{forms[2]}": forms[0]})
+        return httpx2.Response(401, json={"error": "bad key " + " ".join(forms)})
+
+    for mode in ("200", "401"):
+        settings = Settings(base_url="https://api.example/api/asset", api_token=secret)  # type: ignore[arg-type]
+        transport = httpx2.MockTransport(handler)
+        async with RestClient(settings, transport=transport) as rest:
+            rest.http.headers["x-mode"] = mode
+            profile, suggestion = await Prober(rest).run()
+        text = json.dumps(profile) + suggestion
+        assert [form for form in forms if form in text] == [], (mode, text)
+        if mode == "401":
+            assert profile["root"] == {"status": 401, "json": True, "links": []}
+
+
+def test_a_web_page_instead_of_the_api_is_exit_status_1(tmp_path: Path) -> None:
+    """Found by a breaking run: probe exited 0 when every answer was an HTML page (200), as if it had read
+    the API."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!DOCTYPE html><html><body>Sign in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/api/asset"
+        env = child_env({"FOOTAGE_BASE_URL": base, "FOOTAGE_API_TOKEN": TOKEN, "FOOTAGE_MAX_RETRIES": "0"})
+        done = run(["probe", "--out", str(tmp_path / "p.json")], env, timeout=120)
+    finally:
+        server.shutdown()
+    assert done.returncode == 1, done.stderr
+    assert json.loads((tmp_path / "p.json").read_text())["root"]["json"] is False

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import anyio
 
 from footage_mcp.core.errors import ApiError, FootageError
+from footage_mcp.core.redact import REDACTED, Redactor
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import variable_for
 from footage_mcp.rest.discovery import (
@@ -181,9 +182,11 @@ class Prober:
         base = rest.base_url
         profile: dict[str, Any] = {"profile_version": PROFILE_VERSION, "tool": "footage-mcp probe"}
         status, _headers, root = await self.request("GET", base + "/")
-        links = parse_root_links(root) if root is not None else []
+        ok = 200 <= status < 300  # an error body's strings are not links (a 401 echoing the key was kept as one)
+        links = parse_root_links(root) if root is not None and ok else []
         profile["root"] = {
             "status": status,
+            "json": root is not None,
             "links": [
                 {
                     "name": link.name,
@@ -328,16 +331,40 @@ def _allow(headers: Any) -> list[str]:
     return sorted({m.strip().upper() for m in str(value).split(",") if m.strip()})
 
 
+MIN_TOKEN_PIECE = 8
+"""Any run of this many characters of the token is taken out of the profile, wherever it stands."""
+
+
 def _scrub(value: Any, ids: set[str], token: str | None) -> Any:
-    """The profile with any id (or the token) that slipped into a string replaced; structure stays."""
-    if isinstance(value, dict):
-        return {_scrub(k, ids, token): _scrub(v, ids, token) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, ids, token) for v in value]
-    if isinstance(value, str):
-        for secret in [*(i for i in ids if len(i) >= 3), *([token] if token else [])]:
-            value = value.replace(secret, "{id}" if secret != token else "[redacted]")
-    return value
+    """The profile with any id or the token that slipped into a string replaced; structure stays. The
+    token goes in every encoding the bridge's redactor knows (base64, hex, percent, JSON escapes …), and so
+    does any run of :data:`MIN_TOKEN_PIECE` or more of its characters (the file is meant for bug reports:
+    a prefix or a piece of a key is a leak too)."""
+    redactor = Redactor([token])
+    pieces = _pieces(token) if token else []
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, str):
+            value = redactor.text(value)
+            for piece in pieces:
+                if piece in value:
+                    value = value.replace(piece, REDACTED)
+            for secret in (i for i in ids if len(i) >= 3):
+                value = value.replace(secret, "{id}")
+        return value
+
+    return clean(value)
+
+
+def _pieces(token: str) -> list[str]:
+    """Every run of at least :data:`MIN_TOKEN_PIECE` characters of ``token``, longest first."""
+    size = len(token)
+    runs = {token[i : i + n] for n in range(min(MIN_TOKEN_PIECE, size), size + 1) for i in range(size - n + 1)}
+    return sorted(runs, key=len, reverse=True)
 
 
 # ---------------------------------------------------------------- the suggestion
@@ -376,7 +403,8 @@ def suggest(profile: dict[str, Any]) -> str:
 
 
 def main(out: str | None) -> int:
-    """Run the probe with the environment's settings; exit status 0 when the root or a list was read."""
+    """Run the probe with the environment's settings; exit status 0 when the root or a list was read as JSON
+    (1 otherwise: an HTML page or an answer over the size cap reached nothing of the API)."""
     from footage_mcp.core.settings import load_settings
 
     try:
@@ -400,5 +428,8 @@ def main(out: str | None) -> int:
         f"footage-mcp probe: profile written to {target} (structure only: no values, ids, names or token)",
         file=sys.stderr,
     )
-    reached = profile["root"]["status"] == 200 or any(v.get("status") == 200 for v in profile["lists"].values())
+    root = profile["root"]
+    reached = (root["status"] == 200 and root["json"]) or any(
+        v.get("status") == 200 and "family" in v for v in profile["lists"].values()
+    )  # an HTML page or an answer too large to read is not the API read
     return 0 if reached else 1
