@@ -24,6 +24,14 @@ PYCACHE = Path(tempfile.gettempdir()) / f"footage-mcp-test-pycache-{os.getuid() 
 the venv, kept across runs."""
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (the README's test command): one worker more than the machine's cores. The suite spends
+    about a quarter of its time waiting on subprocesses, sockets and real timeouts (measured, serially:
+    262 CPU-s of tests and 77 s of waits), which a third worker on two cores fills: 177-183 s instead of
+    203-226 s, for about the same CPU (docs/benchmarks.md, "The test suite")."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _bytecode_for_children() -> None:
     """Let the interpreters this run starts (xdist workers, the fork zygotes, cold bridges, CLI runs, the
     Inspector's and the bundle's servers) read and write bytecode under :data:`PYCACHE`.
