@@ -302,3 +302,22 @@ def test_the_access_log_keeps_no_query_string() -> None:
     assert NoQueryStrings().filter(record)
     line = RedactingFormatter("%(name)s: %(message)s", []).format(record)
     assert line == 'uvicorn.access: 127.0.0.1:5000 - "POST /mcp?… HTTP/1.1" 401'
+
+
+@pytest.mark.anyio
+async def test_an_id_with_an_invisible_character_is_shown_with_it_escaped() -> None:
+    """Found by a breaking run: an album id sent with a leading U+202E was reported as "album '<the real id>'
+    not found" (the output's cleaning removed the character), telling the user their real id does not exist."""
+    from inprocess import bridge
+
+    from footage_mcp.sandbox.library import build_library
+
+    real = build_library().albums[0].id
+    async with bridge(allow_writes=True) as running:
+        for tool, arguments in (
+            ("get_album", {"album_id": "\u202e" + real}),
+            ("update_album", {"album_id": "\u202e" + real, "name": "x"}),
+        ):
+            result = await running.client.call_tool(tool, arguments)
+            assert result.is_error
+            assert result.content[0].text.startswith(f"album '\\u202e{real}' not found"), tool  # type: ignore[union-attr]

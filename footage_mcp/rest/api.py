@@ -20,6 +20,7 @@ import anyio
 import httpx2
 
 from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, InvalidArgument, InvalidCursor, NotFound
+from footage_mcp.core.text import escape_control
 from footage_mcp.rest.discovery import Link, Route, build_route_map, normalise_overrides, parse_root_links
 from footage_mcp.rest.http import RestClient, decode_json
 from footage_mcp.rest.keywords import Concept, KeywordRoute
@@ -191,7 +192,10 @@ class FootageApi:
             if isinstance(body, dict) and isinstance(body.get(wrapper), dict) and len(body) <= 3:
                 body = body[wrapper]
         if not isinstance(body, dict):
-            raise BadResponse(f"the Footage API answered for {kind} '{object_id}' with something that is not an object")
+            raise BadResponse(
+                f"the Footage API answered for {kind} '{escape_control(object_id)}' "
+                "with something that is not an object"
+            )
         return body
 
     async def get_album(self, album_id: str) -> Album:
@@ -482,10 +486,10 @@ class FootageApi:
 def _about(exc: NotFound | Forbidden, kind: str, object_id: str) -> NotFound | Forbidden:
     """A 404 or 403 restated for one album or asset: which id (``kind`` and ``id`` set)."""
     if isinstance(exc, NotFound):
-        return NotFound(f"{kind} '{object_id}' not found", 404, kind=kind, id=object_id)
+        return NotFound(f"{kind} '{escape_control(object_id)}' not found", 404, kind=kind, id=object_id)
     return Forbidden(
-        f"the token's user has no permission to see {kind} '{object_id}' (403); ask the library's owner "
-        "to share it, or use another id",
+        f"the token's user has no permission to see {kind} '{escape_control(object_id)}' (403); ask the library's "
+        "owner to share it, or use another id",
         403,
         kind=kind,
         id=object_id,

@@ -43,6 +43,7 @@ from footage_mcp.core.errors import (
     TransportError,
 )
 from footage_mcp.core.settings import TOKEN_HELP
+from footage_mcp.core.text import escape_control
 from footage_mcp.rest.api import FootageApi
 from footage_mcp.rest.discovery import DEFAULT_METHODS, Route, body_fields, resolve_href
 from footage_mcp.rest.http import MAX_JSON_BYTES, Fetched, RestClient, decode_json
@@ -235,14 +236,14 @@ class WriteClient:
             other = "asset" if kind == "album" else "album"
             if await self._exists(other, object_id):
                 raise NotFound(
-                    f"'{object_id}' is an {other} id, not an {kind} id — "
+                    f"'{escape_control(object_id)}' is an {other} id, not an {kind} id — "
                     + ("list_albums shows album ids" if kind == "album" else "search_assets shows asset ids"),
                     404,
                 ) from None
             lister = "list_albums" if kind == "album" else "search_assets or list_album_assets"
-            raise NotFound(f"{kind} '{object_id}' not found — {lister} shows valid ids", 404) from None
+            raise NotFound(f"{kind} '{escape_control(object_id)}' not found — {lister} shows valid ids", 404) from None
         except Forbidden:
-            raise Forbidden(f"the token's user may not see {kind} '{object_id}' (403)", 403) from None
+            raise Forbidden(f"the token's user may not see {kind} '{escape_control(object_id)}' (403)", 403) from None
         return self._state(kind, object_id, body, fetched)
 
     async def _exists(self, kind: str, object_id: str) -> bool:
@@ -262,7 +263,10 @@ class WriteClient:
     def _state(kind: str, object_id: str, body: Any, fetched: Fetched) -> ObjectState:
         body = _unwrap(body, kind)
         if not isinstance(body, dict):
-            raise BadResponse(f"the Footage API answered for {kind} '{object_id}' with something that is not an object")
+            raise BadResponse(
+                f"the Footage API answered for {kind} '{escape_control(object_id)}' "
+                "with something that is not an object"
+            )
         etag = fetched.headers.get("etag")
         return ObjectState(kind, object_id, body, str(etag) if etag else None, object_links(body))
 
