@@ -282,6 +282,14 @@ async def test_get_mcp_is_405_not_a_stream_that_never_ends() -> None:
     assert len(state.requests) == 0
 
 
+async def test_mcp_with_a_trailing_slash_is_served_not_redirected() -> None:
+    """``POST /mcp/`` got a 307 whose Location repeated the query string (a token put there included)."""
+    upstream, _state = two_libraries()
+    async with bridge(upstream, auth="client") as raw:
+        got = await raw.post("/mcp/?apiKey=oops", json=LIST, headers={**ACCEPT, "apiKey": USER_A})
+    assert got.status_code == 200 and "location" not in got.headers
+
+
 async def test_healthz_answers_without_any_upstream_request() -> None:
     upstream, state = two_libraries()
     for auth in ("client", "server"):

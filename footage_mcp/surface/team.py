@@ -176,16 +176,20 @@ class NoGetStream:
     """ASGI middleware right around the SDK's app (inside the auth layers, so an unauthenticated request
     still gets its 401 first): ``GET /mcp`` is a 405. The SDK's stateless mode opened an SSE stream there
     that sent nothing and never ended: memory per stream (5,000 took 400 MB in a breaking run), and a
-    shutdown that waited its whole grace for one."""
+    shutdown that waited its whole grace for one. And ``/mcp/`` is served as ``/mcp`` (Starlette answered
+    it with a 307 whose ``Location`` repeated the query string, a token put in the URL included)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in (MCP_PATH, MCP_PATH + "/") and scope["method"] == "GET":
-            message = "this server is stateless and opens no GET stream: send each JSON-RPC request with POST"
-            await _respond(send, 405, _jsonrpc_error(-32000, message), extra=[(b"allow", b"POST")])
-            return
+        if scope["type"] == "http" and scope["path"] in (MCP_PATH, MCP_PATH + "/"):
+            if scope["method"] == "GET":
+                message = "this server is stateless and opens no GET stream: send each JSON-RPC request with POST"
+                await _respond(send, 405, _jsonrpc_error(-32000, message), extra=[(b"allow", b"POST")])
+                return
+            if scope["path"] != MCP_PATH:  # /mcp/ is /mcp: served, not a 307 whose Location repeats the query
+                scope = {**scope, "path": MCP_PATH, "raw_path": MCP_PATH.encode()}
         await self.app(scope, receive, send)
 
 
