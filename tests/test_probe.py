@@ -253,3 +253,21 @@ def test_a_web_page_instead_of_the_api_is_exit_status_1(tmp_path: Path) -> None:
         server.shutdown()
     assert done.returncode == 1, done.stderr
     assert json.loads((tmp_path / "p.json").read_text())["root"]["json"] is False
+
+
+async def test_an_api_that_stops_answering_ends_the_probe_after_three_silent_requests() -> None:
+    """Found by a breaking run: against a server that dripped its answers, probe made about 14 requests one
+    after the other, each waiting FOOTAGE_TIMEOUT (71 s at 5 s; 7 minutes at the default 30)."""
+    sent: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.url.path)
+        raise httpx2.ReadTimeout("no answer", request=request)
+
+    settings = Settings(base_url="https://api.example/api/asset", api_token="t0ken-for-the-probe", max_retries=0)  # type: ignore[arg-type]
+    async with RestClient(settings, transport=httpx2.MockTransport(handler)) as rest:
+        profile, _suggestion = await Prober(rest).run()
+    assert len(sent) == 3
+    assert profile["note"] == (
+        "stopped sending after 3 requests in a row got no answer within FOOTAGE_TIMEOUT; the profile is partial"
+    )

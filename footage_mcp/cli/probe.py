@@ -153,6 +153,8 @@ class Prober:
     def __init__(self, rest: RestClient) -> None:
         self.rest = rest
         self.ids: set[str] = set()
+        self.unanswered = 0
+        """Requests in a row that got no answer; from :data:`MAX_UNANSWERED` on, no more are sent."""
 
     async def request(self, method: str, url: str) -> tuple[int, Any, Any]:
         """``(status, headers, decoded JSON or None)``; status 0 when no answer came."""
@@ -160,15 +162,20 @@ class Prober:
             raise ValueError(f"probe sends only {', '.join(sorted(SAFE_METHODS))}, not {method}")
         if not self.rest.is_under_base(url):
             return 0, {}, None
+        if self.unanswered >= MAX_UNANSWERED:  # the API stopped answering: no minutes of timeouts one by one
+            return 0, {}, None
         headers = {"Accept": "application/json"}
         if self.rest.settings.token:
             headers["apiKey"] = self.rest.settings.token
         try:  # the client's one request path: its timeout, pool slots and bounded decoding (8 MiB)
             status, answer_headers, content = await self.rest.exchange(method, url, headers, cap=MAX_JSON_BYTES)
         except ApiError as exc:  # an answer too large, or not what its encoding says: kept as its status
+            self.unanswered = 0
             return exc.status or 0, {}, None
         except Exception:  # no answer: the profile says so (status 0)
+            self.unanswered += 1
             return 0, {}, None
+        self.unanswered = 0
         body: Any = None
         if content[:1] in (b"{", b"["):
             try:
@@ -221,6 +228,11 @@ class Prober:
                 routes, key, values if key in READ_FALLBACK else {"id": asset_id or "x"}
             )
         profile["write_routes"] = writes
+        if self.unanswered >= MAX_UNANSWERED:
+            profile["note"] = (
+                f"stopped sending after {MAX_UNANSWERED} requests in a row got no answer within FOOTAGE_TIMEOUT; "
+                "the profile is partial"
+            )
         profile = _scrub(profile, self.ids, rest.settings.token)
         return profile, suggest(profile)
 
@@ -331,6 +343,9 @@ def _allow(headers: Any) -> list[str]:
     return sorted({m.strip().upper() for m in str(value).split(",") if m.strip()})
 
 
+MAX_UNANSWERED = 3
+"""After this many requests in a row without an answer the probe sends no more (a server dripping its
+answers made about 14 sequential timeouts: 71 s at FOOTAGE_TIMEOUT=5, 7 minutes at the default)."""
 MIN_TOKEN_PIECE = 8
 """Any run of this many characters of the token is taken out of the profile, wherever it stands."""
 
@@ -428,6 +443,8 @@ def main(out: str | None) -> int:
         f"footage-mcp probe: profile written to {target} (structure only: no values, ids, names or token)",
         file=sys.stderr,
     )
+    if "note" in profile:
+        print(f"footage-mcp probe: {profile['note']}", file=sys.stderr)
     root = profile["root"]
     reached = (root["status"] == 200 and root["json"]) or any(
         v.get("status") == 200 and "family" in v for v in profile["lists"].values()
