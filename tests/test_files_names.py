@@ -343,11 +343,12 @@ def test_the_new_asset_id_from_any_answer() -> None:
 
     import httpx2
 
-    from footage_mcp.rest.upload import Answer, _created_id
+    from footage_mcp.rest.http import Fetched
+    from footage_mcp.rest.upload import _created_id
 
-    def answer(body: object = None, **headers: str) -> Answer:
+    def answer(body: object = None, **headers: str) -> Fetched:
         content = json.dumps(body).encode() if body is not None else b""
-        return Answer(201, httpx2.Headers(headers), content)
+        return Fetched("https://x/api/asset/assets", 201, httpx2.Headers(headers), content)
 
     assert _created_id(answer({"id": "a1", "name": "x"})) == "a1"
     assert _created_id(answer([{"uuid": "a2"}])) == "a2"
@@ -355,7 +356,12 @@ def test_the_new_asset_id_from_any_answer() -> None:
     assert _created_id(answer({"items": [{"_links": {"self": {"href": "/api/asset/assets/a4"}}}]})) == "a4"
     assert _created_id(answer(location="https://x/api/asset/assets/a5/")) == "a5"
     assert _created_id(answer({"status": "ok"})) is None
-    nested = Answer(201, httpx2.Headers({"location": "/api/asset/assets/a6"}), b"[" * 100_000 + b"]" * 100_000)
+    nested = Fetched(
+        "https://x/api/asset/assets",
+        201,
+        httpx2.Headers({"location": "/api/asset/assets/a6"}),
+        b"[" * 100_000 + b"]" * 100_000,
+    )
     assert _created_id(nested) == "a6"  # JSON too deep to parse (RecursionError: an internal error before)
 
 

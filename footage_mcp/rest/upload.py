@@ -15,7 +15,6 @@ audit line at INFO (logger ``footage_mcp.audit``), never with the token.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -33,7 +32,7 @@ from footage_mcp.core.errors import BadResponse, FootageError, Forbidden, Invali
 from footage_mcp.core.settings import TOKEN_HELP
 from footage_mcp.rest.file_models import UploadOutcome, UploadReport
 from footage_mcp.rest.files import UploadSelection, describe_os_error, guess_mime
-from footage_mcp.rest.http import MAX_JSON_BYTES, read_body
+from footage_mcp.rest.http import MAX_JSON_BYTES, Fetched, decode_json, read_body
 from footage_mcp.rest.shapes import object_id, parse_list
 from footage_mcp.rest.spool import first_error
 
@@ -214,7 +213,7 @@ class Uploader:
         if self.rest.token and self.rest.is_under_base(url):
             headers["apiKey"] = self.rest.token
 
-        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]] | None) -> Answer:
+        async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]] | None) -> Fetched:
             """POST the multipart body with ``http``, the file read ahead in a worker thread (one hop per
             block) while the blocks before go out; ``report(bytes sent)`` for progress."""
             if report is None:
@@ -264,7 +263,7 @@ class Uploader:
             finally:
                 if response is not None:
                     await response.aclose()
-            return Answer(response.status_code, response.headers, content)
+            return Fetched(url, response.status_code, response.headers, content)
 
         maybe = (
             f"the upload of {path.name} may or may not have been stored: search for its name "
@@ -431,23 +430,13 @@ def _clean_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Answer:
-    """The upload's answer, read within :data:`~footage_mcp.rest.http.MAX_JSON_BYTES` (decoded layer by
-    layer, :func:`~footage_mcp.rest.http.read_body`)."""
-
-    status: int
-    headers: httpx2.Headers
-    content: bytes
-
-
-def _created_id(answer: Answer) -> str | None:
+def _created_id(answer: Fetched) -> str | None:
     """The new asset's id: from a JSON object, a list or a HAL page of created assets, or the ``Location``."""
     body: Any = None
     if answer.content:
         try:
-            body = json.loads(answer.content)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
+            body = decode_json(answer)
+        except BadResponse:  # not JSON (or nested too deep, not UTF-8 …): the Location may still say
             body = None
     if isinstance(body, dict):
         found = object_id(body, "asset")
