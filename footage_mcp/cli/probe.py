@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import anyio
 
-from footage_mcp.core.errors import ApiError, FootageError
+from footage_mcp.core.errors import ApiError, BadResponse, FootageError
 from footage_mcp.core.redact import REDACTED, Redactor
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.api import variable_for
@@ -36,7 +36,7 @@ from footage_mcp.rest.discovery import (
     parse_root_links,
     route_key_for,
 )
-from footage_mcp.rest.http import MAX_JSON_BYTES, RestClient
+from footage_mcp.rest.http import MAX_JSON_BYTES, Fetched, RestClient, decode_json
 from footage_mcp.rest.shapes import LIST_KEYS, NEXT_KEYS, TOTAL_KEYS, object_id, parse_list
 from footage_mcp.rest.writes import DEFAULT_FIELDS, READ_FALLBACK
 
@@ -179,8 +179,8 @@ class Prober:
         body: Any = None
         if content[:1] in (b"{", b"["):
             try:
-                body = json.loads(content)
-            except (ValueError, RecursionError):
+                body = decode_json(Fetched(url, status, answer_headers, content))
+            except BadResponse:  # not JSON after all (cut off, nested too deep …): no body
                 body = None
         return status, answer_headers, body
 

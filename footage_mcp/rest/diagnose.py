@@ -164,6 +164,7 @@ def proxy_auth_message(proxy: Proxy | None) -> str:
 
 
 _FILE_MESSAGES = {
+    "timeout": "{host} did not answer within {timeout:g} s; try again later",
     "tls": (
         "TLS handshake with {host}:{port} failed for the file (a certificate or proxy problem, or an https address "
         "on a plain-http port); check the system clock and proxy settings, then retry"
@@ -173,13 +174,14 @@ _FILE_MESSAGES = {
 }
 
 
-def file_message(failure: Failure) -> str:
+def file_message(failure: Failure, timeout: float) -> str:
     """One short sentence for a file's server (a download's URL may be on another origin than the API):
-    the same classification as :func:`tool_message`, without the API's settings in the advice."""
+    the same classification as :func:`tool_message`, without the API's settings in the advice
+    (``timeout`` in seconds)."""
     if failure.kind in ("proxy_status", "proxy_connect") and failure.proxy is not None:
-        return tool_message(failure, 0)
+        return tool_message(failure, timeout)
     template = _FILE_MESSAGES.get(failure.kind, "cannot reach {host} for the file; check the network, then retry")
-    return template.format(host=failure.host, port=failure.port)
+    return template.format(host=failure.host, port=failure.port, timeout=timeout)
 
 
 def tool_message(failure: Failure, timeout: float) -> str:

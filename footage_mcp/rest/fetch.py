@@ -128,21 +128,17 @@ class OpenedFile:
         Raises:
             TransportError: a timeout, or no connection or answer twice.
         """
-        host = urlsplit(url).hostname
+        timeout = self.rest.settings.timeout
         for attempt in (1, 2):
             request = self.http.build_request("GET", url, headers=headers)
             try:
-                with anyio.fail_after(self.rest.settings.timeout):  # the headers, however slowly they trickle
+                with anyio.fail_after(timeout):  # the headers, however slowly they trickle
                     return await self.http.send(request, stream=True)
-            except (httpx2.TimeoutException, TimeoutError):
-                raise TransportError(
-                    f"{host} did not answer within {self.rest.settings.timeout:g} s; try again later"
-                ) from None
-            except httpx2.TransportError as exc:
+            except (httpx2.TransportError, TimeoutError) as exc:
                 failure = classify(exc, url)
                 if attempt == 1 and failure.kind in ("closed", "malformed"):
                     continue
-                raise TransportError(file_message(failure)) from None
+                raise TransportError(file_message(failure, timeout)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
 
