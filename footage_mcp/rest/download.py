@@ -330,17 +330,15 @@ class Downloader:
             _drop_useless(writer, resumable, part, meta_path)
             size = writer.size if writer else 0
             raise TransportError(_dropped(size, total, resumable)) from None
-        except httpx2.DecodingError:  # a body that is not what its Content-Encoding says: nothing to resume
+        except (httpx2.DecodingError, CompressionBomb) as exc:  # not its Content-Encoding, or a bomb (_chunks)
             await close_writer(writer)
-            discard(part, meta_path)
+            discard(part, meta_path)  # nothing to resume
+            if isinstance(exc, CompressionBomb):
+                raise
             raise BadResponse(
                 "the file's server sent a body that does not match its Content-Encoding header; nothing was "
                 "kept: call download_asset again later"
             ) from None
-        except CompressionBomb:  # see _chunks: nothing to resume
-            await close_writer(writer)
-            discard(part, meta_path)
-            raise
         except OSError as exc:
             await close_writer(writer)
             discard(part, meta_path)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from footage_mcp.core.errors import ConfigError, InvalidArgument
+from footage_mcp.core.text import has_control
 
 MAX_NAME_BYTES = 180
 """Longest file name written (UTF-8 bytes, extension included). File systems allow 255; the rest is
@@ -289,10 +290,6 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
-def _has_control(text: str) -> bool:
-    return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text)
-
-
 def resolve_upload_path(raw: str, roots: Sequence[Path]) -> Path:
     """The resolved path ``raw`` names, inside one of ``roots``.
 
@@ -306,7 +303,7 @@ def resolve_upload_path(raw: str, roots: Sequence[Path]) -> Path:
     folders = ", ".join(str(r) for r in roots)
     if not text:
         raise InvalidArgument(f"path is empty; give a file or folder inside the upload folders ({folders})")
-    if _has_control(text):
+    if has_control(text):
         raise InvalidArgument("path contains a control character (a line break, tab or similar); give a plain path")
     if len(text) > 4096:
         raise InvalidArgument("path is longer than 4096 characters; give a shorter path")
