@@ -119,26 +119,15 @@ class SearchIndex:
         """Fold every asset's searchable fields once."""
         self._library = library
         self._taxonomy = taxonomy
-        self._entries = list(self._folded(library.assets, taxonomy))
+        self._entries = [self._entry(asset) for asset in library.assets]
 
-    _shared: ClassVar[dict[int, tuple[tuple[Asset, ...], Taxonomy, tuple[_Entry, ...]]]] = {}
-    """Folded entries of the last few asset tuples indexed, by identity (assets and their folded entries
-    are frozen; about 40 ms per 320 assets, for every app started from :func:`.library.shared_library`)."""
     _by_asset: ClassVar[dict[int, tuple[Asset, Taxonomy, _Entry]]] = {}
-    """Folded entries by asset identity: a write replaces the library with a new asset tuple in which only
-    the changed assets are new objects, so re-indexing after it folds those alone (it folded all 320
-    again, about 60 ms, after every write). Cleared past :data:`_MAX_CACHED` entries."""
+    """Folded entries by asset identity (assets and their entries are frozen): every app started from
+    :func:`.library.shared_library` reuses them (about 40 ms per 320 assets otherwise), and a write, which
+    replaces the library with a new asset tuple in which only the changed assets are new objects, folds
+    those alone (it folded all 320 again, about 60 ms, after every write). Cleared past :data:`_MAX_CACHED`
+    entries."""
     _MAX_CACHED: ClassVar[int] = 50_000
-
-    def _folded(self, assets: tuple[Asset, ...], taxonomy: Taxonomy) -> tuple[_Entry, ...]:
-        known = self._shared.get(id(assets))
-        if known is not None and known[0] is assets and known[1] is taxonomy:
-            return known[2]
-        entries = tuple(self._entry(asset) for asset in assets)
-        if len(self._shared) >= 8:
-            self._shared.clear()
-        self._shared[id(assets)] = (assets, taxonomy, entries)
-        return entries
 
     def put(self, asset: Asset) -> None:
         """Index a new asset (first: newest) or re-index a changed one (uploads, labels; see .files)."""
