@@ -14,9 +14,9 @@ from mcp.types import CallToolResult
 
 from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.core.settings import Settings
-from footage_mcp.sandbox.library import Asset, build_library
+from footage_mcp.sandbox.library import Asset, shared_library
 
-LIB = build_library()
+LIB = shared_library()
 
 
 def on_cdn(asset: Asset) -> bool:

@@ -12,36 +12,29 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import forkrun
 import pytest
-from fastmcp.client.transports import StdioTransport
-from pydantic_ai import Agent
-from pydantic_ai.mcp import MCPToolset
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
-from footage_mcp.sandbox.library import Library, build_library
+from footage_mcp.sandbox.library import Library, shared_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
-from tests.conftest import INTERFACE_TOOLS
+
+if TYPE_CHECKING:
+    from pydantic_ai.messages import ModelResponse, ToolReturnPart
+    from pydantic_ai.models.function import AgentInfo
+
+    from tests.agent_tools import Returns, Step
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOT = {tool["name"]: tool for tool in json.loads((ROOT / "tests" / "snapshots" / "tools.json").read_text())}
 BRIDGE = (sys.executable, "-m", "footage_mcp", "serve")
-LIB: Library = build_library()
+LIB: Library = shared_library()
 FRANCE_HITS = 81
 """What the sandbox's "France" search finds: assets keyworded with France or a narrower place."""
-
-Returns = dict[str, ToolReturnPart]
-Step = Callable[[Returns, AgentInfo], ModelResponse]
 
 
 def france_ids() -> set[str]:
@@ -50,76 +43,23 @@ def france_ids() -> set[str]:
     return {a.id for a in LIB.assets if any(tax.id_for_label(k) in wanted for k in a.keywords)}
 
 
-def call(tool: str, **args: Any) -> ModelResponse:
-    return ModelResponse(parts=[ToolCallPart(tool, args)])
-
-
-def answer(text: str) -> ModelResponse:
-    return ModelResponse(parts=[TextPart(text)])
-
-
-@dataclass
-class Script:
-    """A FunctionModel function: turn n runs ``steps[n]`` on the tool results the last request carried."""
-
-    steps: Sequence[Step]
-    turns: list[AgentInfo] = field(default_factory=list)
-
-    async def __call__(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        step = self.steps[len(self.turns)]
-        self.turns.append(info)
-        returns = {p.tool_name: p for p in messages[-1].parts if isinstance(p, ToolReturnPart)}
-        return step(returns, info)
-
-
-def bridge_toolset(sandbox: RunningSandbox, *, max_retries: int | None = None) -> MCPToolset:
-    env = child_env({"FOOTAGE_BASE_URL": sandbox.base_url, "FOOTAGE_API_TOKEN": sandbox.token, "PYTHONUTF8": "1"})
-    # forked from a warm process (tests/forkrun.py): a cold start can outlast the framework's 5 s
-    # initialization timeout on a loaded machine; the example below starts BRIDGE cold
-    command = forkrun.warm_command(["serve"])
-    transport = StdioTransport(command=command[0], args=command[1:], env=env, keep_alive=False)
-    return MCPToolset(transport, max_retries=max_retries, init_timeout=60)
-
-
-async def run(agent: Agent[None, str], prompt: str) -> tuple[str, list[ModelMessage]]:
-    async with agent:
-        result = await agent.run(prompt)
-    return result.output, result.all_messages()
-
-
-def tool_calls(messages: list[ModelMessage]) -> list[tuple[str, Any]]:
-    return [
-        (p.tool_name, p.args)
-        for m in messages
-        if isinstance(m, ModelResponse)
-        for p in m.parts
-        if isinstance(p, ToolCallPart)
-    ]
-
-
-def tool_returns(messages: list[ModelMessage]) -> list[ToolReturnPart]:
-    return [p for m in messages if not isinstance(m, ModelResponse) for p in m.parts if isinstance(p, ToolReturnPart)]
-
-
-def succeeded(part: ToolReturnPart | None) -> dict[str, Any]:
-    assert part is not None and part.outcome == "success", part
-    assert isinstance(part.content, dict), part.content
-    return part.content
-
-
-def check_tools_offered(info: AgentInfo) -> None:
-    """The interface tools, with the schemas and descriptions the server publishes."""
-    offered = {t.name: t for t in info.function_tools}
-    assert len(info.function_tools) == len(offered) == len(INTERFACE_TOOLS)
-    assert set(offered) == INTERFACE_TOOLS
-    for name, tool in offered.items():
-        assert tool.parameters_json_schema == SNAPSHOT[name]["inputSchema"], name
-        assert tool.description == SNAPSHOT[name]["description"], name
-    assert set(offered["search_assets"].parameters_json_schema["properties"]) >= {"query", "media_type", "cursor"}
-    assert offered["get_album"].parameters_json_schema["required"] == ["album_id"]
-
-
 async def test_agent_searches_lists_and_reads_an_album(hal_sandbox: RunningSandbox) -> None:
+    from tests.agent_tools import (
+        Agent,
+        FunctionModel,
+        ModelResponse,
+        Script,
+        ToolCallPart,
+        answer,
+        bridge_toolset,
+        call,
+        check_tools_offered,
+        run,
+        succeeded,
+        tool_calls,
+        tool_returns,
+    )
+
     seen: dict[str, Any] = {}
 
     def start(returns: Returns, info: AgentInfo) -> ModelResponse:
@@ -197,6 +137,8 @@ BAD_CALLS = [
 async def test_bad_arguments_come_back_as_retry_prompts_and_the_server_keeps_working(
     hal_sandbox: RunningSandbox,
 ) -> None:
+    from tests.agent_tools import Agent, FunctionModel, Script, answer, bridge_toolset, call, run, succeeded, tool_calls
+
     errors: list[ToolReturnPart] = []
     seen: dict[str, Any] = {}
 
@@ -255,6 +197,8 @@ def load_example() -> ModuleType:
 
 
 async def test_example_defaults_run_from_a_clone_and_pass_the_trust_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.agent_tools import StdioTransport
+
     """From a clone the bridge is this interpreter's ``-m footage_mcp`` (``uvx footage-mcp`` fails until
     a PyPI release exists), and uv/httpx2 get the CA and proxy settings they need behind a TLS-inspecting
     proxy; nothing else of this environment."""
@@ -286,6 +230,8 @@ async def test_example_defaults_run_from_a_clone_and_pass_the_trust_settings(mon
 
 
 async def test_example_agent_runs_against_the_sandbox(hal_sandbox: RunningSandbox) -> None:
+    from tests.agent_tools import FunctionModel, Script, answer, call, check_tools_offered, run, succeeded, tool_calls
+
     example = load_example()
 
     def start(returns: Returns, info: AgentInfo) -> ModelResponse:

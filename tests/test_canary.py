@@ -29,12 +29,12 @@ from mcp.types import CallToolResult
 from PIL import Image
 
 from footage_mcp.cli.launch import sandbox_process
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 from tests.hostile_tools import message, session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-LIB = build_library()
+LIB = shared_library()
 ASSET = next(a for a in LIB.assets if a.kind == "image" and a.preview_available).id
 ALBUMS, SEARCH, PREVIEW, STATUS = r"^/albums$", r"^/search/assets$", r"^/assets/[^/]+/preview$", r"^/public/status$"
 CASES: list[tuple[dict[str, Any], str, dict[str, Any]]] = [

@@ -15,10 +15,10 @@ from mcp import Client
 from mcp.client.stdio import stdio_client
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-LIB = build_library()
+LIB = shared_library()
 
 
 async def pending(control: httpx2.AsyncClient, fragment: str) -> int:

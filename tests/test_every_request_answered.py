@@ -14,12 +14,12 @@ import pytest
 from forkrun import warm_command
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 from tests.conftest import INITIALIZE
 
 pytestmark = pytest.mark.slow
 
-LIB = build_library()
+LIB = shared_library()
 ALBUM = LIB.albums[0].id
 
 

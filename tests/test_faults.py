@@ -26,11 +26,11 @@ from mcp import Client
 from mcp.types import CallToolResult
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 
 pytestmark = [pytest.mark.anyio]
 
-LIB = build_library()
+LIB = shared_library()
 ALBUM = LIB.albums[0].id
 ASSET = next(a for a in LIB.assets if a.kind == "image" and a.preview_available).id
 BRIDGE_ENV = {"FOOTAGE_TIMEOUT": "1", "FOOTAGE_MAX_RETRIES": "2", "FOOTAGE_RETRY_BUDGET": "4"}

@@ -18,12 +18,12 @@ from PIL import Image
 
 from footage_mcp.sandbox.app import create_app
 from footage_mcp.sandbox.files import FileStore, create_cdn_app
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 
 pytestmark = pytest.mark.anyio
 
 AUTH = {"apiKey": TOKEN}
-LIB = build_library()
+LIB = shared_library()
 BASE = "http://sandbox.test/api/asset"
 CDN = "http://cdn.test"
 

@@ -18,13 +18,13 @@ from forkrun import warm_sandbox
 from PIL import Image
 
 from footage_mcp.cli.launch import RunningSandbox
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 from footage_mcp.surface.imaging import MAX_PIXELS, sniff
 from tests.hostile_tools import bridge_pid, memory_kb, message, session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-LIB = build_library()
+LIB = shared_library()
 ALBUM = LIB.albums[0].id
 ASSET = next(a for a in LIB.assets if a.kind == "image" and a.preview_available).id
 PREVIEW = r"^/assets/[^/]+/preview$"

@@ -21,13 +21,13 @@ from footage_mcp.cli.probe import SAFE_METHODS, Prober, suggest
 from footage_mcp.core.settings import Settings
 from footage_mcp.rest.discovery import build_route_map, split_method
 from footage_mcp.rest.http import RestClient
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 from tests.writes_helpers import structured
 
 pytestmark = [pytest.mark.anyio]
 
-LIB = build_library()
+LIB = shared_library()
 VARIANTS = [("hal", False), ("array", False), ("items", False), ("items", True)]
 
 

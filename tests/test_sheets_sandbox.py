@@ -10,13 +10,13 @@ from canary_plugin import TOKEN
 from PIL import Image, ImageStat
 from starlette.testclient import TestClient
 
-from footage_mcp.sandbox import BASE_PATH, build_library, create_app
-from footage_mcp.sandbox.library import Asset, Library
+from footage_mcp.sandbox import BASE_PATH, create_app
+from footage_mcp.sandbox.library import Asset, Library, shared_library
 from footage_mcp.sandbox.previews import render_preview
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 from footage_mcp.sandbox.themes import LOOKS, THEMES
 
-LIB = build_library()
+LIB = shared_library()
 
 
 @cache

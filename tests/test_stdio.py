@@ -33,7 +33,7 @@ from PIL import Image
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
 from footage_mcp.sandbox.library import Asset as LibAsset
-from footage_mcp.sandbox.library import Library, build_library
+from footage_mcp.sandbox.library import Library, shared_library
 from footage_mcp.sandbox.taxonomy import get_taxonomy
 from tests.conftest import INTERFACE_TOOLS, SHAPES
 
@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.anyio]
 
 MODES = ("legacy", "auto")
 TOOLS = INTERFACE_TOOLS
-LIB: Library = build_library()
+LIB: Library = shared_library()
 
 
 def iso(moment: Any) -> str:

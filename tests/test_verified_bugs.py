@@ -18,14 +18,14 @@ from mcp.types import INVALID_PARAMS
 
 from footage_mcp.core.settings import Settings
 from footage_mcp.sandbox.app import create_app
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = SUITE_TOKEN[:10]  # as long as the literal it replaces; the canary plugin searches for it
 BASE = "http://127.0.0.1:9/api/asset"
-LIB = build_library()
+LIB = shared_library()
 
 
 def bridge(**settings: Any) -> Client:

@@ -6,6 +6,7 @@ whole, layer by layer, before any byte was counted."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import json
 from collections.abc import AsyncIterator
@@ -29,7 +30,12 @@ pytestmark = pytest.mark.anyio
 
 TOKEN = SUITE_TOKEN[:30]  # as long as the literal it replaces; the canary plugin searches for it
 BASE = "http://127.0.0.1:9/api/asset"  # never dialled: the ASGI transport answers
-BOMB = gzip.compress(gzip.compress(b"\0" * (64 * 1024 * 1024)))  # 64 MiB of zeros in a few kB
+
+
+@functools.cache
+def bomb() -> bytes:
+    """64 MiB of zeros, gzip of gzip, in a few kB (made when a test first asks, not at collection)."""
+    return gzip.compress(gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=1))
 
 
 def upstream() -> tuple[Starlette, list[str]]:
@@ -41,7 +47,7 @@ def upstream() -> tuple[Starlette, list[str]]:
     async def albums(request: Request) -> Response:
         seen.append(request.method)
         headers = {"content-type": "application/json", "content-encoding": "gzip, gzip"}
-        return Response(BOMB, status_code=201, headers=headers)
+        return Response(bomb(), status_code=201, headers=headers)
 
     app = Starlette(routes=[Route("/api/asset", root), Route("/api/asset/albums", albums, methods=["POST"])])
     return app, seen
@@ -70,7 +76,7 @@ def upload_upstream() -> tuple[Starlette, list[int]]:
     async def assets(request: Request) -> Response:
         received.append(len(await request.body()))
         headers = {"content-type": "application/json", "content-encoding": "gzip, gzip"}
-        return Response(BOMB, status_code=201, headers=headers)
+        return Response(bomb(), status_code=201, headers=headers)
 
     app = Starlette(routes=[Route("/api/asset", root), Route("/api/asset/assets", assets, methods=["POST"])])
     return app, received

@@ -15,14 +15,14 @@ from mcp.client.stdio import stdio_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from footage_mcp.cli.launch import RunningSandbox, bridge_parameters
-from footage_mcp.sandbox.library import build_library
+from footage_mcp.sandbox.library import shared_library
 from footage_mcp.surface.tools.writes import WRITE_TOOLS
 from tests.conftest import INTERFACE_TOOLS, SHAPES
 from tests.writes_helpers import diff, error_text, structured
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-LIB = build_library()
+LIB = shared_library()
 WRITES_ON = {"FOOTAGE_ALLOW_WRITES": "true"}
 
 
