@@ -17,7 +17,7 @@ from mcp import Client
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from footage_mcp.sandbox.library import build_library
 from tests.conftest import INTERFACE_TOOLS, wait_until_listening
-from tests.node_tools import node_bin
+from tests.node_tools import node_command
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -89,7 +89,7 @@ def test_the_inspector_cli_over_streamable_http(http_bridge: str, era: str) -> N
     """The same bridge, reached by the MCP Inspector CLI (tests/clients) over Streamable HTTP."""
 
     def inspector(*args: str) -> dict[str, object]:
-        command = [node_bin("mcp-inspector"), "--cli", "--transport", "http", "--server-url", http_bridge]
+        command = [*node_command("mcp-inspector"), "--cli", "--transport", "http", "--server-url", http_bridge]
         done = subprocess.run(
             [*command, "--protocol-era", era, *args], capture_output=True, text=True, timeout=120, env=child_env()
         )

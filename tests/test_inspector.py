@@ -27,7 +27,7 @@ from canary_plugin import TOKEN
 
 from footage_mcp.cli.launch import RunningSandbox, child_env
 from tests.conftest import INTERFACE_TOOLS
-from tests.node_tools import node_bin
+from tests.node_tools import node_command, node_runtime
 
 INSPECTOR_VERSION = "2.12.0"
 ERAS = {"legacy": "2025-11-25", "modern": "2026-07-28"}
@@ -40,12 +40,12 @@ Inspect = Callable[..., Any]
 def inspect(hal_sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inspect]:
     """Run the Inspector CLI once: ``inspect(method, *options, era="legacy", ok=True)`` returns the JSON
     it printed on stdout. With ``ok=False`` the run must fail; returns (exit status, stdout, stderr)."""
-    inspector = node_bin("mcp-inspector")
+    inspector = node_command("mcp-inspector")
     home = tmp_path_factory.mktemp("inspector-home")  # anything the Inspector saves stays out of ~
 
     def run(method: str, *options: str, era: str = "legacy", ok: bool = True) -> Any:
         command = [
-            inspector,
+            *inspector,
             "--cli",
             "-e",
             f"FOOTAGE_BASE_URL={hal_sandbox.base_url}",
@@ -82,11 +82,19 @@ def structured(result: dict[str, Any]) -> dict[str, Any]:
     return content  # type: ignore[no-any-return]
 
 
-def test_the_pinned_inspector_is_the_one_that_runs() -> None:
-    done = subprocess.run([node_bin("mcp-inspector"), "--cli", "--version"], capture_output=True, text=True, timeout=60)
+def test_the_pinned_inspector_is_the_one_that_runs_on_the_node_it_requires() -> None:
+    done = subprocess.run(
+        [*node_command("mcp-inspector"), "--cli", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert done.stdout.strip() == INSPECTOR_VERSION
     lock = json.loads((Path(__file__).parent / "clients" / "package-lock.json").read_text())
-    assert lock["packages"]["node_modules/@modelcontextprotocol/inspector"]["version"] == INSPECTOR_VERSION
+    inspector = lock["packages"]["node_modules/@modelcontextprotocol/inspector"]
+    assert inspector["version"] == INSPECTOR_VERSION
+    # its engines field: ">=22.19.0" (tests/node_tools.py pins Node 22 where npm has it for the machine)
+    wanted = tuple(int(n) for n in inspector["engines"]["node"].removeprefix(">=").split("."))
+    node = subprocess.run([node_runtime(), "--version"], capture_output=True, text=True, timeout=60, check=True)
+    running = tuple(int(n) for n in node.stdout.strip().removeprefix("v").split("."))
+    assert running >= wanted, f"the Inspector needs Node {wanted}, runs on {running}"
 
 
 @pytest.mark.parametrize("era", sorted(ERAS))
@@ -104,7 +112,7 @@ def test_tools_list_is_complete_and_the_strict_portability_report_is_clean(
     """``--strict`` prints every portability finding (errors and warnings) on stderr and exits 6 on an
     error; a clean report prints nothing there."""
     command = [
-        node_bin("mcp-inspector"),
+        *node_command("mcp-inspector"),
         "--cli",
         "-e",
         f"FOOTAGE_BASE_URL={hal_sandbox.base_url}",
@@ -149,7 +157,7 @@ def test_the_strict_report_is_not_silent_about_a_bad_schema(tmp_path: Path) -> N
         encoding="utf-8",
     )
     command = [
-        node_bin("mcp-inspector"),
+        *node_command("mcp-inspector"),
         "--cli",
         "--method",
         "tools/list",

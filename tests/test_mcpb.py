@@ -27,7 +27,7 @@ from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.core.settings import DEFAULT_BASE_URL, Settings
 from footage_mcp.surface.server import build_server
 from tests.conftest import INTERFACE_TOOLS
-from tests.node_tools import CLIENTS, node_bin
+from tests.node_tools import CLIENTS, node_bin, node_command, node_runtime
 from tests.packaging_tools import REPO, clean_env, france_hits, run, uv_bin
 
 MANIFEST_PATH = REPO / "mcpb" / "manifest.json"
@@ -40,7 +40,7 @@ WHEEL = f"footage_mcp-{__version__}-py3-none-any.whl"
 
 def mcpb(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [node_bin("mcpb"), *map(str, args)], cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=120
+        [*node_command("mcpb"), *map(str, args)], cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=120
     )
 
 
@@ -56,13 +56,13 @@ def host_launch_config(manifest: dict[str, Any], bundle_dir: Path, user_config: 
         "systemDirs: { HOME: input.extensionPath } });\n"
         "process.stdout.write(JSON.stringify(config ?? null));\n"
     )
-    node_bin("mcpb")  # installs tests/clients (or skips the test without npm)
+    node = node_runtime()  # installs tests/clients (or skips the test without npm)
     payload = {"manifest": manifest, "extensionPath": str(bundle_dir), "userConfig": user_config}
     # the emulated host's own launch configuration holds the user's token (the env it starts the
     # server with): the host's data, not the bridge's output
     with allowed("the host's launch configuration carries the user's token"):
         result = subprocess.run(
-            ["node", "--input-type=module", "-e", script],
+            [node, "--input-type=module", "-e", script],
             input=json.dumps(payload),
             cwd=CLIENTS,
             capture_output=True,
