@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 from pathlib import Path
 
 import pytest
-from certs import ca_pem
+from certs import ca_pem, self_signed
 
 from footage_mcp.rest.netenv import (
     CaBundle,
@@ -20,6 +21,7 @@ from footage_mcp.rest.netenv import (
     proxy_route,
     startup_problem,
     system_trust,
+    tls_context,
 )
 
 DEFAULT = "https://app.footage.one/api/asset"
@@ -406,3 +408,57 @@ def test_linux_without_any_ca_certificate_says_every_https_request_fails(
         f"{tmp_path / 'absent.pem'} and the other usual places): every https request fails; install the "
         "ca-certificates package, or set SSL_CERT_FILE to a PEM bundle"
     )
+
+
+# -- one SSL context per trust setting (netenv.tls_context) ---------------------------------------------
+
+
+async def test_every_rest_client_of_a_process_shares_one_ssl_context(env: pytest.MonkeyPatch) -> None:
+    """httpx2 built an SSL context (every system CA certificate loaded, ~33 ms of CPU) for each client: two
+    per bridge, one more per user in team mode. The API's and the transfer loop's clients of every
+    RestClient now hold the process's one context."""
+    from footage_mcp.core.settings import Settings
+    from footage_mcp.rest.http import RestClient
+
+    contexts = []
+    for token in ("tok-one-123456", "tok-two-123456"):
+        async with RestClient(Settings(base_url=DEFAULT, api_token=token)) as client:  # type: ignore[arg-type]
+            for options in (client._options(), client._options()):
+                contexts.append(options["verify"])
+    assert len({id(context) for context in contexts}) == 1
+    assert contexts[0] is tls_context()
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
+
+
+def test_a_changed_ssl_cert_file_gets_its_own_context_and_a_broken_one_is_not_kept(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    system = tls_context()
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(ca_pem(), encoding="ascii")
+    env.setenv("SSL_CERT_FILE", str(bundle))
+    first = tls_context()
+    assert first is not system and first is tls_context()
+    assert len(first.get_ca_certs()) == 1  # the bundle's one CA, not the system's
+    bundle.write_text(ca_pem() + self_signed("another test CA", ca=True, days=365)[0], encoding="ascii")  # rewritten
+    os.utime(bundle, ns=(1, 1))
+    second = tls_context()
+    assert second is not first and len(second.get_ca_certs()) == 2
+    bundle.write_text("not a certificate\n", encoding="ascii")
+    with pytest.raises(ssl.SSLError):
+        tls_context()
+    with pytest.raises(ssl.SSLError):  # the failure was not cached as a context
+        tls_context()
+    env.delenv("SSL_CERT_FILE")
+    assert tls_context() is system
+
+
+def test_the_suites_own_httpx2_clients_share_it_too(env: pytest.MonkeyPatch) -> None:
+    """tests/conftest.py routes httpx2's default context to ``tls_context`` (a guard: were httpx2 to move
+    the function, the patch would silently do nothing and the suite would be slower again)."""
+    import httpx2._transports.default as transports
+
+    assert transports.create_ssl_context() is tls_context()
+    custom = ssl.create_default_context()
+    assert transports.create_ssl_context(verify=custom) is custom
+    assert transports.create_ssl_context(verify=False).verify_mode == ssl.CERT_NONE
