@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forkrun import warm_sandbox
@@ -49,6 +50,32 @@ def _bytecode_for_children() -> None:
 
 
 _bytecode_for_children()
+
+
+def _one_ssl_context_for_the_suites_own_clients() -> None:
+    """Every httpx2 client this test process builds with the default trust gets the process's one SSL
+    context (``footage_mcp.rest.netenv.tls_context``, which the bridge's own clients use by design).
+
+    httpx2 builds a context for each client, loading every system CA certificate: about 33 ms of CPU. The
+    suite's own clients (the SDK's HTTP clients, readiness polls, the sandboxes' control calls) number in
+    the thousands, over 20 s of CPU per run (measured with py-spy) for connections to plain-HTTP loopback
+    servers. Patched in httpx2's transport module, where both transports call it; a client given
+    ``verify=`` (a context, False) or another trust setting gets what httpx2 would build."""
+    import httpx2._transports.default as transports
+
+    from footage_mcp.rest.netenv import tls_context
+
+    build = transports.create_ssl_context
+
+    def create_ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        if verify is True and cert is None and trust_env:
+            return tls_context()
+        return build(verify=verify, cert=cert, trust_env=trust_env)
+
+    transports.create_ssl_context = create_ssl_context
+
+
+_one_ssl_context_for_the_suites_own_clients()
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(
     {

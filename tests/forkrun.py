@@ -130,9 +130,9 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
 
 def _warm_up() -> None:
     """Derive once what every child would derive again: the tool definitions of a server with every tool
-    (writes and uploads on; footage_mcp.surface.tooldefs) and the default sandbox library with its search
-    index (footage_mcp.sandbox.library.shared_library). No thread or event loop is started (the zygote
-    forks)."""
+    (writes and uploads on; footage_mcp.surface.tooldefs), the default sandbox library with its search
+    index (footage_mcp.sandbox.library.shared_library) and the REST client's SSL context
+    (footage_mcp.rest.netenv.tls_context). No thread or event loop is started (the zygote forks)."""
     from footage_mcp.core.settings import Settings
     from footage_mcp.sandbox import create_app
     from footage_mcp.surface.server import build_server
@@ -145,6 +145,9 @@ def _warm_up() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     create_app(token="warm")
+    from footage_mcp.rest.netenv import tls_context
+
+    tls_context()  # the bridge's SSL context for the zygote's trust settings (a child with others builds its own)
 
 
 def _zygote(path: str) -> None:

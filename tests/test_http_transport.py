@@ -7,9 +7,9 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 
+import forkrun
 import httpx2
 import pytest
 from mcp import Client
@@ -30,11 +30,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def http_bridge(hal_sandbox: RunningSandbox) -> Iterator[str]:
-    """One ``serve --transport http`` subprocess (a cold start) for the module's clients."""
+    """One ``serve --transport http`` process for the module's clients, forked from the warm zygote
+    (tests/forkrun.py; cold HTTP servers start in tests/test_team.py and tests/test_loadbalanced.py)."""
     port = free_port()
     env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port)],
+        forkrun.warm_command(["serve", "--transport", "http", "--port", str(port)]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -73,12 +74,10 @@ async def test_dns_rebinding_is_refused(http_bridge: str) -> None:
 
 
 def test_a_non_loopback_bind_needs_allow_remote() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--host", "0.0.0.0"],
-        capture_output=True,
-        text=True,
+    result = forkrun.run(
+        ["serve", "--transport", "http", "--host", "0.0.0.0"],
+        {**os.environ, "FOOTAGE_API_TOKEN": "tok-123456"},
         timeout=60,
-        env={**os.environ, "FOOTAGE_API_TOKEN": "tok-123456"},
     )
     assert result.returncode == 2
     assert "refusing to serve HTTP on non-loopback 0.0.0.0 without --allow-remote" in result.stderr

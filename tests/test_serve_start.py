@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import forkrun
@@ -56,8 +55,8 @@ async def test_the_rebinding_protection_admits_the_default_port_left_out(
 @pytest.fixture
 def served_on_port_0(hal_sandbox: RunningSandbox) -> Iterator[tuple[subprocess.Popen[str], str]]:
     env = child_env({"FOOTAGE_BASE_URL": hal_sandbox.base_url, "FOOTAGE_API_TOKEN": hal_sandbox.token})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", "0"],
+    proc = subprocess.Popen(  # forked from the warm zygote (tests/forkrun.py): a process of its own
+        forkrun.warm_command(["serve", "--transport", "http", "--port", "0"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -97,13 +96,10 @@ def test_a_port_in_use_is_one_line_and_status_2() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "footage_mcp", "serve", "--transport", "http", "--port", str(port)],
-            capture_output=True,
-            text=True,
+        result = forkrun.run(
+            ["serve", "--transport", "http", "--port", str(port)],
+            child_env({"FOOTAGE_API_TOKEN": "tok-123456"}),
             timeout=60,
-            env=child_env({"FOOTAGE_API_TOKEN": "tok-123456"}),
-            stdin=subprocess.DEVNULL,
         )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import anyio
+import forkrun
 import httpx2
 import pytest
 from forkrun import warm_sandbox
@@ -354,9 +354,9 @@ async def test_allowed_hosts_are_accepted_and_others_still_refused() -> None:
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "footage_mcp", *args], capture_output=True, text=True, timeout=60, env=child_env(env)
-    )
+    """``footage-mcp <args>`` as a process of its own, forked from the worker's warm zygote (tests/forkrun.py:
+    its own environment, streams and exit status; these refusals are about settings, not the interpreter)."""
+    return forkrun.run(list(args), child_env(env), timeout=60)
 
 
 @pytest.mark.slow
