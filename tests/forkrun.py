@@ -62,12 +62,20 @@ PRELOAD = (
     "footage_mcp.cli.serve_http",
     "footage_mcp.sandbox.__main__",
     "httpx2",
+    "httpcore2",
+    "footage_mcp.rest.cache",
     "anyio",
+    "anyio._backends._asyncio",
+    "ctypes",
+    "uvicorn.protocols.http.h11_impl",
+    "uvicorn.protocols.websockets.auto",
     "tenacity",
     "PIL.Image",
 )
 """What the zygote imports once: what a ``check``, ``serve`` (stdio or HTTP), ``config`` or ``sandbox``
-run imports, and Pillow (previews and contact sheets)."""
+run imports, including what they import on their first request (httpx2's httpcore2, the REST client's
+HTTP cache, anyio's asyncio backend, uvicorn's protocols: 10 CPU-s of the forked children's imports in
+one suite run, measured with py-spy), and Pillow (previews and contact sheets)."""
 COLD = os.environ.get("FOOTAGE_TEST_COLD_PROCESSES") == "1"
 LAUNCHER = Path(__file__).with_name("forklaunch.py")
 

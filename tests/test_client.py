@@ -523,3 +523,24 @@ def test_the_cursor_key_is_stretched_and_made_once_on_first_use() -> None:
     codec.decode(cursor, "albums", "the album list")
     assert calls == [1]
     assert CursorCodec(cursor_key(TOKEN, BASE)).decode(cursor, "albums", "the album list").url.endswith("page=1")
+
+
+def test_the_cursor_key_is_stretched_once_per_process_per_token_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two API objects of one configuration in a process (the in-process tests build hundreds; a team-mode
+    server rebuilds a user's API after its LRU dropped it) share the stretched key; another token or base
+    URL is stretched for itself."""
+    from footage_mcp.rest import paging
+
+    stretched: list[tuple[bytes, bytes]] = []
+    pbkdf2 = hashlib.pbkdf2_hmac
+
+    def counting(name: str, password: bytes, salt: bytes, iterations: int) -> bytes:
+        stretched.append((password, salt))
+        return pbkdf2(name, password, salt, iterations)
+
+    monkeypatch.setattr(paging.hashlib, "pbkdf2_hmac", counting)
+    paging._stretched_key.cache_clear()
+    token, other = "tok-stretch-once-1", "tok-stretch-once-2"
+    keys = [cursor_key(token, BASE), cursor_key(token, BASE), cursor_key(other, BASE), cursor_key(token, BASE + "/v2")]
+    assert keys[0] == keys[1] and len(set(keys)) == 3
+    assert [password for password, _ in stretched] == [token.encode(), other.encode(), token.encode()]

@@ -27,6 +27,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from footage_mcp.core.errors import InvalidCursor
@@ -54,7 +55,8 @@ class CursorState:
 
 
 CURSOR_KEY_ITERATIONS = 100_000
-"""PBKDF2 rounds for :func:`cursor_key` (about 25 ms, once per process, on the first listing)."""
+"""PBKDF2 rounds for :func:`cursor_key` (about 25 ms, once per process per token and base URL, on the
+first listing)."""
 
 
 def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes:
@@ -76,8 +78,17 @@ def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes
         if text:
             message = b"footage-mcp cursor v2\0" + base_url.encode() + b"\0" + (token or "").encode()
             return hmac.new(text.encode(), message, hashlib.sha256).digest()
+    return _stretched_key(token or "", base_url)
+
+
+@lru_cache(maxsize=32)
+def _stretched_key(token: str, base_url: str) -> bytes:
+    """PBKDF2 of ``token`` for ``base_url``, stretched once per process per pair: a second server or
+    API object of the same configuration in this process (a team-mode server's API per token after its
+    LRU dropped it, the in-process layer of the tests) does not pay the stretching again. The cache holds
+    only what this process already holds (the settings keep the token)."""
     salt = b"footage-mcp cursor v2\0" + base_url.encode()
-    return hashlib.pbkdf2_hmac("sha256", (token or "").encode(), salt, CURSOR_KEY_ITERATIONS)
+    return hashlib.pbkdf2_hmac("sha256", token.encode(), salt, CURSOR_KEY_ITERATIONS)
 
 
 _AAD = b"footage-mcp cursor v2"
