@@ -4,6 +4,7 @@ through the real MCP server in-process (mcp SDK client) over httpx2.MockTranspor
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 from typing import Any
@@ -24,14 +25,14 @@ BUDGET_TOKENS = 2000  # small on purpose: 8,000 characters for the whole result
 ITEMS = [{"id": f"a{i:03d}", "name": f"Shot {i} " + "x" * 600, "type": "video"} for i in range(100)]
 
 
+@functools.cache
 def big_jpeg(width: int, height: int) -> bytes:
+    """A noise JPEG (made when a test first asks: a 2400x1600 one is 0.3 s of CPU, which every worker's
+    collection paid as a module constant)."""
     image = Image.effect_noise((width, height), 80).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=95)
     return buffer.getvalue()
-
-
-BIG_PREVIEW = big_jpeg(2400, 1600)
 
 
 def handler(req: httpx2.Request) -> httpx2.Response:
@@ -65,7 +66,7 @@ def handler(req: httpx2.Request) -> httpx2.Response:
             },
         )
     if path == "/assets/huge/preview":
-        return httpx2.Response(200, content=BIG_PREVIEW, headers={"content-type": "image/jpeg"})
+        return httpx2.Response(200, content=big_jpeg(2400, 1600), headers={"content-type": "image/jpeg"})
     if path == "/assets/plain/preview":
         return httpx2.Response(200, content=big_jpeg(64, 48), headers={"content-type": "image/jpeg"})
     if path == "/big":
@@ -151,7 +152,7 @@ async def test_instructions_say_library_text_is_data_not_instructions() -> None:
 
 
 async def test_a_large_preview_is_downscaled_to_768_px_and_about_200_kb() -> None:
-    assert len(BIG_PREVIEW) > 500_000
+    assert len(big_jpeg(2400, 1600)) > 500_000
     async with Client(server(), mode="legacy") as client:
         result = await client.call_tool("get_asset_preview", {"asset_id": "huge"})
         small = await client.call_tool("get_asset_preview", {"asset_id": "plain"})
