@@ -2,7 +2,8 @@
 
 Hands its own stdin, stdout and stderr, environment and working directory to a ``footage-mcp`` child
 forked from the test worker's zygote, forwards SIGTERM, SIGINT and SIGHUP to it, and exits with its
-status (or by its signal). Only the standard library: it starts in a few milliseconds.
+status (or by its signal). With ``FORKRUN_PID_FILE`` set it writes the child's pid to that file first.
+Only the standard library: it starts in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import signal
 import sys
 from types import FrameType
 
-from forkrun import request_fork
+from forkrun import PID_FILE, request_fork
 
 
 def main() -> None:
     child = request_fork(sys.argv[1], sys.argv[2:], os.environ, os.getcwd(), [0, 1, 2])
+    pid_file = os.environ.get(PID_FILE)
+    if pid_file:  # the caller wants the child itself (its /proc status: memory), not this launcher
+        with open(pid_file, "w", encoding="ascii") as out:
+            out.write(str(child.pid))
 
     def forward(signum: int, frame: FrameType | None) -> None:
         with contextlib.suppress(ProcessLookupError):

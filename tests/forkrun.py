@@ -77,6 +77,9 @@ run imports, including what they import on their first request (httpx2's httpcor
 HTTP cache, anyio's asyncio backend, uvicorn's protocols: 10 CPU-s of the forked children's imports in
 one suite run, measured with py-spy), and Pillow (previews and contact sheets)."""
 COLD = os.environ.get("FOOTAGE_TEST_COLD_PROCESSES") == "1"
+PID_FILE = "FORKRUN_PID_FILE"
+"""An environment variable for :func:`warm_command`'s launcher: the file it writes the forked child's pid
+to (tests that read the child's own /proc status, such as its memory)."""
 LAUNCHER = Path(__file__).with_name("forklaunch.py")
 
 

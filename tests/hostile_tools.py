@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from forkrun import warm_parameters
+from forkrun import PID_FILE, warm_parameters
 from mcp import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
@@ -51,6 +51,15 @@ class Session:
     client: Client
     sandbox: httpx2.AsyncClient
     stderr: Path
+    pid_file: Path
+
+    @property
+    def pid(self) -> int:
+        """The bridge's own pid: what the launcher wrote, or (cold processes, FOOTAGE_TEST_COLD_PROCESSES=1)
+        this process's one ``footage_mcp serve`` child."""
+        if self.pid_file.exists():
+            return int(self.pid_file.read_text(encoding="ascii"))
+        return bridge_pid()
 
     async def faults(self, *rules: dict[str, Any]) -> None:
         response = await self.sandbox.put("/faults", json={"rules": list(rules)})
@@ -77,16 +86,15 @@ async def session(
     tmp: Path,
     env: dict[str, str] | None = None,
     token: str | None = None,
-    *,
-    cold: bool = False,
 ) -> AsyncIterator[Session]:
     """A bridge over real stdio (its stderr in ``tmp/bridge-stderr.log``, its cwd ``tmp``) and the
     sandbox's control API; fault rules are cleared at the end. The bridge is forked from the test
-    worker's warm zygote (tests/forkrun.py), or with ``cold`` a fresh ``python -m footage_mcp serve``
-    (what tests measuring the bridge process's own memory need: :func:`bridge_pid` finds it)."""
-    params = bridge_parameters(sandbox.base_url, token or sandbox.token, env)
-    if not cold:
-        params = warm_parameters(params)
+    worker's warm zygote (tests/forkrun.py); :attr:`Session.pid` is its own pid (the launcher writes it
+    to ``tmp/bridge.pid``), for tests measuring the bridge process's memory."""
+    pid_file = tmp / "bridge.pid"
+    params = warm_parameters(
+        bridge_parameters(sandbox.base_url, token or sandbox.token, {**(env or {}), PID_FILE: str(pid_file)})
+    )
     params.cwd = str(tmp)
     stderr = tmp / "bridge-stderr.log"
     origin = sandbox.base_url.removesuffix("/api/asset")
@@ -96,6 +104,6 @@ async def session(
             Client(stdio_client(params, errlog=errlog), mode="legacy") as client,
         ):
             try:
-                yield Session(client, control, stderr)
+                yield Session(client, control, stderr, pid_file)
             finally:
                 await control.delete("/faults")

@@ -20,7 +20,7 @@ from PIL import Image
 from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.sandbox.library import shared_library
 from footage_mcp.surface.imaging import MAX_PIXELS, sniff
-from tests.hostile_tools import bridge_pid, memory_kb, message, session
+from tests.hostile_tools import memory_kb, message, session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -50,9 +50,9 @@ def preview_message(reason: str) -> str:
 async def test_stacked_encodings_are_bounded_per_layer(hostile_sandbox: RunningSandbox, tmp_path: Path) -> None:
     """gzip of gzip of 512 MiB of zeros (about 1 KB on the wire): refused at the 8 MiB cap with the
     bridge's peak memory far below one layer's full output (before: +1 GB)."""
-    async with session(hostile_sandbox, tmp_path, ENV, cold=True) as s:
+    async with session(hostile_sandbox, tmp_path, ENV) as s:
         await s.call("list_api_links")
-        pid = bridge_pid()
+        pid = s.pid
         before = memory_kb(pid)
         for encodings in (["gzip", "gzip"], ["deflate", "gzip"], ["gzip", "deflate", "gzip"]):
             await s.faults({"match": ALBUMS, "body": "encoded_bomb", "encodings": encodings})
@@ -87,10 +87,10 @@ async def test_thirty_refusals_leave_memory_near_the_baseline(hostile_sandbox: R
     """10 chunked gzip bombs (10 MB each), 10 previews of 30 MB refused from their first bytes and 10
     refused only after being read whole (a 30 MB PNG whose image data is corrupt): afterwards the
     bridge's resident memory is within 30 MB of what it was before them."""
-    async with session(hostile_sandbox, tmp_path, ENV, cold=True) as s:
+    async with session(hostile_sandbox, tmp_path, ENV) as s:
         await s.call("list_albums")
         await s.call("get_asset_preview", {"asset_id": ASSET})  # Pillow and the thread pool loaded
-        pid = bridge_pid()
+        pid = s.pid
         baseline = memory_kb(pid)
         await s.faults(
             {"match": ALBUMS, "body": "encoded_bomb", "encodings": ["gzip"], "size_bytes": 10_000_000},
@@ -112,9 +112,9 @@ async def test_thirty_refusals_leave_memory_near_the_baseline(hostile_sandbox: R
 
 
 async def test_image_bombs_are_refused_before_decoding(hostile_sandbox: RunningSandbox, tmp_path: Path) -> None:
-    async with session(hostile_sandbox, tmp_path, ENV, cold=True) as s:
+    async with session(hostile_sandbox, tmp_path, ENV) as s:
         await s.call("list_api_links")
-        pid = bridge_pid()
+        pid = s.pid
         before = memory_kb(pid)
         await s.faults({"match": PREVIEW, "body": "png_bomb"})
         assert message(await s.call("get_asset_preview", {"asset_id": ASSET})) == preview_message(

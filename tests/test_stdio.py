@@ -18,6 +18,7 @@ from datetime import UTC
 from typing import Any
 
 import pytest
+from forkrun import warm_parameters
 from inprocess import Bridge, bridge
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -278,7 +279,9 @@ async def test_a_route_only_the_discovery_root_names_is_followed() -> None:
 async def test_without_a_token_public_tools_work_and_token_tools_say_how_to_get_one(
     hal_sandbox: RunningSandbox,
 ) -> None:
-    async with Client(bridge_parameters(hal_sandbox.base_url, None), mode="legacy") as client:
+    # forked from the warm zygote (tests/forkrun.py): a process of its own on real stdio; the cold starts
+    # are test_every_tool_and_resource's
+    async with Client(warm_parameters(bridge_parameters(hal_sandbox.base_url, None)), mode="legacy") as client:
         config = data(await client.call_tool("get_archive_configuration", {}))
         assert config["configuration"]["mediaTypes"]
         assert data(await client.call_tool("list_api_links", {}))["links"]
@@ -298,7 +301,8 @@ async def test_a_wrong_token_is_reported_as_rejected() -> None:
 
 @pytest.mark.slow
 async def test_prompts_and_album_id_completion(hal_sandbox: RunningSandbox) -> None:
-    async with Client(bridge_parameters(hal_sandbox.base_url, hal_sandbox.token), mode="legacy") as client:
+    params = warm_parameters(bridge_parameters(hal_sandbox.base_url, hal_sandbox.token))  # forked, as above
+    async with Client(params, mode="legacy") as client:
         prompts = {p.name: p for p in (await client.list_prompts()).prompts}
         assert set(prompts) == {"find_footage", "summarize_album"}
         assert [a.name for a in prompts["find_footage"].arguments or []] == ["brief"]
