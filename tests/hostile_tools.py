@@ -4,6 +4,8 @@ fault rules on the sandbox, and the bridge subprocess's memory from /proc."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -90,8 +92,8 @@ async def session(
     """A bridge over real stdio (its stderr in ``tmp/bridge-stderr.log``, its cwd ``tmp``) and the
     sandbox's control API; fault rules are cleared at the end. The bridge is forked from the test
     worker's warm zygote (tests/forkrun.py); :attr:`Session.pid` is its own pid (the launcher writes it
-    to ``tmp/bridge.pid``), for tests measuring the bridge process's memory."""
-    pid_file = tmp / "bridge.pid"
+    to a file outside ``tmp``, whose files are the bridge's own), for tests measuring the bridge's memory."""
+    pid_file = Path(tempfile.mkdtemp(prefix="footage-bridge-pid-")) / "pid"
     params = warm_parameters(
         bridge_parameters(sandbox.base_url, token or sandbox.token, {**(env or {}), PID_FILE: str(pid_file)})
     )
@@ -106,4 +108,5 @@ async def session(
             try:
                 yield Session(client, control, stderr, pid_file)
             finally:
+                shutil.rmtree(pid_file.parent, ignore_errors=True)
                 await control.delete("/faults")
