@@ -539,8 +539,23 @@ def test_the_cursor_key_is_stretched_once_per_process_per_token_and_base_url(mon
         return pbkdf2(name, password, salt, iterations)
 
     monkeypatch.setattr(paging.hashlib, "pbkdf2_hmac", counting)
-    paging._stretched_key.cache_clear()
+    paging._STRETCHED.clear()
     token, other = "tok-stretch-once-1", "tok-stretch-once-2"
     keys = [cursor_key(token, BASE), cursor_key(token, BASE), cursor_key(other, BASE), cursor_key(token, BASE + "/v2")]
     assert keys[0] == keys[1] and len(set(keys)) == 3
     assert [password for password, _ in stretched] == [token.encode(), other.encode(), token.encode()]
+
+
+def test_the_stretched_key_cache_holds_no_token() -> None:
+    """Found by a breaking run: the cache was keyed by the plaintext token, so a team-mode user's token
+    stayed in the process after the request was answered (rest/tokens.py: "gone when the message has been
+    answered"). It is keyed by an HMAC of the token under a per-process secret; only derived keys are kept."""
+    from footage_mcp.rest import paging
+
+    token = "tok-team-user-not-kept-1"
+    key = cursor_key(token, BASE)
+    assert key == cursor_key(token, BASE)
+    entries = list(paging._STRETCHED.items())
+    assert entries and all(isinstance(digest, bytes) and len(digest) == 32 for (digest, _), _ in entries)
+    assert all(token not in repr(entry) and token.encode() not in repr(entry).encode() for entry in entries)
+    assert any(value == key for _, value in entries)

@@ -24,10 +24,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from footage_mcp.core.errors import InvalidCursor
@@ -81,14 +81,34 @@ def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes
     return _stretched_key(token or "", base_url)
 
 
-@lru_cache(maxsize=32)
+STRETCHED_KEYS = 32
+"""Stretched cursor keys kept per process (oldest dropped first)."""
+_STRETCHED: OrderedDict[tuple[bytes, str], bytes] = OrderedDict()
+_STRETCHED_LOCK = threading.Lock()
+_CACHE_SECRET = secrets.token_bytes(32)
+
+
 def _stretched_key(token: str, base_url: str) -> bytes:
     """PBKDF2 of ``token`` for ``base_url``, stretched once per process per pair: a second server or
     API object of the same configuration in this process (a team-mode server's API per token after its
-    LRU dropped it, the in-process layer of the tests) does not pay the stretching again. The cache holds
-    only what this process already holds (the settings keep the token)."""
+    LRU dropped it, the in-process layer of the tests) does not pay the stretching again.
+
+    The cache is keyed by an HMAC of the token under a secret made at process start, never the token:
+    a team-mode user's token is gone when the request is answered (``rest.tokens``), and what stays is
+    only a digest no other process can compare and the derived key."""
+    label = (hmac.new(_CACHE_SECRET, token.encode(), hashlib.sha256).digest(), base_url)
+    with _STRETCHED_LOCK:
+        known = _STRETCHED.get(label)
+        if known is not None:
+            _STRETCHED.move_to_end(label)
+            return known
     salt = b"footage-mcp cursor v2\0" + base_url.encode()
-    return hashlib.pbkdf2_hmac("sha256", token.encode(), salt, CURSOR_KEY_ITERATIONS)
+    key = hashlib.pbkdf2_hmac("sha256", token.encode(), salt, CURSOR_KEY_ITERATIONS)
+    with _STRETCHED_LOCK:
+        _STRETCHED[label] = key
+        while len(_STRETCHED) > STRETCHED_KEYS:
+            _STRETCHED.popitem(last=False)
+    return key
 
 
 _AAD = b"footage-mcp cursor v2"
