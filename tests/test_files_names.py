@@ -371,3 +371,59 @@ def test_the_new_asset_id_from_any_answer() -> None:
 def test_a_name_without_extension_gets_one_from_the_media_type(mime: str, ext: str) -> None:
     """Failed before for audio/wav: Python's mimetypes has no extension for it on Linux."""
     assert safe_filename("Take 2", fallback="asset", mime_type=mime) == "Take 2" + ext
+
+
+def test_a_fifo_swapped_in_after_selection_is_refused_at_open_not_waited_on(tmp_path: Path) -> None:
+    """Found by a breaking run: a media file replaced by a FIFO after the selection blocked ``os.open``
+    (no writer ever comes), and with it the event loop and the call. Opened without blocking now, then
+    refused as not a regular file."""
+    import signal
+
+    from footage_mcp.rest.upload import _open_regular
+
+    fifo = tmp_path / "a.jpg"
+    os.mkfifo(fifo)
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("os.open blocked on the FIFO")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    try:
+        with pytest.raises(IsADirectoryError):
+            _open_regular(fifo)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_opened_regular_file_reads_blocking_as_before(tmp_path: Path) -> None:
+    from footage_mcp.rest.upload import _open_regular
+
+    path = tmp_path / "b.jpg"
+    path.write_bytes(b"\xff\xd8" * 1000)
+    with _open_regular(path) as handle:
+        assert os.get_blocking(handle.fileno())  # reads wait for data, as a regular file's always do
+        assert handle.read() == b"\xff\xd8" * 1000
+
+
+def test_a_folder_that_became_a_symlink_loop_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a breaking run: the folder replaced by a link loop between its check and its listing made
+    ``select_upload_files`` raise an uncaught RuntimeError (an internal error for the whole call)."""
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"x" * 20)
+    real_scandir = os.scandir
+
+    def swap_then_list(path: object) -> object:
+        listing = real_scandir(path)  # type: ignore[call-overload]
+        os.rename(folder, tmp_path / "gone")
+        folder.symlink_to(folder)  # a loop
+        return listing
+
+    monkeypatch.setattr(os, "scandir", swap_then_list)
+    with pytest.raises(InvalidArgument) as info:
+        select_upload_files(folder, [tmp_path])
+    assert info.value.message == f"cannot list the folder {folder} (a symbolic link loop)"

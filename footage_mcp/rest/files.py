@@ -379,12 +379,15 @@ def select_upload_files(target: Path, roots: Sequence[Path], *, cap: int = MAX_U
     selection = UploadSelection(files=[])
     try:
         entries = sorted(os.scandir(target), key=lambda e: e.name)
+        base = target.resolve(strict=True)  # after the listing: what the entries' paths are under
+    except RuntimeError:  # the folder became a symbolic link loop (Python 3.13 raises ELOOP instead)
+        raise InvalidArgument(f"cannot list the folder {target} (a symbolic link loop)") from None
     except OSError as exc:
-        raise InvalidArgument(f"cannot list the folder {target} ({describe_os_error(exc)})") from None
+        why = "a symbolic link loop" if exc.errno == errno.ELOOP else describe_os_error(exc)
+        raise InvalidArgument(f"cannot list the folder {target} ({why})") from None
     candidates: list[Path] = []
     taken: dict[Path, str] = {}  # resolved path -> the entry that took it
     others = 0
-    base = target.resolve()
     base_inside = _inside(base, roots)
     for entry in entries:
         if entry.name.startswith("."):

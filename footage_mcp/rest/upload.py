@@ -398,12 +398,23 @@ def _dry(selection: UploadSelection, confirm: bool) -> bool:
 
 
 def _open_regular(path: Path) -> Any:
-    """``path`` opened for reading without following a symlink swapped in since the check; a regular file only."""
+    """``path`` opened for reading without following a symlink swapped in since the check; a regular file only.
+
+    Opened without blocking (a FIFO swapped in since the selection would otherwise block the open until
+    a writer came, and the call with it), checked, then set back to blocking reads.
+
+    Raises:
+        IsADirectoryError: not a regular file (a directory, a FIFO, a device …).
+        OSError: it cannot be opened (a symlink: ``ELOOP``).
+    """
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, flags | nonblocking)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise IsADirectoryError(21, "not a regular file")
+    if nonblocking:
+        os.set_blocking(fd, True)
     return os.fdopen(fd, "rb", buffering=0)
 
 
