@@ -29,7 +29,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto`` (the README's test command): one worker more than the machine's cores. The suite spends
     about a quarter of its time waiting on subprocesses, sockets and real timeouts (measured, serially:
     262 CPU-s of tests and 77 s of waits), which a third worker on two cores fills: 177-183 s instead of
-    203-226 s, for about the same CPU (docs/benchmarks.md, "The test suite")."""
+    203-226 s, for about the same CPU; a fourth adds CPU (collection, a zygote, contention): 162 s against
+    146-154 s with three, later (docs/benchmarks.md, "The test suite")."""
     return (os.cpu_count() or 1) + 1
 
 
