@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gzip
 import hashlib
 import itertools
@@ -30,6 +29,7 @@ from mcp.types import ResourceLink
 
 from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.core.settings import Settings
+from footage_mcp.sandbox.hostile import encoded_bomb
 from footage_mcp.surface.server import build_server
 from tests.files_support import (
     LIB,
@@ -272,14 +272,13 @@ BASE = "https://api.example/api/asset"
 TOKEN = SUITE_TOKEN[:19]  # as long as the literal it replaces; the canary plugin searches for it
 
 
-CSV = b"".join(b"%d,shot %d,Paris,2019-06-14\n" % (n, n) for n in range(20_000))
-
-
-@functools.cache
 def bomb() -> bytes:
-    """256 MiB of zeros, gzip of gzip, in about 3 kB. Made when a test first asks, at the fastest level
-    (0.5 s of CPU; at level 9 it was 1.7 s, which every worker's collection paid as a module constant)."""
-    return gzip.compress(gzip.compress(b"\0" * (256 * 1024 * 1024), compresslevel=1))
+    """256 MiB of zeros, gzip of gzip, in under 1 kB: the sandbox's hostile bomb (built from one repeated
+    compressed block, cached)."""
+    return encoded_bomb(256 * 1024 * 1024, ("gzip", "gzip"))
+
+
+CSV = b"".join(b"%d,shot %d,Paris,2019-06-14\n" % (n, n) for n in range(20_000))
 
 
 async def streamed(body: bytes) -> AsyncIterator[bytes]:
@@ -375,7 +374,7 @@ async def test_a_body_that_is_not_its_content_encoding_is_one_message_and_leaves
 
 
 async def test_a_compression_bomb_as_a_file_is_stopped_early_and_leaves_nothing(tmp_path: Path) -> None:
-    """A file answered with ``Content-Encoding: gzip, gzip`` (which the bridge never asks for): about 3 kB on
+    """A file answered with ``Content-Encoding: gzip, gzip`` (which the bridge never asks for): under 1 kB on
     the wire that decodes to 256 MiB. Found by a breaking run: with no FOOTAGE_DOWNLOAD_MAX_BYTES, 1.8 kB
     wrote a 1 GiB file and the call succeeded. Stopped once it decodes past 100 times what was received
     (plus 1 MiB), with memory near one piece (httpx2 decodes in bounded pieces)."""

@@ -6,8 +6,6 @@ whole, layer by layer, before any byte was counted."""
 from __future__ import annotations
 
 import asyncio
-import functools
-import gzip
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from footage_mcp.core.settings import Settings
+from footage_mcp.sandbox.hostile import encoded_bomb
 from footage_mcp.surface.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -32,10 +31,9 @@ TOKEN = SUITE_TOKEN[:30]  # as long as the literal it replaces; the canary plugi
 BASE = "http://127.0.0.1:9/api/asset"  # never dialled: the ASGI transport answers
 
 
-@functools.cache
 def bomb() -> bytes:
-    """64 MiB of zeros, gzip of gzip, in a few kB (made when a test first asks, not at collection)."""
-    return gzip.compress(gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=1))
+    """64 MiB of zeros, gzip of gzip, in under 1 kB: the sandbox's hostile bomb (cached)."""
+    return encoded_bomb(64 * 1024 * 1024, ("gzip", "gzip"))
 
 
 def upstream() -> tuple[Starlette, list[str]]:
