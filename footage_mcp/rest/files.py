@@ -394,8 +394,7 @@ def select_upload_files(target: Path, roots: Sequence[Path], *, cap: int = MAX_U
             continue
         shown = entry.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         try:
-            linked = entry.is_symlink()
-            if linked:  # followed to where it leads, then checked like any path
+            if entry.is_symlink():  # followed to where it leads, then checked like any path
                 resolved = Path(entry.path).resolve(strict=True)
                 inside, folder, regular = _inside(resolved, roots), resolved.is_dir(), resolved.is_file()
             else:  # the folder's own entry: its real path without a realpath per entry (10,000 in 0.1 s)

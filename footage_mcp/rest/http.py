@@ -144,13 +144,7 @@ class RestClient:
     def _options(self) -> dict[str, Any]:
         """The ``httpx2.AsyncClient`` options of both clients (the API's and the transfer loop's): with
         no test transport, the process's one SSL context for this trust setting (``netenv.tls_context``)."""
-        trust: dict[str, Any] = {}
-        if self._transport is None:
-            from footage_mcp.rest.netenv import tls_context  # lazy: read on the first request
-
-            trust["verify"] = tls_context()
-        return {
-            **trust,
+        options: dict[str, Any] = {
             "timeout": httpx2.Timeout(self.settings.timeout, pool=None),
             "follow_redirects": False,
             "transport": self._transport,
@@ -161,6 +155,11 @@ class RestClient:
             },
             "limits": httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=16),
         }
+        if self._transport is None:
+            from footage_mcp.rest.netenv import tls_context  # lazy: read on the first request
+
+            options["verify"] = tls_context()
+        return options
 
     @property
     def _http(self) -> httpx2.AsyncClient:
