@@ -87,6 +87,14 @@ class Failure:
         """Whether another attempt may help: not for TLS failures or a proxy that wants credentials."""
         return self.kind != "tls" and not (self.kind == "proxy_status" and self.status == 407)
 
+    @property
+    def may_resend(self) -> bool:
+        """Whether an idempotent request may go again at once, on a new connection, when no answer to it
+        had begun: the connection closed or sent what is not HTTP (a kept-alive connection the server
+        closed as the request went out, or one holding junk an earlier answer left past its
+        Content-Length)."""
+        return self.kind in ("closed", "malformed")
+
 
 def proxy_for(url: str) -> Proxy | None:
     """The proxy httpx2 sends a request for ``url`` through (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), if any."""

@@ -136,7 +136,7 @@ class OpenedFile:
                     return await self.http.send(request, stream=True)
             except (httpx2.TransportError, TimeoutError) as exc:
                 failure = classify(exc, url)
-                if attempt == 1 and failure.kind in ("closed", "malformed"):
+                if attempt == 1 and failure.may_resend:
                     continue
                 raise TransportError(file_message(failure, timeout)) from None
         raise AssertionError("unreachable")  # pragma: no cover

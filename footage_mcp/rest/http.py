@@ -437,8 +437,8 @@ class RestClient:
         except (httpx2.TransportError, TimeoutError) as exc:
             failure = classify(exc, url)
             message = tool_message(failure, timeout)
-            if failure.kind in ("closed", "malformed") and not answered:  # no answer began (a stale or junked
-                raise NoAnswer(message) from None  # kept-alive connection): an idempotent request may go again
+            if failure.may_resend and not answered:
+                raise NoAnswer(message) from None
             if failure.kind in ("timeout", "closed", "headers_too_large", "malformed", "other"):
                 raise TransportError(message) from None
             raise ConnectFailed(message, failure.retryable) from None
