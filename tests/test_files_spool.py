@@ -20,7 +20,7 @@ from httpcore2 import AsyncHTTP11Connection
 
 from footage_mcp.cli.launch import RunningSandbox
 from footage_mcp.core.errors import InvalidArgument
-from footage_mcp.rest.http import TRANSFER_READ_BYTES, RestClient, _http11_connection, large_reads
+from footage_mcp.rest.http import TRANSFER_READ_BYTES, RestClient, http11_connection, large_reads
 from footage_mcp.rest.spool import first_error, spool
 from tests.files_support import big_audio, data, settings_for
 from tests.inprocess import bridge
@@ -171,14 +171,14 @@ async def test_large_reads_are_for_one_connection_and_one_body(hal_sandbox: Runn
         headers = {"apiKey": rest.token or ""}
         url = f"{hal_sandbox.base_url}/assets/{audio.id}/original"
         async with rest.http.stream("GET", url, headers=headers) as response:
-            connection = _http11_connection(response)
+            connection = http11_connection(response)
             assert connection is not None  # found in this httpx2: a change there fails here, not silently
             with large_reads(response) as scoped:
                 assert scoped is True and connection.READ_NUM_BYTES == TRANSFER_READ_BYTES
                 assert AsyncHTTP11Connection.READ_NUM_BYTES == default == 64 * 1024  # the class is untouched
                 async with rest.http.stream("GET", f"{hal_sandbox.base_url}/albums", headers=headers) as other:
                     assert other.status_code == 200
-                    other_connection = _http11_connection(other)
+                    other_connection = http11_connection(other)
                     assert other_connection is not None and other_connection is not connection
                     assert default == other_connection.READ_NUM_BYTES  # another request meanwhile: as before
                     await other.aread()

@@ -55,6 +55,7 @@ from footage_mcp.rest.http import large_reads
 from footage_mcp.rest.partfile import PartWriter, close_writer, discard, read_meta, write_meta
 from footage_mcp.rest.renditions import RenditionLink, original_href, rendition_links
 from footage_mcp.rest.shapes import parse_asset
+from footage_mcp.rest.socketbody import direct_body, receive_into
 from footage_mcp.rest.spool import first_error, spool
 
 if TYPE_CHECKING:
@@ -312,8 +313,7 @@ class Downloader:
                 if resumable:
                     write_meta(meta_path, {"url": _url_key(source.url), "validator": strong_validator(new_validator)})
                 mime = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
-                with large_reads(response):  # this connection only, for this body
-                    await self._stream(response, writer, total, max_bytes, progress)
+                await self._stream(response, writer, total, max_bytes, progress)
                 done = writer.size
                 if total is not None and done != total:
                     raise TransportError(_dropped(done, total, resumable))
@@ -389,10 +389,11 @@ class Downloader:
         max_bytes: int | None,
         progress: Progress | None,
     ) -> None:
-        """Receive the body and write it (:func:`footage_mcp.rest.spool.spool`: the event loop copies what
-        arrives into a few reused buffers, a worker thread writes and hashes each full one), so memory stays
-        bounded while receiving and writing overlap. A broken connection is raised after what arrived before
-        it is on disk (for a resume)."""
+        """Receive the body and write it, memory bounded, receiving and writing overlapped: over plain TCP
+        with a ``Content-Length``, straight from the socket in worker threads
+        (:mod:`footage_mcp.rest.socketbody`); otherwise through httpx2, the event loop copying what arrives
+        into a few reused buffers that a worker thread writes and hashes (:func:`footage_mcp.rest.spool.spool`).
+        A broken connection is raised after what arrived before it is on disk (for a resume)."""
         received = writer.size
         broken: list[BaseException] = []
         last = [0.0]
@@ -419,8 +420,14 @@ class Downloader:
 
         if progress is not None:
             await progress(writer.size, total)
+        direct = direct_body(response)
         try:
-            await spool(_chunks(response, broken), writer.write, limiter=_writers(), on_piece=count, on_drained=drained)
+            if direct is not None:  # plain TCP with a Content-Length: read from the socket in a worker thread
+                await receive_into(direct, writer, timeout=timeout, on_bytes=count, progress=drained)
+            else:
+                with large_reads(response):  # this connection only, for this body
+                    pieces = _chunks(response, broken)
+                    await spool(pieces, writer.write, limiter=_writers(), on_piece=count, on_drained=drained)
         except BaseExceptionGroup as group_error:  # the first error, as it was raised
             raise first_error(group_error) from None
         if broken:  # what arrived before the connection broke is on disk now, for a resume

@@ -599,7 +599,7 @@ def large_reads(response: httpx2.Response, nbytes: int = TRANSFER_READ_BYTES) ->
     transport, an HTTP/2 connection, a changed httpx2), nothing changes but the speed. Measured (a 256 MiB
     body on loopback, 2 cores): the event loop's CPU per byte drops by about a third (anyio then hands
     over asyncio's ~256 KiB reads whole instead of slicing each into four copies)."""
-    connection = _http11_connection(response)
+    connection = http11_connection(response)
     if connection is None or nbytes <= connection.READ_NUM_BYTES:
         yield False
         return
@@ -611,7 +611,7 @@ def large_reads(response: httpx2.Response, nbytes: int = TRANSFER_READ_BYTES) ->
             del connection.READ_NUM_BYTES
 
 
-def _http11_connection(response: httpx2.Response) -> AsyncHTTP11Connection | None:
+def http11_connection(response: httpx2.Response) -> AsyncHTTP11Connection | None:
     """The httpcore2 connection streaming ``response``: httpx2's bound stream → its transport's response
     stream → the pool's stream → the HTTP/1.1 body stream → its connection (httpx2/httpcore2 2.16)."""
     from httpcore2 import AsyncHTTP11Connection
