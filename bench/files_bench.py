@@ -13,6 +13,7 @@ is what both clients download. Everything lives in one temporary folder, removed
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import resource
 import shutil
@@ -87,6 +88,16 @@ class RssWatch:
         return self.peak - self.before
 
 
+def sha256_rate(nbytes: int = 256 * MIB) -> float:
+    """Bytes per second SHA-256 hashes in this process, now (one core; OpenSSL, SHA-NI where the CPU has it)."""
+    block = bytes(range(256)) * 4096
+    hasher = hashlib.sha256()
+    start = time.perf_counter()
+    for _ in range(nbytes // len(block)):
+        hasher.update(block)
+    return nbytes / (time.perf_counter() - start)
+
+
 def mbps(size: int, seconds: float) -> str:
     return f"{size / seconds / 1e6:.0f} MB/s"
 
@@ -145,6 +156,7 @@ async def section_files(
         server_cpu: dict[str, list[float]] = {k: [] for k in results}  # ... and of the sandbox meanwhile
         sandbox_pid = sb.process.pid
         growth: dict[str, int] = {}
+        sha_rates: list[float] = []  # bytes per second of SHA-256 on one core, measured after each curl download
         async with bridge(sb, env) as client:
             pid = new_bridge_pid(before)
             structured(await client.call_tool("list_api_links", {}), "list_api_links")  # warm: root cached
@@ -165,6 +177,7 @@ async def section_files(
                 account("curl_down", t, 0)
                 results["curl_down"].append(seconds)
                 target.unlink()
+                sha_rates.append(sha256_rate())
 
                 watch = RssWatch(pid)
                 t = mark()
@@ -272,6 +285,18 @@ async def section_files(
                 ],
             )
         )
+        # The floor under any download that hashes every byte: the hash alone on one core, and the hash plus
+        # curl's own work (the same receive and write) plus the sandbox's serving, shared by the cores.
+        sha_rate = max(sha_rates)
+        hash_s = size / sha_rate
+        shared_s = hash_s + median(cpu["curl_down"]) + median(server_cpu["curl_down"])
+        floor_s = max(hash_s, shared_s / (os.cpu_count() or 1))
+        ceiling = best["curl_down"] / floor_s
+        out(
+            f"  SHA-256 on one core: {sha_rate / 1e6:.0f} MB/s; so a download that hashes what it writes takes at "
+            f"least {floor_s:.2f} s here (the hash, curl's receive and write, the sandbox's serving on "
+            f"{os.cpu_count()} cores): at most {ceiling:.2f}× of curl"
+        )
         out(f"  bridge VmHWM: {hwm_start / 1e6:.1f} MB before the transfers, {hwm_end / 1e6:.1f} MB after")
         out(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
         p95, worst = percentile(latencies, 95), max(latencies)
@@ -322,6 +347,8 @@ async def section_files(
             "client_cpu_seconds": cpu,
             "sandbox_cpu_seconds": server_cpu,
             "rss_growth_bytes": growth,
+            "sha256_bytes_per_second": sha_rates,
+            "download_ratio_ceiling": ceiling,
             "vmhwm_bytes": [hwm_start, hwm_end],
             "concurrent": {
                 "count": CONCURRENT,
