@@ -48,8 +48,12 @@ CHUNK_BYTES = 512 * 1024
 :func:`footage_mcp.rest.decoding.bound_heap`), so a block reuses heap memory: 1 MiB blocks were a fresh
 mapping each, ~66,000-83,000 page faults per 256 MiB sent (21,000-30,000 now); the effect on throughput is
 not settled (docs/benchmarks.md, Files)."""
+BLOCKS_PER_READ = 4
+"""Blocks read per worker-thread hop: the hop (anyio's queue and the GIL hand-over) cost about as much as the
+read itself; 4 per hop took the bridge's user CPU per 512 MiB sent from 0.58-0.66 s to 0.44-0.46 s (in
+process against the sandbox, 2 cores)."""
 READ_AHEAD_BLOCKS = 2
-"""Blocks read ahead of the one being sent (memory: about this many + 2 blocks per upload)."""
+"""Blocks read ahead of the one being sent (memory: about this many + BLOCKS_PER_READ + 2 blocks per upload)."""
 PROGRESS_INTERVAL_SECONDS = 0.25
 CONFIRM_ABOVE_FILES = 20
 """More files than this in one call need ``confirm=true`` (interface.md: writes touching more than 20 assets)."""
@@ -220,15 +224,27 @@ class Uploader:
                 report = _no_progress
             blocks, ready = anyio.create_memory_object_stream[bytes](READ_AHEAD_BLOCKS)
 
+            def read_blocks(left: int) -> list[bytes]:
+                """Up to :data:`BLOCKS_PER_READ` blocks of the next ``left`` bytes (fewer at the end; an
+                empty one where the file ended early)."""
+                out: list[bytes] = []
+                while left > 0 and len(out) < BLOCKS_PER_READ:
+                    block = handle.read(min(CHUNK_BYTES, left))
+                    out.append(block)
+                    if not block:
+                        break
+                    left -= len(block)
+                return out
+
             async def read_ahead() -> None:
                 async with blocks:
                     left = size
                     while left > 0:
-                        block = await anyio.to_thread.run_sync(handle.read, min(CHUNK_BYTES, left))
-                        if not block:
-                            raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
-                        left -= len(block)
-                        await blocks.send(block)
+                        for block in await anyio.to_thread.run_sync(read_blocks, left):
+                            if not block:
+                                raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
+                            left -= len(block)
+                            await blocks.send(block)
 
             async def body() -> AsyncIterator[bytes]:
                 sent.started = True
