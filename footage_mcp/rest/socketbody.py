@@ -31,6 +31,8 @@ import contextlib
 import os
 import queue
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -50,14 +52,17 @@ BUFFERS = 8
 """Buffers per download (8 MiB in all): the reader and the hashing thread each get a share of two cores
 shared with the server, so each runs in bursts; with 3 buffers the reader waited for free ones 0.6 s per
 GiB, with 8 about 0.1 s (1 GiB from the sandbox in process, 2 cores)."""
+LOW_WATER_BYTES = 512 * 1024
+"""A socket read waits for this many bytes (or :data:`SLICE_SECONDS`), see :class:`_Reader`."""
 SLICE_SECONDS = 0.25
 """The longest a socket read waits before the reader checks for a cancellation (and for a stall)."""
 FLUSH_SECONDS = 0.5
 """A slow body reaches the file at least this often, so an interruption keeps what arrived."""
-DIRECT_BODIES = 2
-"""Bodies read this way at once in the process; more concurrent downloads take httpx2's path. Each reader
-thread takes the GIL at every segment it receives: 20 of them at once held a trivial call on the server's
-loop for up to 212 ms (median 79 ms; 56 ms and 5 ms with httpx2's path), bench/run.py --only files."""
+DIRECT_BODIES = 1
+"""Bodies read this way at once in the process; concurrent downloads beyond it take httpx2's path. Its threads
+add to the GIL's hand-overs: during 20 concurrent downloads (bench --only files, 2 busy cores) a trivial call's
+worst latency was 75 and 509 ms with 2 such bodies, 91 and 154 ms with none (median 12-15 ms, p95 32-45 ms
+either way): not settled, so one is the cautious choice; a single download gets the whole gain."""
 _slots = threading.BoundedSemaphore(DIRECT_BODIES)
 PROGRESS_SECONDS = 0.25
 """The shortest time between two progress reports."""
@@ -101,6 +106,8 @@ def direct_body(response: httpx2.Response) -> DirectBody | None:
     way now (the returned body holds a slot until :meth:`DirectBody.close`, which :func:`receive_into`
     calls). Call it before reading anything of the body; the response must then be closed without reading
     (its connection is closed)."""
+    if sys.platform == "win32":  # SO_RCVTIMEO takes other units there, and asyncio's proactor owns the socket
+        return None
     headers = response.headers
     if headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
         return None
@@ -213,6 +220,7 @@ async def receive_into(
                     reported = time.monotonic()
                     anyio.from_thread.run(_awaited, progress)
         finally:
+            reader.restore()
             reader.sock.detach()  # the descriptor is body.fd, closed by body.close()
 
     async def hashing() -> None:
@@ -233,12 +241,37 @@ _CLOSED_EARLY = "peer closed connection without sending complete message body"
 
 
 class _Reader:
-    """Reads the body's remaining bytes from ``sock`` into buffers, with the stall timeout and ``on_bytes``."""
+    """Reads the body's remaining bytes from ``sock`` into buffers, with the stall timeout and ``on_bytes``.
+
+    The socket is switched to blocking reads that wait for :data:`LOW_WATER_BYTES` (``SO_RCVLOWAT``, fewer
+    for the body's last bytes) for at most :data:`SLICE_SECONDS` (``SO_RCVTIMEO``): after a slice the kernel
+    returns what did arrive, or ``EAGAIN`` for nothing. Without the low-water mark a read returned every
+    ~64 KiB segment, each a GIL hand-over, and with two bodies at once the server's loop waited up to
+    196 ms for the GIL (60-98 ms in other runs; 35-59 ms with httpx2's path; 20 downloads in process).
+    :meth:`restore` puts the socket back as asyncio expects it (non-blocking) before it is closed there."""
 
     def __init__(self, sock: socket.socket, left: int, timeout: float, on_bytes: Callable[[int], None] | None) -> None:
-        sock.settimeout(SLICE_SECONDS)
         self.sock, self.left, self.timeout, self.on_bytes = sock, left, timeout, on_bytes
         self.last_data = time.monotonic()
+        self.low_water = 0
+        sock.setblocking(True)
+        seconds = int(SLICE_SECONDS)
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, int((SLICE_SECONDS - seconds) * 1e6))
+        )
+        self._lower_water()
+
+    def _lower_water(self) -> None:
+        wanted = max(1, min(LOW_WATER_BYTES, self.left))
+        if wanted != self.low_water:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, wanted)
+            self.low_water = wanted
+
+    def restore(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 0))
+            self.sock.setblocking(False)
 
     def fill(self, view: memoryview) -> tuple[int, BaseException | None]:
         """Receive into ``view`` until it is full, the body is complete, or :data:`FLUSH_SECONDS` passed with
@@ -249,7 +282,7 @@ class _Reader:
             while self.left and filled < size:
                 try:
                     got = self.sock.recv_into(view[filled : filled + min(self.left, size - filled)])
-                except TimeoutError:
+                except (BlockingIOError, TimeoutError):  # a slice passed with nothing
                     anyio.from_thread.check_cancelled()
                     now = time.monotonic()
                     if now - self.last_data >= self.timeout:
@@ -263,10 +296,13 @@ class _Reader:
                     return filled, httpx2.RemoteProtocolError(_CLOSED_EARLY)
                 filled += got
                 self.left -= got
+                if self.left < self.low_water:
+                    self._lower_water()
                 if self.on_bytes is not None:
                     self.on_bytes(got)
                 self.last_data = time.monotonic()
                 if self.last_data - started >= FLUSH_SECONDS:
+                    anyio.from_thread.check_cancelled()
                     break
         except BaseException as exc:  # on_bytes refused (a cap, too slow), or a cancellation
             return filled, exc
