@@ -11,6 +11,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -298,3 +299,28 @@ async def test_a_download_beyond_the_direct_slots_takes_httpx2s_path_and_slots_c
             socketbody._slots.release()
     assert [(r["sha256"], r["size_bytes"]) for r in (busy, *free)] == [expected] * 4
     assert len(direct_reads) == 3  # one slot each, given back each time
+
+
+async def test_a_download_folder_removed_during_the_download_is_said_so(tmp_path: Path) -> None:
+    """Found by a breaking run: the folder removed mid-download gave "cannot name the finished file ...; it
+    stays as <name>.part", a part that no longer existed."""
+    folder = tmp_path / "downloads"
+
+    async def send_file(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
+        writer.write(head("200 OK", len(BODY)) + BODY[:300_000])
+        await writer.drain()
+        await asyncio.sleep(0.5)
+        shutil.rmtree(folder)
+        writer.write(BODY[300_000:])
+        await writer.drain()
+
+    async with (
+        file_server(send_file) as (settings, _log),
+        Client(build_server(settings.model_copy(update={"download_dir": folder})), mode="legacy") as c,
+    ):
+        result = await c.call_tool("download_asset", {"asset_id": "a1"})
+    assert error_text(result) == (
+        f"the downloaded file vanished from {folder} before it could be named (was the folder removed or "
+        "cleaned during the download?); nothing was kept: call download_asset again"
+    )
+    assert not folder.exists()

@@ -363,6 +363,12 @@ class Downloader:
         try:
             final = claim_final_path(part, name_for(source.mime_type or mime))
         except OSError as exc:
+            if not part.exists():  # the folder (or the part) was removed meanwhile: nothing is left to name
+                discard(None, meta_path)
+                raise LocalFileError(
+                    f"the downloaded file vanished from {part.parent} before it could be named (was the folder "
+                    "removed or cleaned during the download?); nothing was kept: call download_asset again"
+                ) from None
             raise LocalFileError(
                 f"cannot name the finished file in {part.parent} ({describe_os_error(exc)}); it stays as {part.name}"
             ) from None
