@@ -25,6 +25,7 @@ import binascii
 import contextlib
 import json
 import re
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,20 +106,35 @@ class Needles:
             if tail % step:
                 self.anchors.append(Anchor(form, tail, form.master[tail:]))
 
+        groups: dict[bytes, list[Anchor]] = {}
+        for anchor in self.anchors:
+            groups.setdefault(anchor.text, []).append(anchor)
+        self.groups = [(text, group, bytes(sorted(set(text) & _SCARCE))) for text, group in groups.items()]
+        """The anchors by text (standard and URL-safe base64 share most of theirs): each text is searched
+        for once, with the bytes among :data:`_SCARCE` it holds (a blob without one cannot hold it)."""
+
     def find(self, blob: bytes) -> list[str]:
         """The names of the forms ``blob`` holds a window of (case-insensitive); empty when none."""
         low = blob.lower()
-        found: list[str] = []
-        for anchor in self.anchors:
-            if anchor.form.name in found:
+        absent = {byte for byte in _SCARCE if byte not in low}
+        found: set[str] = set()
+        for text, group, scarce in self.groups:
+            if absent.intersection(scarce) or all(anchor.form.name in found for anchor in group):
                 continue
-            at = low.find(anchor.text)
+            at = low.find(text)
             while at >= 0:
-                if _extent(low, at, anchor) >= anchor.form.window:
-                    found.append(anchor.form.name)
+                for anchor in group:
+                    if anchor.form.name not in found and _extent(low, at, anchor) >= anchor.form.window:
+                        found.add(anchor.form.name)
+                if all(anchor.form.name in found for anchor in group):
                     break
-                at = low.find(anchor.text, at + 1)
-        return found
+                at = low.find(text, at + 1)
+        return list(dict.fromkeys(form.name for form in self.forms if form.name in found))
+
+
+_SCARCE = frozenset(b"\0%")
+"""Bytes most texts lack (NUL: every UTF-16 anchor has one; ``%``: every percent-encoding anchor): one
+``in`` test each spares the searches for the anchors holding them."""
 
 
 def _extent(low: bytes, at: int, anchor: Anchor) -> int:
@@ -139,10 +155,29 @@ NEEDLES = Needles(CANARY)
 def hits(blob: bytes, needles: Needles = NEEDLES) -> list[str]:
     """The forms of the canary ``blob`` holds as it is (plain, base64, hex, ...), or in a zlib stream it
     starts with, or in a PNG's compressed text chunks."""
+    large = len(blob) >= LARGE_BLOB
+    if large:
+        with _LARGE_LOCK:
+            known = _LARGE_HITS.get((blob, id(needles)))
+        if known is not None:
+            return list(known)
     found = needles.find(blob)
     for inner in _compressed(blob):
         found += [f"zlib {name}" for name in needles.find(inner)]
+    if large:
+        with _LARGE_LOCK:
+            if len(_LARGE_HITS) >= 16:
+                _LARGE_HITS.pop(next(iter(_LARGE_HITS)))
+            _LARGE_HITS[(blob, id(needles))] = tuple(found)
     return found
+
+
+LARGE_BLOB = 32 << 10
+"""Blobs this large have their :func:`hits` kept (the last 16): an image in a result is searched as the
+base64 token decoded in the result's text, again in its JSON strings, and as its ``data`` bytes; the
+same bytes give the same forms, so the later searches reuse the first one's."""
+_LARGE_HITS: dict[tuple[bytes, int], tuple[str, ...]] = {}
+_LARGE_LOCK = threading.Lock()
 
 
 def _inflate(data: bytes) -> bytes | None:

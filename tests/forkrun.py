@@ -159,6 +159,10 @@ def _warm_up() -> None:
     from footage_mcp.rest.netenv import tls_context
 
     tls_context()  # the bridge's SSL context for the zygote's trust settings (a child with others builds its own)
+    from footage_mcp.rest.netenv import ca_bundle, system_trust
+
+    ca_bundle()  # the start's CA file check and check's system trust line: the file loaded once (netenv._loaded)
+    system_trust()
 
 
 def _zygote(path: str) -> None:

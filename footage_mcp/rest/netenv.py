@@ -304,6 +304,14 @@ def _cafile_problem(path: str) -> tuple[str | None, int | None]:
         return f"is {_kind(info.st_mode)}, not a file", None
     if info.st_size == 0:
         return "is empty", None
+    return _loaded(path, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _loaded(path: str, inode: int, size: int, mtime_ns: int) -> tuple[str | None, int | None]:
+    """:func:`_cafile_problem` for a regular file, once per process per path and file identity (as
+    :func:`tls_context` keeps its context): loading the system bundle takes about 30 ms, and every
+    start's :func:`ca_bundle` check and every ``check`` run's :func:`system_trust` loaded it again."""
     try:
         context = ssl.create_default_context(cafile=path)
     except ssl.SSLError:

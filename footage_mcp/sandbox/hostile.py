@@ -149,16 +149,75 @@ def _repeated(block: bytes, count: int, tail: bytes, encoding: str) -> bytes:
         again = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
         parts.append(again * (count - 1))
     parts.append(compressor.compress(tail) + compressor.flush(zlib.Z_FINISH))
-    crc, adler = 0, 1
-    for _ in range(count):
-        crc, adler = zlib.crc32(block, crc), zlib.adler32(block, adler)
-    crc, adler = zlib.crc32(tail, crc), zlib.adler32(tail, adler)
+    crc, adler = _repeated_checksums(block, count)
+    crc = _crc32_combine(crc, zlib.crc32(tail), len(tail))
+    adler = _adler32_combine(adler, zlib.adler32(tail), len(tail))
     raw = b"".join(parts)
     if encoding == "gzip":
         size = len(block) * count + len(tail)
         header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03"
         return header + raw + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
     return b"\x78\xda" + raw + adler.to_bytes(4, "big")
+
+
+_CRC_POLY = 0xEDB88320
+_ADLER_BASE = 65521
+
+
+def _multmodp(a: int, b: int) -> int:
+    """``a(x) * b(x)`` modulo the CRC-32 polynomial, in zlib's reflected bit order (zlib's multmodp)."""
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _CRC_POLY if b & 1 else b >> 1
+
+
+_X2N = [1 << 30]  # x^1, then x^2, x^4, ... x^(2^31)
+for _ in range(31):
+    _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
+
+
+def _crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-32 of ``A + B`` from ``crc32(A)``, ``crc32(B)`` and ``len(B)`` (zlib's crc32_combine)."""
+    p, k, n = 1 << 31, 3, len2  # x^(8 * len2)
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return _multmodp(p, crc1) ^ crc2
+
+
+def _adler32_combine(adler1: int, adler2: int, len2: int) -> int:
+    """The Adler-32 of ``A + B`` from ``adler32(A)``, ``adler32(B)`` and ``len(B)`` (zlib's adler32_combine)."""
+    rem = len2 % _ADLER_BASE
+    sum1 = adler1 & 0xFFFF
+    sum2 = (rem * sum1) % _ADLER_BASE
+    sum1 = (sum1 + (adler2 & 0xFFFF) + _ADLER_BASE - 1) % _ADLER_BASE
+    sum2 = (sum2 + (adler1 >> 16) + (adler2 >> 16) + _ADLER_BASE - rem) % _ADLER_BASE
+    return sum1 | (sum2 << 16)
+
+
+def _repeated_checksums(block: bytes, count: int) -> tuple[int, int]:
+    """``(crc32, adler32)`` of ``block * count`` without running over the ``len(block) * count`` bytes
+    (a 10 GiB bomb took seconds of CRC): the checksums of 1, 2, 4 ... blocks combined by their lengths."""
+    crc, adler, length = 0, 1, 0
+    piece_crc, piece_adler, piece_length = zlib.crc32(block), zlib.adler32(block), len(block)
+    while count:
+        if count & 1:
+            crc = _crc32_combine(crc, piece_crc, piece_length)
+            adler = _adler32_combine(adler, piece_adler, piece_length)
+            length += piece_length
+        count >>= 1
+        if count:
+            piece_crc = _crc32_combine(piece_crc, piece_crc, piece_length)
+            piece_adler = _adler32_combine(piece_adler, piece_adler, piece_length)
+            piece_length *= 2
+    return crc, adler
 
 
 @lru_cache(maxsize=8)

@@ -73,7 +73,9 @@ def _gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:
     """A vertical gradient from ``top`` to ``bottom``."""
     from PIL import Image
 
-    mask = Image.linear_gradient("L").resize(size)
+    # The 256-row gradient resized to one column, then widened: the same bytes as resizing it to ``size``
+    # directly (its rows are flat, so the horizontal pass changes nothing), at a tenth of the work.
+    mask = Image.linear_gradient("L").resize((1, size[1])).resize(size, Image.Resampling.NEAREST)
     return Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
 
 

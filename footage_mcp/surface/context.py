@@ -28,3 +28,17 @@ def api_of(ctx: Context[Any, Any]) -> FootageApi:
     """The :class:`FootageApi` for this request, from the lifespan state (per token in team mode)."""
     state: AppState = ctx.request_context.lifespan_context
     return state.current_api()
+
+
+def server_api(ctx: Context[Any, Any]) -> FootageApi:
+    """The API of the server ``ctx`` belongs to, as its resources reach it: its running lifespan's (what
+    ``FootageServer.api_of`` gives; a request's own token in team mode).
+
+    Raises:
+        RuntimeError: the server is not running (or was not made by ``build_server``).
+    """
+    api_of = getattr(ctx.mcp_server, "api_of", None)
+    if api_of is None:
+        raise RuntimeError("the server is not running")
+    api: FootageApi = api_of()
+    return api

@@ -20,13 +20,14 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
 from footage_mcp.core.errors import FootageError, NotFound
 from footage_mcp.rest.api import FootageApi, Listing
 from footage_mcp.rest.models import ArchiveConfiguration
+from footage_mcp.surface.context import server_api
 from footage_mcp.surface.guard import within_budget
 from footage_mcp.surface.hints import explain
 from footage_mcp.surface.params import DEFAULT_LIMIT, check_id
@@ -55,7 +56,8 @@ def _json(outcome: BaseModel | Listing[Any], api: FootageApi) -> str:
 
 
 def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
-    """Add the resources; ``api_of`` returns the lifespan's API (static resources get no Context)."""
+    """Add the resources; ``api_of`` returns the lifespan's API (static resources get no Context; the
+    templates reach the same API through theirs, :func:`~footage_mcp.surface.context.server_api`)."""
 
     @mcp.resource(
         "footage://albums",
@@ -68,33 +70,21 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
         api = api_of()
         return _json(await _safe(api, lambda a: a.list_albums(query=None, limit=DEFAULT_LIMIT, cursor=None)), api)
 
-    @mcp.resource(
+    # the templates are module-level functions (their definitions derived once per process, see
+    # surface.tooldefs); they reach this server's API through their Context
+    mcp.resource(
         "footage://albums/{album_id}", name="album", title="Album", mime_type=JSON, description="One album's details."
-    )
-    async def album_resource(album_id: str) -> str:
-        api = api_of()
-        return _json(await _safe(api, lambda a: a.get_album(check_id(album_id, "album"))), api)
-
-    @mcp.resource(
+    )(album_resource)
+    mcp.resource(
         "footage://assets/{asset_id}", name="asset", title="Asset", mime_type=JSON, description="One asset's details."
-    )
-    async def asset_resource(asset_id: str) -> str:
-        api = api_of()
-        return _json(await _safe(api, lambda a: a.get_asset(check_id(asset_id, "asset"))), api)
-
-    @mcp.resource(
+    )(asset_resource)
+    mcp.resource(
         "footage://assets/{asset_id}/preview",
         name="asset_preview",
         title="Asset preview",
         mime_type="image/jpeg",
         description="The asset's preview image, at most 768 px on the long edge.",
-    )
-    async def preview_resource(asset_id: str) -> bytes:
-        async def op(api: FootageApi) -> bytes:
-            data, _mime, _w, _h = await preview_image(api, check_id(asset_id, "asset"), formats=("image/jpeg",))
-            return data
-
-        return await _safe(api_of(), op)
+    )(preview_resource)
 
     @mcp.resource(
         "footage://archive/configuration",
@@ -109,3 +99,21 @@ def register(mcp: MCPServer[Any], api_of: Callable[[], FootageApi]) -> None:
 
         api = api_of()
         return _json(await _safe(api, op), api)
+
+
+async def album_resource(album_id: str, ctx: Context[Any, Any]) -> str:
+    api = server_api(ctx)
+    return _json(await _safe(api, lambda a: a.get_album(check_id(album_id, "album"))), api)
+
+
+async def asset_resource(asset_id: str, ctx: Context[Any, Any]) -> str:
+    api = server_api(ctx)
+    return _json(await _safe(api, lambda a: a.get_asset(check_id(asset_id, "asset"))), api)
+
+
+async def preview_resource(asset_id: str, ctx: Context[Any, Any]) -> bytes:
+    async def op(api: FootageApi) -> bytes:
+        data, _mime, _w, _h = await preview_image(api, check_id(asset_id, "asset"), formats=("image/jpeg",))
+        return data
+
+    return await _safe(server_api(ctx), op)

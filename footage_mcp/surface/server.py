@@ -6,7 +6,7 @@ connection is opened) and the discovery root is read on the first call that need
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from footage_mcp.surface import prompts, resources, team
 from footage_mcp.surface.context import AppState
 from footage_mcp.surface.params import describe_validation_error
 from footage_mcp.surface.schemas import portable_input, portable_output
-from footage_mcp.surface.tooldefs import DerivingToolManager
+from footage_mcp.surface.tooldefs import DerivingResourceManager, DerivingToolManager
 from footage_mcp.surface.tools import albums, assets, files, keywords, public, search, sheets
 
 INSTRUCTIONS = """\
@@ -53,11 +53,18 @@ class FootageServer(MCPServer[AppState]):
     error plus an ERROR traceback in the log)."""
 
     _portable_tools: list[MCPTool] | None = None
+    api_of: Callable[[], FootageApi] | None = None
+    """The running lifespan's API (set by :func:`build_server`; the resource templates reach it through
+    their Context, see :func:`footage_mcp.surface.context.server_api`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # tool definitions derived once per process per signature (see surface.tooldefs), not per server
         self._tool_manager = DerivingToolManager(warn_on_duplicate_tools=self.settings.warn_on_duplicate_tools)
+        # resource templates likewise (see surface.tooldefs)
+        self._resource_manager = DerivingResourceManager(
+            warn_on_duplicate_resources=self.settings.warn_on_duplicate_resources
+        )
 
     async def list_tools(self) -> list[MCPTool]:
         if self._portable_tools is None:
@@ -172,7 +179,7 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
             raise RuntimeError("the server is not running")
         return current[-1].current_api()
 
-    mcp: MCPServer[AppState] = FootageServer(
+    mcp = FootageServer(
         name=team.SERVER_NAME,
         title="Footage",
         description="Albums, assets and search of a footage.one media library.",
@@ -183,6 +190,7 @@ def build_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | N
         log_level=settings.log_level,
         request_state_security=team.request_state_security(settings),
     )
+    mcp.api_of = api_of
     if settings.http_auth == "client":  # HTTP team mode: each message uses the token its request brought
         mcp.middleware.append(team.bind_request_token)
     server: Any = mcp
