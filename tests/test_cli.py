@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +131,15 @@ def test_serve_answers_initialize_with_jsonrpc_only_on_stdout() -> None:
     assert "connect_tcp" not in stderr and "127.0.0.1:9" not in stderr  # no REST I/O happened
 
 
-@pytest.mark.parametrize("lines_first", [0, 2], ids=["idle", "after-calls"])
-def test_sigint_stops_the_stdio_server_with_status_130(lines_first: int) -> None:
+@pytest.mark.parametrize(
+    ("lines_first", "read_replies"), [(0, True), (2, True), (3, False)], ids=["idle", "after-calls", "in-flight"]
+)
+def test_sigint_stops_the_stdio_server_with_status_130(lines_first: int, read_replies: bool) -> None:
     """SIGINT (Ctrl-C in a terminal, or a host's process group) with stdin still open: the server exits with
     status 130, stdout held only JSON-RPC. Before, it hung until stdin closed (the SDK's stdin reader waits
-    in an uncancellable worker thread; found by a breaking run)."""
+    in an uncancellable worker thread; found by a breaking run); and with requests in flight it exited 1
+    with tracebacks (stdin's lines were an async generator finalized in another task, see
+    tests/test_stdio_lines.py)."""
     env = child_env({"FOOTAGE_BASE_URL": "http://127.0.0.1:9/api/asset", "FOOTAGE_API_TOKEN": "tok"})
     proc = subprocess.Popen(
         [sys.executable, "-m", "footage_mcp", "serve"],
@@ -150,19 +156,41 @@ def test_sigint_stops_the_stdio_server_with_status_130(lines_first: int) -> None
         for n in range(lines_first):
             proc.stdin.write((json.dumps({"jsonrpc": "2.0", "id": 10 + n, "method": "tools/list"}) + "\n").encode())
             proc.stdin.flush()
-            replies.append(json.loads(proc.stdout.readline()))
+            if read_replies:
+                replies.append(json.loads(proc.stdout.readline()))
+        drained: dict[str, bytes] = {}
+        readers = [  # both pipes read while waiting (stdin stays open): a full pipe cannot stall the exit
+            threading.Thread(target=lambda n=name, p=pipe: drained.__setitem__(n, p.read()), daemon=True)
+            for name, pipe in (("out", proc.stdout), ("err", proc.stderr))
+        ]
+        for reader in readers:
+            reader.start()
         proc.send_signal(signal.SIGINT)
-        status = proc.wait(timeout=30)  # a hang is the failure (no timing assertion)
-        rest_out, stderr = proc.stdout.read(), proc.stderr.read().decode()
+        try:
+            status = proc.wait(timeout=30)  # a hang is the failure (no timing assertion)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            for reader in readers:
+                reader.join(5)
+            stuck = drained.get("err", b"").decode(errors="replace")[-3000:]
+            raise AssertionError(f"the server did not stop within 30 s of SIGINT; stderr: {stuck}") from None
+        for reader in readers:
+            reader.join(30)
+        rest_out, stderr = drained["out"], drained["err"].decode()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdin.close()
-        proc.stdout.close()
-        proc.stderr.close()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                pipe.close()
     assert status == 130, stderr
-    assert [r["id"] for r in replies] == [1, *range(10, 10 + lines_first)] and rest_out == b""
+    if read_replies:
+        assert [r["id"] for r in replies] == [1, *range(10, 10 + lines_first)] and rest_out == b""
+    else:  # the answers that went out before the signal, whole JSON-RPC lines only
+        late = [json.loads(line) for line in rest_out.splitlines()]
+        assert replies[0]["id"] == 1 and {r["id"] for r in late} <= set(range(10, 10 + lines_first))
     assert "Traceback" not in stderr and "Fatal Python error" not in stderr
 
 

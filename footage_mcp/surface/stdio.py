@@ -22,13 +22,17 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import suppress
 from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import mcp_types as types
 from anyio.streams.memory import MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
@@ -135,36 +139,65 @@ class DaemonLines:
     def __init__(self, fd: int) -> None:
         self._fd = fd
 
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._lines()
+    def __aiter__(self) -> _LineReader:
+        return _LineReader(self._fd)
 
-    async def _lines(self) -> AsyncIterator[str]:
-        send, receive = anyio.create_memory_object_stream[bytes](READ_AHEAD_BYTES // READ_BYTES)
-        async with anyio.from_thread.BlockingPortal() as portal:
 
-            def read() -> None:
-                with suppress(Exception):  # the portal closed (shutdown) or the descriptor failed: EOF
-                    while chunk := os.read(self._fd, READ_BYTES):
-                        portal.call(send.send, chunk)
-                with suppress(Exception):
-                    portal.call(send.aclose)
+class _LineReader:
+    """The iterator of :class:`DaemonLines`: a plain object, not an async generator holding a cancel scope
+    (a portal's task group did): the SDK's reader task stops iterating when it is cancelled and never
+    closes the iterator, so a generator was finalized later in another task ("Attempted to exit cancel
+    scope in a different task than it was entered in", exit status 1 after SIGINT with requests in flight).
+    The thread hands each chunk over with ``anyio.from_thread.run_sync`` and an event-loop token; a
+    semaphore keeps it at most :data:`READ_AHEAD_BYTES` ahead of the server."""
 
-            threading.Thread(target=read, name="footage-stdin", daemon=True).start()
-            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            partial: list[str] = []  # the line being read, in pieces (a long line is joined once)
-            async with receive:
-                async for chunk in receive:
-                    first, *more = decoder.decode(chunk).split("\n")
-                    partial.append(first)
-                    if more:
-                        yield "".join(partial) + "\n"
-                        *complete, rest = more
-                        for line in complete:
-                            yield line + "\n"
-                        partial = [rest]
-            tail = "".join(partial) + decoder.decode(b"", final=True)
-            if tail:
-                yield tail
+    def __init__(self, fd: int) -> None:
+        self._send, self._receive = anyio.create_memory_object_stream[bytes](READ_AHEAD_BYTES // READ_BYTES + 1)
+        self._room = threading.Semaphore(READ_AHEAD_BYTES // READ_BYTES)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._partial: list[str] = []  # the line being read, in pieces (a long line is joined once)
+        self._ready: deque[str] = deque()
+        self._ended = False
+        token = anyio.lowlevel.current_token()
+
+        def read() -> None:
+            with suppress(Exception):  # the loop ended (shutdown) or the descriptor failed: EOF
+                while True:
+                    self._room.acquire()
+                    chunk = os.read(fd, READ_BYTES)
+                    if not chunk:
+                        break
+                    anyio.from_thread.run_sync(self._send.send_nowait, chunk, token=token)
+            with suppress(Exception):
+                anyio.from_thread.run_sync(self._send.close, token=token)
+
+        threading.Thread(target=read, name="footage-stdin", daemon=True).start()
+
+    def __aiter__(self) -> _LineReader:
+        return self
+
+    async def __anext__(self) -> str:
+        while not self._ready:
+            if self._ended:
+                raise StopAsyncIteration
+            try:
+                chunk = await self._receive.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                self._ended = True
+                tail = "".join(self._partial) + self._decoder.decode(b"", final=True)
+                self._partial = []
+                if tail:
+                    self._ready.append(tail)
+                continue
+            self._room.release()
+            first, *more = self._decoder.decode(chunk).split("\n")
+            self._partial.append(first)
+            if more:
+                self._ready.append("".join(self._partial) + "\n")
+                *complete, rest = more
+                self._ready.extend(line + "\n" for line in complete)
+                self._partial = [rest]
+        return self._ready.popleft()
 
 
 READ_BYTES = 64 * 1024
@@ -181,18 +214,40 @@ def screened_stdin(errors: MemoryObjectSendStream[SessionMessage]) -> Any:
 async def serve_screened_stdio(lowlevel: Any) -> None:
     """Run ``lowlevel`` (the SDK's low-level server) over stdio with screened stdin. stdin is passed
     to the SDK's ``stdio_server`` explicitly, so its descriptor is not diverted to the null device (the
-    bridge starts no child that could read it); stdout is claimed by the SDK as usual."""
+    bridge starts no child that could read it); stdout is claimed by the SDK as usual.
+
+    SIGINT cancels the session's task group (outside Windows), so the SDK's tasks end as on any
+    cancellation, and then raises KeyboardInterrupt (exit status 130). Left to asyncio's runner, SIGINT
+    cancelled the main task natively: arriving while requests were in flight, it left the SDK's tasks
+    raising BrokenResourceError and "Attempted to exit a cancel scope that isn't the current task's"
+    (exit status 1, tracebacks on stderr; 4 of 30 runs with up to 3 requests in flight, 2 busy cores)."""
     from mcp.server.stdio import stdio_server
 
     send_errors, receive_errors = anyio.create_memory_object_stream[SessionMessage](16)
-    async with stdio_server(stdin=screened_stdin(send_errors)) as (read_stream, write_stream):
+    interrupted = False
 
-        async def forward() -> None:
-            async with receive_errors:
-                async for message in receive_errors:
-                    await write_stream.send(message)
+    async def on_interrupt(scope: anyio.CancelScope) -> None:
+        nonlocal interrupted
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            async for _ in signals:
+                interrupted = True
+                scope.cancel()
+                return
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(forward)
-            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
-            group.cancel_scope.cancel()
+    async with anyio.create_task_group() as session:
+        if sys.platform != "win32":
+            session.start_soon(on_interrupt, session.cancel_scope)
+        async with stdio_server(stdin=screened_stdin(send_errors)) as (read_stream, write_stream):
+
+            async def forward() -> None:
+                async with receive_errors:
+                    async for message in receive_errors:
+                        await write_stream.send(message)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(forward)
+                await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+                group.cancel_scope.cancel()
+        session.cancel_scope.cancel()  # stdin ended: no SIGINT to wait for
+    if interrupted:
+        raise KeyboardInterrupt  # the CLI's exit status 130
