@@ -57,6 +57,19 @@ class PreviewImage:
     height: int
 
 
+def quiet_pillow_bomb_warning() -> None:
+    """Silence Pillow's ``DecompressionBombWarning`` (an image of 89-179 megapixels opened) for the process:
+    the bridge judges every preview's declared size itself before decoding it (:data:`MAX_PIXELS` here,
+    ``surface.sheets.MAX_SOURCE_PIXELS``) and refuses it with its own message, so the warning only put
+    "could be decompression bomb DOS attack" on stderr for a refusal already reported. Called before each
+    decode: ``warnings`` keeps the filter once (a duplicate is dropped), and a test's capture resets it."""
+    import warnings
+
+    from PIL import Image
+
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
 def sniff(data: bytes) -> str | None:
     """The image format of ``data`` from its first bytes (``JPEG``, ``PNG``, ``GIF``, ``WEBP``), or None."""
     for name, signatures in MAGIC.items():
@@ -142,6 +155,7 @@ def fit_preview(data: bytes, mime_type: str = "", formats: tuple[str, ...] = PAS
     """
     from PIL import Image, PngImagePlugin  # lazy: keeps server start fast
 
+    quiet_pillow_bomb_warning()
     PngImagePlugin.MAX_TEXT_CHUNK = PngImagePlugin.MAX_TEXT_MEMORY = 256 * 1024  # metadata is dropped anyway
     kind = sniff(data)
     if kind is None:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from footage_mcp.surface.imaging import quiet_pillow_bomb_warning
+
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
 
@@ -147,6 +149,7 @@ def decode_thumbnail(data: bytes, box: tuple[int, int]) -> Image.Image:
     """
     from PIL import Image
 
+    quiet_pillow_bomb_warning()
     try:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
