@@ -3,8 +3,11 @@ and asset picks from the seeded library (small ones, on the API origin or on the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -121,3 +124,74 @@ def local_name(asset: Asset, rendition: str = "original", mime: str | None = Non
     """The file name download_asset gives (the sandbox's names have no extension: one from the MIME type)."""
     suffix = "" if rendition == "original" else f".{rendition}"
     return asset.name.replace(":", "_") + suffix + EXTENSIONS[mime or asset.mime_type]
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, dict[str, str]], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def file_server(send_file: Handler, token: str = "") -> AsyncIterator[tuple[Settings, list[str]]]:
+    """A raw HTTP/1.1 server: ``/assets/a1`` is an asset whose ``downloadUrl`` is ``/files/a1`` on the same
+    server, answered by ``send_file(reader, writer, request headers)``; yields settings for a bridge (with
+    ``token``; FOOTAGE_TIMEOUT 2 s) and the
+    log of what happened on file connections (``"request"``, ``"closed by the client"``)."""
+    log: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        port = writer.get_extra_info("sockname")[1]
+        try:
+            while line := await reader.readline():
+                headers: dict[str, str] = {}
+                while (header := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = header.decode().partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                path = line.split()[1].decode()
+                if path.startswith("/files/"):
+                    log.append("request")
+                    await send_file(reader, writer, headers)
+                    with contextlib.suppress(OSError):
+                        if await asyncio.wait_for(reader.read(1), 10) == b"":
+                            log.append("closed by the client")
+                    return
+                asset = {"id": "a1", "name": "clip.mp4", "downloadUrl": f"http://127.0.0.1:{port}/files/a1"}
+                body = json.dumps(asset if path.endswith("/assets/a1") else {"_links": {}}).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                )
+                writer.write(body)
+                await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield Settings(base_url=f"http://127.0.0.1:{port}/api/asset", api_token=token, timeout=2), log
+    finally:
+        server.close()
+
+
+def head(status: str, length: int, extra: str = "") -> bytes:
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: video/mp4\r\nContent-Length: {length}\r\n"
+        f'ETag: "v1"\r\nAccept-Ranges: bytes\r\n{extra}\r\n'
+    ).encode()
+
+
+@asynccontextmanager
+async def bridge_over(
+    send_file: Handler, folder: Path, token: str, **extra: Any
+) -> AsyncIterator[tuple[Any, list[str]]]:
+    """An in-process bridge (the SDK's in-memory ``Client``) downloading into ``folder`` from a
+    :func:`file_server` answering with ``send_file``; yields the client and the server's connection log."""
+    from mcp import Client
+
+    from footage_mcp.surface.server import build_server
+
+    async with (
+        file_server(send_file, token) as (settings, log),
+        Client(build_server(settings.model_copy(update={"download_dir": folder, **extra})), mode="legacy") as client,
+    ):
+        yield client, log

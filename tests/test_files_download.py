@@ -34,6 +34,7 @@ from footage_mcp.surface.server import build_server
 from tests.files_support import (
     LIB,
     big_audio,
+    bridge_over,
     control,
     data,
     error_text,
@@ -579,43 +580,17 @@ async def test_a_body_trickled_a_byte_at_a_time_is_stopped_and_the_part_kept(tmp
     each byte resets it). A body must bring 1,024 bytes in every FOOTAGE_TIMEOUT seconds; what came is kept
     for a resume."""
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        port = writer.get_extra_info("sockname")[1]
-        try:
-            while line := await reader.readline():
-                while await reader.readline() not in (b"\r\n", b""):
-                    pass
-                path = line.split()[1].decode()
-                if path.startswith("/files/"):
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 100000\r\n")
-                    writer.write(b'ETag: "v1"\r\n\r\n' + b"x" * 300)
-                    for _ in range(3000):
-                        await writer.drain()
-                        await asyncio.sleep(0.01)
-                        writer.write(b"x")
-                    return
-                asset = {"id": "a1", "name": "slow.mp4", "downloadUrl": f"http://127.0.0.1:{port}/files/a1"}
-                body = json.dumps(asset if path.endswith("/assets/a1") else {"_links": {}}).encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-                )
-                writer.write(body)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
+    async def send_file(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 100000\r\n")
+        writer.write(b'ETag: "v1"\r\n\r\n' + b"x" * 300)
+        for _ in range(3000):
+            await writer.drain()
+            await asyncio.sleep(0.01)
+            writer.write(b"x")
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    settings = Settings(
-        base_url=f"http://127.0.0.1:{port}/api/asset", api_token=TOKEN, download_dir=tmp_path, timeout=2
-    )  # 2 s: room for the lookups on a loaded machine; the trickle brings about 200 bytes in that time
-    try:
-        async with Client(build_server(settings), mode="legacy") as client:
-            result = await client.call_tool("download_asset", {"asset_id": "a1"})
-    finally:
-        server.close()
+    # FOOTAGE_TIMEOUT 2 s: room for the lookups on a loaded machine; the trickle brings about 200 bytes in that time
+    async with bridge_over(send_file, tmp_path, TOKEN) as (client, _log):
+        result = await client.call_tool("download_asset", {"asset_id": "a1"})
     assert error_text(result) == (
         "the download is too slow (under 1,024 bytes in the last 2 s); call download_asset again to resume it"
     )

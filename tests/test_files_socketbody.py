@@ -7,12 +7,9 @@ once and keeps the part, the connection is closed afterwards (never reused); bod
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import hashlib
-import json
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +22,20 @@ from mcp import Client
 import footage_mcp.rest.download as download_module
 import footage_mcp.rest.socketbody as socketbody
 from footage_mcp.cli.launch import RunningSandbox
-from footage_mcp.core.settings import Settings
 from footage_mcp.rest.socketbody import DirectBody, direct_body
 from footage_mcp.surface.server import build_server
-from tests.files_support import big_audio, data, error_text, expected_sha256, files_in, settings_for, small
+from tests.files_support import (
+    Handler,
+    big_audio,
+    bridge_over,
+    data,
+    error_text,
+    expected_sha256,
+    files_in,
+    head,
+    settings_for,
+    small,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -65,57 +72,11 @@ async def test_the_sandboxs_originals_take_the_socket_path(
     assert [prefix + rest for prefix, rest in direct_reads] == [audio.size_bytes, cdn_image.size_bytes]
 
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, dict[str, str]], Awaitable[None]]
-
-
-@contextlib.asynccontextmanager
-async def file_server(send_file: Handler) -> AsyncIterator[tuple[Settings, list[str]]]:
-    """A raw HTTP/1.1 server: ``/assets/a1`` is an asset whose ``downloadUrl`` is ``/files/a1`` on the same
-    server, answered by ``send_file(reader, writer, request headers)``; yields settings for a bridge and the
-    log of what happened on file connections (``"request"``, ``"closed by the client"``)."""
-    log: list[str] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        port = writer.get_extra_info("sockname")[1]
-        try:
-            while line := await reader.readline():
-                headers: dict[str, str] = {}
-                while (header := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = header.decode().partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                path = line.split()[1].decode()
-                if path.startswith("/files/"):
-                    log.append("request")
-                    await send_file(reader, writer, headers)
-                    with contextlib.suppress(OSError):
-                        if await asyncio.wait_for(reader.read(1), 10) == b"":
-                            log.append("closed by the client")
-                    return
-                asset = {"id": "a1", "name": "clip.mp4", "downloadUrl": f"http://127.0.0.1:{port}/files/a1"}
-                body = json.dumps(asset if path.endswith("/assets/a1") else {"_links": {}}).encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-                )
-                writer.write(body)
-                await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield Settings(base_url=f"http://127.0.0.1:{port}/api/asset", api_token=TOKEN, timeout=2), log
-    finally:
-        server.close()
-
-
-def head(status: str, length: int, extra: str = "") -> bytes:
-    return (
-        f"HTTP/1.1 {status}\r\nContent-Type: video/mp4\r\nContent-Length: {length}\r\n"
-        f'ETag: "v1"\r\nAccept-Ranges: bytes\r\n{extra}\r\n'
-    ).encode()
+async def download_from(send_file: Handler, folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """``download_asset`` of ``a1`` from a :func:`file_server` answering with ``send_file``: the result's
+    data and the server's connection log."""
+    async with bridge_over(send_file, folder, TOKEN) as (c, log):
+        return data(await c.call_tool("download_asset", {"asset_id": "a1"})), log
 
 
 async def test_body_bytes_that_came_with_the_headers_come_first(
@@ -129,11 +90,7 @@ async def test_body_bytes_that_came_with_the_headers_come_first(
             writer.write(BODY[i : i + 100_000])
             await writer.drain()
 
-    async with (
-        file_server(send_file) as (settings, log),
-        Client(build_server(settings.model_copy(update={"download_dir": tmp_path})), mode="legacy") as c,
-    ):
-        got = data(await c.call_tool("download_asset", {"asset_id": "a1"}))
+    got, log = await download_from(send_file, tmp_path)
     assert (got["sha256"], got["size_bytes"]) == (hashlib.sha256(BODY).hexdigest(), len(BODY))
     assert Path(got["path"]).read_bytes() == BODY
     [(prefix, rest)] = direct_reads
@@ -166,10 +123,7 @@ async def test_a_connection_closed_early_keeps_what_came_and_the_next_call_resum
         writer.write(BODY[start:])
         await writer.drain()
 
-    async with (
-        file_server(send_file) as (settings, _log),
-        Client(build_server(settings.model_copy(update={"download_dir": tmp_path})), mode="legacy") as c,
-    ):
+    async with bridge_over(send_file, tmp_path, TOKEN) as (c, _log):
         dropped = await c.call_tool("download_asset", {"asset_id": "a1"})
         assert error_text(dropped) == (
             "the connection closed after 300,000 of 1,048,576 bytes of the file; "
@@ -198,10 +152,7 @@ async def test_a_stalled_body_is_one_message_and_keeps_the_part(
         await writer.drain()
         await asyncio.sleep(30)  # then nothing (the bridge's FOOTAGE_TIMEOUT is 2 s)
 
-    async with (
-        file_server(send_file) as (settings, _log),
-        Client(build_server(settings.model_copy(update={"download_dir": tmp_path})), mode="legacy") as c,
-    ):
+    async with bridge_over(send_file, tmp_path, TOKEN) as (c, _log):
         with anyio.fail_after(20):
             result = await c.call_tool("download_asset", {"asset_id": "a1"})
     assert error_text(result) == (
@@ -226,17 +177,15 @@ async def test_a_cancellation_during_a_stall_stops_the_reader_and_keeps_the_part
         if await reader.read(1) == b"":  # then nothing, until the bridge closes the connection
             let_go.set()
 
-    async with file_server(send_file) as (settings, _log):
-        patient = settings.model_copy(update={"download_dir": tmp_path, "timeout": 60})
-        async with Client(build_server(patient), mode="legacy") as c:
-            with anyio.fail_after(20):  # far below the 60 s timeout: the cancellation, not the stall, ends it
-                async with anyio.create_task_group() as group:
-                    group.start_soon(c.call_tool, "download_asset", {"asset_id": "a1"})
-                    await sent.wait()
-                    await anyio.sleep(0.5)
-                    group.cancel_scope.cancel()
-                await let_go.wait()  # the reader let go of the connection
-                await anyio.sleep(0.3)  # the part is closed as the cancellation completes
+    async with bridge_over(send_file, tmp_path, TOKEN, timeout=60) as (c, _log):
+        with anyio.fail_after(20):  # far below the 60 s timeout: the cancellation, not the stall, ends it
+            async with anyio.create_task_group() as group:
+                group.start_soon(c.call_tool, "download_asset", {"asset_id": "a1"})
+                await sent.wait()
+                await anyio.sleep(0.5)
+                group.cancel_scope.cancel()
+            await let_go.wait()  # the reader let go of the connection
+            await anyio.sleep(0.3)  # the part is closed as the cancellation completes
     [part] = [tmp_path / p for p in files_in(tmp_path) if p.endswith(".part")]
     assert part.read_bytes() == BODY[:5000] and len(direct_reads) == 1
     assert "clip.mp4" not in files_in(tmp_path)
@@ -260,11 +209,7 @@ async def test_bodies_the_socket_path_is_not_for_take_httpx2s(
             writer.write(head("200 OK", len(packed), "Content-Encoding: gzip\r\n") + packed)
         await writer.drain()
 
-    async with (
-        file_server(send_file) as (settings, _log),
-        Client(build_server(settings.model_copy(update={"download_dir": tmp_path})), mode="legacy") as c,
-    ):
-        got = data(await c.call_tool("download_asset", {"asset_id": "a1"}))
+    got, _log = await download_from(send_file, tmp_path)
     assert (got["sha256"], got["size_bytes"]) == (hashlib.sha256(BODY).hexdigest(), len(BODY))
     assert Path(got["path"]).read_bytes() == BODY and direct_reads == []
 
@@ -314,10 +259,7 @@ async def test_a_download_folder_removed_during_the_download_is_said_so(tmp_path
         writer.write(BODY[300_000:])
         await writer.drain()
 
-    async with (
-        file_server(send_file) as (settings, _log),
-        Client(build_server(settings.model_copy(update={"download_dir": folder})), mode="legacy") as c,
-    ):
+    async with bridge_over(send_file, folder, TOKEN) as (c, _log):
         result = await c.call_tool("download_asset", {"asset_id": "a1"})
     assert error_text(result) == (
         f"the downloaded file vanished from {folder} before it could be named (was the folder removed or "
