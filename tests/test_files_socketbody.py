@@ -141,15 +141,20 @@ async def test_a_connection_closed_early_keeps_what_came_and_the_next_call_resum
     assert Path(resumed["path"]).read_bytes() == BODY and len(direct_reads) == 2
 
 
+async def headers_then_5000_bytes(writer: asyncio.StreamWriter) -> None:
+    """The headers, then (once the bridge has parsed them) the body's first 5,000 bytes."""
+    writer.write(head("200 OK", len(BODY)))
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.write(BODY[:5000])
+    await writer.drain()
+
+
 async def test_a_stalled_body_is_one_message_and_keeps_the_part(
     tmp_path: Path, direct_reads: list[tuple[int, int]]
 ) -> None:
     async def send_file(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
-        writer.write(head("200 OK", len(BODY)))
-        await writer.drain()
-        await asyncio.sleep(0.3)
-        writer.write(BODY[:5000])
-        await writer.drain()
+        await headers_then_5000_bytes(writer)
         await asyncio.sleep(30)  # then nothing (the bridge's FOOTAGE_TIMEOUT is 2 s)
 
     async with bridge_over(send_file, tmp_path, TOKEN) as (c, _log):
@@ -168,11 +173,7 @@ async def test_a_cancellation_during_a_stall_stops_the_reader_and_keeps_the_part
     sent, let_go = anyio.Event(), anyio.Event()
 
     async def send_file(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
-        writer.write(head("200 OK", len(BODY)))
-        await writer.drain()
-        await asyncio.sleep(0.3)
-        writer.write(BODY[:5000])
-        await writer.drain()
+        await headers_then_5000_bytes(writer)
         sent.set()
         if await reader.read(1) == b"":  # then nothing, until the bridge closes the connection
             let_go.set()

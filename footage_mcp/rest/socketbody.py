@@ -45,6 +45,7 @@ import h11
 import httpx2
 
 from footage_mcp.rest.http import http11_connection
+from footage_mcp.rest.spool import FLUSH_SECONDS
 
 BUFFER_BYTES = 1024 * 1024
 """Bytes per buffer: one write, one hash update and two thread hand-offs per this many bytes."""
@@ -56,16 +57,16 @@ LOW_WATER_BYTES = 512 * 1024
 """A socket read waits for this many bytes (or :data:`SLICE_SECONDS`), see :class:`_Reader`."""
 SLICE_SECONDS = 0.25
 """The longest a socket read waits before the reader checks for a cancellation (and for a stall)."""
-FLUSH_SECONDS = 0.5
-"""A slow body reaches the file at least this often, so an interruption keeps what arrived."""
 DIRECT_BODIES = 1
 """Bodies read this way at once in the process; concurrent downloads beyond it take httpx2's path. Its threads
-add to the GIL's hand-overs: during 20 concurrent downloads (bench --only files, 2 busy cores) a trivial call's
-worst latency was 75 and 509 ms with 2 such bodies, 91 and 154 ms with none (median 12-15 ms, p95 32-45 ms
-either way): not settled, so one is the cautious choice; a single download gets the whole gain."""
+add GIL hand-overs while many downloads run; whether that shows in the server's latency was not settled (a
+trivial call's worst during 20 concurrent downloads, bench --only files on 2 busy cores: 75 and 509 ms with
+two such bodies, 186 and 361 with one, 91-373 ms with none; median 12-19 ms either way), so one is the
+cautious choice: a single download gets the whole gain."""
 _slots = threading.BoundedSemaphore(DIRECT_BODIES)
 PROGRESS_SECONDS = 0.25
-"""The shortest time between two progress reports."""
+"""The shortest time between two calls of ``progress`` from the reading thread (each is a hop to the event
+loop; the download's own report keeps its own interval on top, as for httpx2's path)."""
 
 
 class BodySink(Protocol):
@@ -246,8 +247,8 @@ class _Reader:
     The socket is switched to blocking reads that wait for :data:`LOW_WATER_BYTES` (``SO_RCVLOWAT``, fewer
     for the body's last bytes) for at most :data:`SLICE_SECONDS` (``SO_RCVTIMEO``): after a slice the kernel
     returns what did arrive, or ``EAGAIN`` for nothing. Without the low-water mark a read returned every
-    ~64 KiB segment, each a GIL hand-over, and with two bodies at once the server's loop waited up to
-    196 ms for the GIL (60-98 ms in other runs; 35-59 ms with httpx2's path; 20 downloads in process).
+    ~64 KiB segment, each a wake-up and a GIL hand-over; a Python socket timeout would poll() first, and
+    poll() honours the low-water mark, hiding a slow body's bytes until 512 KiB came.
     :meth:`restore` puts the socket back as asyncio expects it (non-blocking) before it is closed there."""
 
     def __init__(self, sock: socket.socket, left: int, timeout: float, on_bytes: Callable[[int], None] | None) -> None:
