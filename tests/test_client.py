@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import socket
 import ssl
@@ -506,9 +507,9 @@ def test_cursors_outlive_the_process_that_made_them_except_stashed_ones() -> Non
 def test_the_cursor_key_is_stretched_and_made_once_on_first_use() -> None:
     """The key is PBKDF2 of the token (a cursor the model sees must not be a fast offline test of
     guessed tokens), derived lazily so a server that never lists pays nothing."""
-    assert cursor_key(TOKEN, BASE) == hashlib.pbkdf2_hmac(
-        "sha256", TOKEN.encode(), b"footage-mcp cursor v2\0" + BASE.encode(), CURSOR_KEY_ITERATIONS
-    )
+    stretched = hashlib.pbkdf2_hmac("sha256", TOKEN.encode(), b"footage-mcp cursor key v3", CURSOR_KEY_ITERATIONS)
+    message = b"footage-mcp cursor key v3\0" + BASE.encode()
+    assert cursor_key(TOKEN, BASE) == hmac.new(stretched, message, hashlib.sha256).digest()
     assert CURSOR_KEY_ITERATIONS >= 100_000
     assert len({cursor_key(TOKEN, BASE), cursor_key(TOKEN + "x", BASE), cursor_key(TOKEN, BASE + "/v2")}) == 3
     calls: list[int] = []
@@ -525,10 +526,10 @@ def test_the_cursor_key_is_stretched_and_made_once_on_first_use() -> None:
     assert CursorCodec(cursor_key(TOKEN, BASE)).decode(cursor, "albums", "the album list").url.endswith("page=1")
 
 
-def test_the_cursor_key_is_stretched_once_per_process_per_token_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two API objects of one configuration in a process (the in-process tests build hundreds; a team-mode
-    server rebuilds a user's API after its LRU dropped it) share the stretched key; another token or base
-    URL is stretched for itself."""
+def test_the_token_is_stretched_once_per_process_whatever_the_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two API objects of one token in a process (the in-process tests build hundreds, each for its own
+    sandbox's base URL; a team-mode server rebuilds a user's API after its LRU dropped it) share the
+    stretched token; another token is stretched for itself; each base URL still has its own key."""
     from footage_mcp.rest import paging
 
     stretched: list[tuple[bytes, bytes]] = []
@@ -543,7 +544,7 @@ def test_the_cursor_key_is_stretched_once_per_process_per_token_and_base_url(mon
     token, other = "tok-stretch-once-1", "tok-stretch-once-2"
     keys = [cursor_key(token, BASE), cursor_key(token, BASE), cursor_key(other, BASE), cursor_key(token, BASE + "/v2")]
     assert keys[0] == keys[1] and len(set(keys)) == 3
-    assert [password for password, _ in stretched] == [token.encode(), other.encode(), token.encode()]
+    assert [password for password, _ in stretched] == [token.encode(), other.encode()]
 
 
 def test_the_stretched_key_cache_holds_no_token() -> None:
@@ -556,6 +557,6 @@ def test_the_stretched_key_cache_holds_no_token() -> None:
     key = cursor_key(token, BASE)
     assert key == cursor_key(token, BASE)
     entries = list(paging._STRETCHED.items())
-    assert entries and all(isinstance(digest, bytes) and len(digest) == 32 for (digest, _), _ in entries)
+    assert entries and all(isinstance(digest, bytes) and len(digest) == 32 for digest, _ in entries)
     assert all(token not in repr(entry) and token.encode() not in repr(entry).encode() for entry in entries)
-    assert any(value == key for _, value in entries)
+    assert all(value != key and len(value) == 32 for _, value in entries)  # the stretched token, not a key

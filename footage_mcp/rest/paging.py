@@ -55,16 +55,20 @@ class CursorState:
 
 
 CURSOR_KEY_ITERATIONS = 100_000
-"""PBKDF2 rounds for :func:`cursor_key` (about 25 ms, once per process per token and base URL, on the
-first listing)."""
+"""PBKDF2 rounds for :func:`cursor_key` (about 25-50 ms, once per process per token, on the first
+listing)."""
 
 
 def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes:
-    """The 256-bit AES-GCM key for cursors of ``base_url`` under ``token``: PBKDF2-HMAC-SHA256 of the
-    token, salted with a label and the base URL.
+    """The 256-bit AES-GCM key for cursors of ``base_url`` under ``token``: HMAC-SHA256, keyed by the
+    token stretched with PBKDF2-HMAC-SHA256 (:data:`CURSOR_KEY_ITERATIONS` rounds, a fixed label as
+    salt), over a label and the base URL.
 
     Neither the key nor a signature reveals the token, and the stretching makes a cursor (which the
-    model sees and transcripts keep) a slow test of guessed tokens. Without a token only public
+    model sees and transcripts keep) a slow test of guessed tokens: a guess costs the PBKDF2 rounds
+    whatever the base URL. The stretching is done once per process per token, the per-base-URL step is
+    one HMAC (a process serving several base URLs, such as the in-process tests with a sandbox per
+    test, does not stretch again for each). Without a token only public
     routes can be paged, and the key is derived from the base URL alone (the on-use checks still keep
     a cursor under the base URL).
 
@@ -82,33 +86,38 @@ def cursor_key(token: str | None, base_url: str, secret: object = None) -> bytes
 
 
 STRETCHED_KEYS = 32
-"""Stretched cursor keys kept per process (oldest dropped first)."""
-_STRETCHED: OrderedDict[tuple[bytes, str], bytes] = OrderedDict()
+"""Stretched tokens kept per process (oldest dropped first)."""
+_STRETCHED: OrderedDict[bytes, bytes] = OrderedDict()
 _STRETCHED_LOCK = threading.Lock()
 _CACHE_SECRET = secrets.token_bytes(32)
 
 
 def _stretched_key(token: str, base_url: str) -> bytes:
-    """PBKDF2 of ``token`` for ``base_url``, stretched once per process per pair: a second server or
-    API object of the same configuration in this process (a team-mode server's API per token after its
-    LRU dropped it, the in-process layer of the tests) does not pay the stretching again.
+    """HMAC-SHA256 over ``base_url`` under :func:`_stretched_token` of ``token``."""
+    message = b"footage-mcp cursor key v3\0" + base_url.encode()
+    return hmac.new(_stretched_token(token), message, hashlib.sha256).digest()
+
+
+def _stretched_token(token: str) -> bytes:
+    """PBKDF2 of ``token``, stretched once per process per token: a second server or API object in this
+    process (a team-mode server's API per token after its LRU dropped it, another base URL, the in-process
+    layer of the tests) does not pay the stretching again.
 
     The cache is keyed by an HMAC of the token under a secret made at process start, never the token:
     a team-mode user's token is gone when the request is answered (``rest.tokens``), and what stays is
-    only a digest no other process can compare and the derived key."""
-    label = (hmac.new(_CACHE_SECRET, token.encode(), hashlib.sha256).digest(), base_url)
+    only a digest no other process can compare and the stretched value."""
+    label = hmac.new(_CACHE_SECRET, token.encode(), hashlib.sha256).digest()
     with _STRETCHED_LOCK:
         known = _STRETCHED.get(label)
         if known is not None:
             _STRETCHED.move_to_end(label)
             return known
-    salt = b"footage-mcp cursor v2\0" + base_url.encode()
-    key = hashlib.pbkdf2_hmac("sha256", token.encode(), salt, CURSOR_KEY_ITERATIONS)
+    stretched = hashlib.pbkdf2_hmac("sha256", token.encode(), b"footage-mcp cursor key v3", CURSOR_KEY_ITERATIONS)
     with _STRETCHED_LOCK:
-        _STRETCHED[label] = key
+        _STRETCHED[label] = stretched
         while len(_STRETCHED) > STRETCHED_KEYS:
             _STRETCHED.popitem(last=False)
-    return key
+    return stretched
 
 
 _AAD = b"footage-mcp cursor v2"
