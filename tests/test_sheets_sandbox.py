@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import subprocess
+import sys
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
+import pytest
 from canary_plugin import TOKEN
 from PIL import Image, ImageStat
 from starlette.testclient import TestClient
 
 from footage_mcp.sandbox import BASE_PATH, create_app
+from footage_mcp.sandbox.constants import PREVIEW_CACHE_ENV
 from footage_mcp.sandbox.library import Asset, Library, shared_library
 from footage_mcp.sandbox.previews import render_preview
 from footage_mcp.sandbox.taxonomy import get_taxonomy
@@ -145,3 +152,49 @@ def test_the_france_search_shows_paris_and_lyon_first_and_finds_81() -> None:
     first = body["_embedded"]["assets"]
     places = {k for a in first for k in a["keywords"] if k in ("Paris", "Lyon", "Eiffel Tower")}
     assert {"Paris", "Lyon"} <= places
+
+
+def test_a_kept_preview_is_served_by_another_process_and_a_broken_one_is_drawn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``$FOOTAGE_SANDBOX_PREVIEW_CACHE``: a preview rendered once is read from the folder (the same bytes,
+    nothing drawn) by any process sharing it; a cut-off file is ignored and rewritten; other arguments or
+    another renderer (this module's source, Pillow's version) never read it."""
+    from footage_mcp.sandbox import previews
+
+    monkeypatch.setenv(PREVIEW_CACHE_ENV, str(tmp_path))
+    arguments = ("as_kept_1", "image", 4000, 3000)
+    previews.render_preview.cache_clear()
+    drawn = previews.render_preview(*arguments, large=True)
+    (kept,) = tmp_path.iterdir()
+    assert kept.read_bytes() == drawn and kept.suffix == ".jpg"
+    process = subprocess.run(
+        [sys.executable, "-c", PROBE, *map(str, arguments)],
+        env={**os.environ, PREVIEW_CACHE_ENV: str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert process.stdout.split() == ["0", hashlib.sha256(drawn).hexdigest()]  # nothing drawn, same bytes
+    kept.write_bytes(drawn[: len(drawn) // 2])
+    previews.render_preview.cache_clear()
+    assert previews.render_preview(*arguments, large=True) == drawn
+    assert kept.read_bytes() == drawn
+    previews.render_preview.cache_clear()
+    monkeypatch.setattr(previews, "_renderer", lambda: "another renderer")
+    previews.render_preview(*arguments, large=True)
+    previews.render_preview("as_kept_1", "image", 4000, 3000, large=False)
+    assert len(list(tmp_path.iterdir())) == 3
+    previews.render_preview.cache_clear()
+
+
+PROBE = """
+import hashlib, sys
+from footage_mcp.sandbox import previews
+drawn = []
+draw = previews._draw
+previews._draw = lambda *a: drawn.append(1) or draw(*a)
+asset_id, kind, width, height = sys.argv[1:]
+data = previews.render_preview(asset_id, kind, int(width), int(height), large=True)
+print(len(drawn), hashlib.sha256(data).hexdigest())
+"""

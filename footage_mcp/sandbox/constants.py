@@ -23,6 +23,9 @@ DEFAULT_TOKEN: Final = "sandbox-token"
 """The token the sandbox accepts in the ``apiKey`` header unless told otherwise."""
 TOKEN_ENV: Final = "FOOTAGE_SANDBOX_TOKEN"
 """Environment variable :func:`footage_mcp.sandbox.serve` reads the token from when none is given."""
+PREVIEW_CACHE_ENV: Final = "FOOTAGE_SANDBOX_PREVIEW_CACHE"
+"""Environment variable naming a folder where rendered previews are kept across sandbox processes
+(:func:`footage_mcp.sandbox.previews.render_preview`); unset, previews are cached in memory only."""
 BASE_PATH: Final = "/api/asset"
 """Path prefix of every route, as on app.footage.one (confirmed)."""
 SHAPES: Final = ("hal", "array", "items")

@@ -13,20 +13,26 @@ Each preview shows what its asset is about, so a person looking at a contact she
 
 Sizes: the asset's aspect ratio (audio 16:9, documents A4 portrait), :data:`SMALL_EDGE` (320 px) or
 :data:`LARGE_EDGE` (1600 px) on the long edge. Pillow is imported only when a preview is rendered;
-results are cached in memory (``functools.lru_cache``).
+results are cached in memory (``functools.lru_cache``) and, when ``$FOOTAGE_SANDBOX_PREVIEW_CACHE``
+names a folder, on disk for every sandbox process that shares it (a large preview costs 20-40 ms of
+CPU to draw and encode; the test suite starts hundreds of sandboxes over the same library).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
+import os
 import random
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
+from .constants import PREVIEW_CACHE_ENV
 from .themes import LOOKS, PLAIN, Look
 
 if TYPE_CHECKING:
@@ -618,8 +624,69 @@ def render_preview(
         import PIL  # noqa: F401
     except ImportError as exc:
         raise PreviewUnavailable("preview rendering needs Pillow (pip install pillow)") from exc
+    kept = _kept_path((asset_id, kind, width, height, large, title, theme, keywords))
+    if kept is not None:
+        data = _read_kept(kept)
+        if data is not None:
+            return data
     size = preview_size(kind, width, height, LARGE_EDGE if large else SMALL_EDGE)
     image = _draw(kind, size, _rng_for(asset_id), title, _look_for(theme), frozenset(keywords))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=_JPEG_QUALITY)
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if kept is not None:
+        _keep(kept, data)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _renderer() -> str:
+    """What the bytes of a preview depend on besides its arguments: this module's and the themes'
+    source, and Pillow's version (its JPEG encoder). A kept preview of another renderer is never read."""
+    import PIL
+
+    from . import themes
+
+    digest = hashlib.sha256(PIL.__version__.encode())
+    for path in (__file__, themes.__file__):
+        with open(path, "rb") as source:
+            digest.update(source.read())
+    return digest.hexdigest()
+
+
+def _kept_path(arguments: tuple[object, ...]) -> str | None:
+    """Where the preview of ``arguments`` is kept under ``$FOOTAGE_SANDBOX_PREVIEW_CACHE``; None if unset."""
+    folder = os.environ.get(PREVIEW_CACHE_ENV)
+    if not folder:
+        return None
+    name = hashlib.sha256(repr((_renderer(), arguments)).encode()).hexdigest()
+    return os.path.join(folder, name + ".jpg")
+
+
+def _read_kept(path: str) -> bytes | None:
+    """The kept JPEG at ``path``; None when absent, unreadable or not a whole JPEG (then rendered again)."""
+    try:
+        with open(path, "rb") as kept:
+            data = kept.read()
+    except OSError:
+        return None
+    return data if data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9" else None
+
+
+def _keep(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file renamed: a concurrent reader sees the whole
+    file or none); a folder that cannot be written is not an error (the preview is served anyway)."""
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError:
+        return
