@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,42 @@ from inprocess import Bridge, bridge
 from footage_mcp.cli.launch import RunningSandbox
 
 pytest_plugins = ["canary_plugin"]  # the whole suite is a canary run (tests/canary_plugin.py)
+
+MEMORY_FOLDER = Path("/dev/shm")
+MEMORY_FOLDER_MIN_FREE = 4 << 30
+"""Bytes :data:`MEMORY_FOLDER` must have free for the run's temporary files to go there."""
+
+
+def _temporary_files_in_memory() -> None:
+    """Put the run's temporary files (pytest's ``tmp_path`` folders, every child's ``$TMPDIR``, the
+    bytecode cache below) on a memory file system where the machine has one (Linux's ``/dev/shm``, a
+    tmpfs, with at least 4 GiB free), unless ``$TMPDIR`` is set (the user's choice stands).
+
+    Measured on the 2-core CI machine: creating a file costs 0.2-1.1 ms of kernel CPU in an ext4 folder
+    that has held many files (``/tmp``), 15 µs on tmpfs; the suite creates tens of thousands (a
+    10,000-file upload folder alone took 6.7 s of CPU to write, fresh virtual environments, bundles,
+    downloads, partial files, sockets). What the tests assert does not depend on the file system: the
+    full-disk cases inject ENOSPC. Set at conftest import in the controlling process, before xdist
+    starts its workers, which inherit it."""
+    if os.environ.get("TMPDIR") or os.environ.get("PYTEST_XDIST_WORKER") or not sys.platform.startswith("linux"):
+        return
+    try:
+        with open("/proc/mounts", encoding="utf-8") as mounts:
+            memory = any(line.split()[1:3] == [str(MEMORY_FOLDER), "tmpfs"] for line in mounts)
+        usage = os.statvfs(MEMORY_FOLDER)
+    except OSError:
+        return
+    if not memory or usage.f_bavail * usage.f_frsize < MEMORY_FOLDER_MIN_FREE or not os.access(MEMORY_FOLDER, os.W_OK):
+        return
+    folder = MEMORY_FOLDER / f"footage-mcp-tests-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():  # made by someone else: not ours to write in
+        return
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+
+
+_temporary_files_in_memory()
 
 PYCACHE = Path(tempfile.gettempdir()) / f"footage-mcp-test-pycache-{os.getuid() if hasattr(os, 'getuid') else 0}"
 """Where every interpreter the suite starts keeps its bytecode (PYTHONPYCACHEPREFIX): outside the repo and
@@ -53,6 +90,28 @@ def _bytecode_for_children() -> None:
 _bytecode_for_children()
 
 
+def _one_preview_cache_per_run() -> None:
+    """Every sandbox this run starts (in process, forked, subprocesses) keeps the previews it renders in
+    one folder (``$FOOTAGE_SANDBOX_PREVIEW_CACHE``, footage_mcp/sandbox/previews.py), so a preview of the
+    default library is drawn once per run, not once per sandbox (about 14 s of CPU per run, py-spy: each
+    listing states its previews' byte sizes). Made at conftest import in the controlling process, before
+    xdist starts its workers (they and their children inherit it); removed when that process exits. A
+    fresh folder per run: nothing rendered by an earlier tree is served."""
+    from footage_mcp.sandbox.constants import PREVIEW_CACHE_ENV
+
+    if os.environ.get(PREVIEW_CACHE_ENV) or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    folder = tempfile.mkdtemp(prefix="footage-mcp-test-previews-")
+    os.environ[PREVIEW_CACHE_ENV] = folder
+    import atexit
+    import shutil
+
+    atexit.register(shutil.rmtree, folder, True)
+
+
+_one_preview_cache_per_run()
+
+
 def _one_ssl_context_for_the_suites_own_clients() -> None:
     """Every httpx2 client this test process builds with the default trust gets the process's one SSL
     context (``footage_mcp.rest.netenv.tls_context``, which the bridge's own clients use by design).
@@ -77,6 +136,41 @@ def _one_ssl_context_for_the_suites_own_clients() -> None:
 
 
 _one_ssl_context_for_the_suites_own_clients()
+
+
+def _one_output_schema_validator_per_schema() -> None:
+    """The SDK client's compiled output-schema validators (``ClientSession._output_schema_validator``)
+    shared by every session of this test process, keyed by the schema's JSON.
+
+    The SDK compiles each tool's output schema once per session, checking it against the JSON Schema
+    meta-schema first (``check_schema``): with a new session per test, about 6 s of CPU per run (py-spy)
+    for the same dozen schemas. A compiled validator holds no session state (an empty ``Registry``, the
+    schema document), so a shared one validates exactly as a fresh one would; a schema that fails
+    ``check_schema`` is never kept and raises at every call, as the SDK's own cache behaves. Each
+    session's own cache is still filled, so its eviction on a changed listing works as before."""
+    import json
+
+    from mcp.client.session import ClientSession
+
+    compile_validator = ClientSession._output_schema_validator
+    shared: dict[str, Any] = {}
+
+    def _output_schema_validator(self: ClientSession, name: str, output_schema: dict[str, Any]) -> Any:
+        own = self._tool_output_validators.get(name)
+        if own is not None:
+            return own
+        key = json.dumps(output_schema, sort_keys=True)
+        validator = shared.get(key)
+        if validator is None:
+            validator = compile_validator(self, name, output_schema)
+            shared[key] = validator
+        self._tool_output_validators[name] = validator
+        return validator
+
+    ClientSession._output_schema_validator = _output_schema_validator  # type: ignore[method-assign]
+
+
+_one_output_schema_validator_per_schema()
 SHAPES = ("hal", "array", "items")
 INTERFACE_TOOLS = frozenset(
     {

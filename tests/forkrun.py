@@ -159,6 +159,16 @@ def _warm_up() -> None:
     from footage_mcp.rest.netenv import tls_context
 
     tls_context()  # the bridge's SSL context for the zygote's trust settings (a child with others builds its own)
+    trust = {name: os.environ.pop(name) for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if name in os.environ}
+    try:
+        tls_context()  # and for a child given a host's reduced environment, without them (most tests' bridges)
+    finally:
+        os.environ.update(trust)
+    token = os.environ.get("FOOTAGE_SANDBOX_TOKEN")
+    if token:  # the suite's token (tests/canary_plugin.py), stretched for cursors once, not in every child
+        from footage_mcp.rest.paging import cursor_key
+
+        cursor_key(token, "http://127.0.0.1/api/asset")
     from footage_mcp.rest.netenv import ca_bundle, system_trust
 
     ca_bundle()  # the start's CA file check and check's system trust line: the file loaded once (netenv._loaded)

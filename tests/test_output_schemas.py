@@ -76,3 +76,24 @@ def test_folding_leaves_what_fits_alone() -> None:
     assert fold_nested_arrays({"a": [[[1]]]}) == ({"a": [[[1]]]}, False)
     assert fold_nested_arrays([[1], [{"c": [[[2]]]}]]) == ([[1], [{"c": [[[2]]]}]], False)
     assert fold_nested_arrays([[[]]]) == ([["[]"]], True)
+
+
+def test_the_suite_shares_compiled_output_validators_and_never_keeps_a_bad_one() -> None:
+    """tests/conftest.py shares the SDK client's compiled output-schema validators across sessions (a
+    guard: were the SDK to rename the method or its per-session cache, this fails instead of the share
+    silently doing nothing). A result is still checked against the schema; an invalid schema still
+    raises at each call and is not kept."""
+    from mcp.client.session import ClientSession
+
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    first, second = ClientSession.__new__(ClientSession), ClientSession.__new__(ClientSession)
+    first._tool_output_validators, second._tool_output_validators = {}, {}
+    shared = first._output_schema_validator("t", schema)
+    assert second._output_schema_validator("u", dict(schema)) is shared
+    assert second._tool_output_validators == {"u": shared}
+    assert [e.message for e in shared.iter_errors({"n": "x"})] == ["'x' is not of type 'integer'"]
+    bad = {"type": "object", "properties": {"n": {"type": 5}}}
+    for session in (first, second):
+        with pytest.raises(RuntimeError, match="Invalid schema for tool b"):
+            session._output_schema_validator("b", bad)
+        assert "b" not in session._tool_output_validators
