@@ -126,9 +126,16 @@ class Needles:
                 self.filters.append(_Filter(form, anchors))
         for group in self.filters:
             group.seal()
+        alphabet = set().union(*(group.alphabet for group in self.filters))
+        self.table = bytes(1 if bytes([byte]).lower()[0] in alphabet else 0 for byte in range(256))
+        self.run = b"\1" * min(form.window for form in self.forms)
+        """All the groups' bytes and their shortest window: a small blob without such a run holds no
+        window of any form (one pass instead of one per group)."""
 
     def find(self, blob: bytes) -> list[str]:
         """The names of the forms ``blob`` holds a window of (case-insensitive); empty when none."""
+        if len(blob) <= SMALL_BLOB and blob.translate(self.table).find(self.run) < 0:
+            return []
         found: set[str] = set()
         low: list[bytes] = []
         for group in self.filters:
@@ -136,6 +143,10 @@ class Needles:
         return list(dict.fromkeys(form.name for form in self.forms if form.name in found))
 
 
+SMALL_BLOB = 4096
+"""Blobs up to this size are first looked at for runs of all the groups' bytes at once: most small texts
+(JSON results, decoded cursors) have none; in large texts they are common (all but 2 lower-case letters
+and the digits), so there the pass is not worth it."""
 FILTER_ALPHABET = 21
 """A form joins a group (:class:`_Filter`) while the group's masters use at most this many distinct bytes:
 the fewer, the rarer their runs. With 21 the plain, hex, percent and UTF-16 forms share one group and
