@@ -15,8 +15,9 @@ the token (:data:`PIECES`; a cut-off token is still a leak), case-insensitively,
   that is base64 of JSON holding a percent-encoded URL with the token is found.
 
 Bounded work: a blob is lower-cased at most once and its runs searched for a few dozen anchors (each
-piece of each form contains one; a found anchor is then checked in place), tokens longer than :data:`LONG_TOKEN` are
-decoded once without recursing (image data), and a decoded blob is never decoded again in the same scan.
+piece of each form contains one; a found anchor is then checked in place), tokens longer than
+:data:`LONG_TOKEN` are decoded once without recursing (image data), and a decoded blob is never decoded
+again in the same scan.
 """
 
 from __future__ import annotations
@@ -100,9 +101,10 @@ class Needles:
     forms are grouped by the bytes their masters use (:class:`_Filter`: the plain, hex, percent and
     UTF-16 forms share 21 bytes, each base64 alignment has its own 18-20); a blob is translated once
     per group to 1 for those bytes and 0 for the rest, one ``find`` of 1 repeated the group's shortest
-    window gives each run long enough to hold a window, and only those runs are lower-cased and searched
-    for the group's anchors. A blob is so searched in two passes per group (4 groups) rather than one
-    per anchor text (42)."""
+    window gives each run long enough to hold a window, and only those runs are searched for the group's
+    anchors (in the blob lower-cased, once, when a first run is found). A blob is so searched in two
+    passes per group (4 groups) rather than one per anchor text (42); a blob of up to :data:`SMALL_BLOB`
+    bytes is first looked at for runs of all the groups' bytes (2 passes, and most have none)."""
 
     def __init__(self, secret: str, anchor_length: int = 6) -> None:
         self.forms = forms(secret)
