@@ -44,6 +44,7 @@ import binascii
 import contextlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,7 @@ class _State:
             "hits": 0,
             "http_answers": 0,
             "skipped_package_folders": 0,
+            "files_read_again": 0,
         }
         self.seconds = 0.0
         """CPU seconds this process spent searching."""
@@ -88,7 +90,9 @@ class _State:
         self.session_findings: list[Finding] = []
         self.sinks: list[list[Finding]] = []
         self.texts: dict[int, list[str]] = {}
-        self.files: dict[str, tuple[int, int]] = {}
+        self.files: dict[str, tuple[tuple[int, ...], bool, int]] = {}
+        """Each file searched: its fingerprint then, whether that was long enough after it changed (see
+        :data:`RACY_NS`), and a digest of the bytes searched."""
         self.exempt: dict[str, str] = {}
         self.started = time.time()
 
@@ -411,43 +415,97 @@ def check_file(path: Path, root: Path) -> None:
         info = path.stat()
     except OSError:
         return
-    key = str(path)
-    if not path.is_file() or key in STATE.exempt or STATE.files.get(key) == (info.st_size, info.st_mtime_ns):
+    if stat.S_ISREG(info.st_mode):
+        key = str(path)
+        where = str(path.relative_to(root)) if path.is_relative_to(root) else key
+        _search_file(key, info, where)
+
+
+RACY_NS = 1_000_000_000
+"""A file whose mtime or ctime is less than this before the moment it is searched may be written again
+within the same timestamp tick (the kernel's file times are coarse: a few milliseconds), keeping its size
+and times: it is read again at the next sweep, and searched again if its bytes differ from those searched,
+until it was read once this long after it changed."""
+
+
+def _search_file(key: str, info: os.stat_result, where: str) -> None:
+    """Search the regular file ``key`` whose ``stat`` is ``info``, unless it was searched since it last
+    changed: the same device, inode, size, mtime and ctime (a rewrite changes the ctime, a replacement
+    the inode) and, when that was less than :data:`RACY_NS` after the change, the same bytes."""
+    if key in STATE.exempt:
         return
-    STATE.files[key] = (info.st_size, info.st_mtime_ns)
-    STATE.count("files")
-    STATE.count("file_bytes", info.st_size)
+    fingerprint = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = STATE.files.get(key)
+    if known is not None and known[0] == fingerprint and known[1]:
+        return
+    settled = info.st_size < PIECE or max(info.st_mtime_ns, info.st_ctime_ns) < time.time_ns() - RACY_NS
+    again = known is not None and known[0] == fingerprint
+    if again:
+        STATE.count("files_read_again")
+    else:
+        STATE.count("files")
+        STATE.count("file_bytes", info.st_size)
     if info.st_size < PIECE:  # shorter than the shortest hit (the upload tests' 20,000 two-byte files)
+        STATE.files[key] = (fingerprint, settled, 0)
         return
-    where = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    try:
-        with path.open("rb") as handle:
-            if info.st_size <= FILE_DECODE_LIMIT:
-                check("file", where, handle.read())
-                return
+    with contextlib.suppress(OSError):
+        if info.st_size <= FILE_DECODE_LIMIT:
+            with open(key, "rb") as handle:
+                data = handle.read()
+            digest = hash(data)
+            STATE.files[key] = (fingerprint, settled, digest)
+            if not (again and known is not None and known[2] == digest):
+                check("file", where, data)
+            return
+        if again and known is not None and known[2] == _digest(key):
+            STATE.files[key] = (fingerprint, settled, known[2])
+            return
+        digests = []
+        with open(key, "rb") as handle:
             tail = b""
             while chunk := handle.read(CHUNK):
+                digests.append(hash(chunk))
                 check("file", where, tail + chunk, decode=False)
                 tail = chunk[-256:]
-    except OSError:
-        return
+        STATE.files[key] = (fingerprint, settled, hash(tuple(digests)))
+
+
+def _digest(key: str) -> int:
+    """The digest :func:`_search_file` keeps of a large file's bytes (a hash per chunk)."""
+    digests = []
+    with open(key, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digests.append(hash(chunk))
+    return hash(tuple(digests))
 
 
 def check_tree(root: Path) -> None:
     """Search every regular file under ``root`` (symbolic links not followed), except inside virtual
     environments and ``node_modules`` (packages a test installed: uv, pip and npm write them, not the
-    bridge; the bundle tests unpack one)."""
+    bridge; the bundle tests unpack one). One ``scandir`` per folder, one ``lstat`` per regular file."""
     if not root.is_dir():
         return
-    for folder, dirs, names in os.walk(root):
-        if "pyvenv.cfg" in names or Path(folder).name == "node_modules":
-            STATE.count("skipped_package_folders")
-            dirs.clear()
+    top = str(root)
+    cut = len(top) + 1
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
             continue
-        for name in names:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                check_file(path, root)
+        if os.path.basename(folder) == "node_modules" or any(
+            entry.name == "pyvenv.cfg" and not entry.is_dir() for entry in entries
+        ):
+            STATE.count("skipped_package_folders")
+            continue
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    _search_file(entry.path, entry.stat(follow_symlinks=False), entry.path[cut:])
 
 
 def check_sections(sections: Sequence[tuple[str, str]], when: str) -> None:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+import random
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from canary_scan import CANARY, decodings, hits
+from canary_scan import CANARY, DENSE_RUNS, NEEDLES, decodings, hits
 from mcp.types import CallToolResult
 from PIL import Image
 
@@ -146,3 +147,47 @@ def test_the_scan_finds_the_canary_in_every_encoding() -> None:
         assert any(hits(blob) for blob in decodings(carrier)), carrier
     assert hits(zlib.compress(b"tEXt " + CANARY.encode()))
     assert not any(hits(blob) for blob in decodings(base64.b64encode(b"[redacted] " + CANARY[:9].encode()).decode()))
+
+
+def every_window(blob: bytes) -> set[str]:
+    """The forms ``blob`` holds a window of, by trying every window of every form (no anchors, no runs)."""
+    low = blob.lower()
+    return {
+        form.name
+        for form in NEEDLES.forms
+        if any(form.master[i : i + form.window] in low for i in range(len(form.master) - form.window + 1))
+    }
+
+
+def test_the_run_search_finds_what_trying_every_window_finds() -> None:
+    """Needles.find searches only the runs of bytes a form could be made of: on random bytes, base64
+    text and texts made of a group's own bytes (dense runs), with pieces of every form planted at random
+    places, in either case, cut one byte short or not, it names what trying every window names."""
+    rnd = random.Random(11)
+    alphabets = [bytes(sorted(group.alphabet)) for group in NEEDLES.filters] + [b"0123456789abcdefABCDEF%\0"]
+    for _ in range(400):
+        size = rnd.choice([0, 40, 2000, 20000])
+        fillers = [
+            rnd.randbytes(size),
+            base64.b64encode(rnd.randbytes(size)),
+            bytes(rnd.choices(rnd.choice(alphabets), k=size)),
+        ]
+        blob = bytearray(rnd.choice(fillers))
+        for _ in range(rnd.randrange(3)):
+            form = rnd.choice(NEEDLES.forms)
+            width = form.window + rnd.choice([-1, 0, 0, 3])
+            start = rnd.randrange(len(form.master) - width + 1)
+            piece = form.master[start : start + width]
+            at = rnd.randrange(len(blob) + 1)
+            blob[at:at] = piece.upper() if rnd.random() < 0.5 else piece
+        assert set(NEEDLES.find(bytes(blob))) == every_window(bytes(blob)), bytes(blob)[:200]
+
+
+def test_a_piece_after_many_runs_is_found() -> None:
+    """After DENSE_RUNS close runs the rest of a blob is searched whole; after sparse ones run by run."""
+    piece = CANARY[20:30].encode()
+    dense = b" ".join([b"0123456789abcdef"] * (DENSE_RUNS * 4)) + b" " + piece
+    sparse = b"".join(random.Random(3).randbytes(5000) + b"0123456789abcdef" for _ in range(DENSE_RUNS * 2)) + piece
+    for blob in (dense, sparse, dense + piece.upper(), piece + dense):
+        assert NEEDLES.find(blob) == ["plain"]
+    assert NEEDLES.find(dense[:-1]) == NEEDLES.find(sparse[:-1]) == []

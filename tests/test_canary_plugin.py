@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import subprocess
 import sys
 import zlib
 from pathlib import Path
 from urllib.parse import quote
 
+import canary_plugin
 import pytest
 from canary_plugin import TOKEN, check, check_sections, check_tree, expected_leaks, is_sandbox, note_result
 from canary_scan import CANARY, scan
@@ -186,3 +188,64 @@ def test_a_hit_fails_that_test_and_no_other(tmp_path: Path) -> None:
     assert "1 passed" in done.stdout and "2 failed" in done.stdout
     figures = json.loads(report.read_text())
     assert figures["hits"] == 2 and figures["files"] >= 1 and figures["log_sections"] == 2
+
+
+def test_a_file_rewritten_within_one_timestamp_tick_is_searched_again(tmp_path: Path) -> None:
+    """Rewritten with the same size and the same mtime (a write within the same coarse timestamp tick as
+    the search, here set back with utime): the next sweep still finds what it now holds."""
+    path = tmp_path / "out.log"
+    path.write_bytes(b"x" * 40)
+    with expected_leaks() as found:
+        check_tree(tmp_path)
+    assert found == []
+    info = path.stat()
+    path.write_bytes(CANARY.encode() + b"x" * 8)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    with expected_leaks() as found:
+        check_tree(tmp_path)
+    assert kinds(found) == ["file out.log"]
+
+
+def test_an_old_file_replaced_or_rewritten_with_its_size_and_mtime_is_searched_again(tmp_path: Path) -> None:
+    """A file searched long after it was written, then rewritten in place or replaced by a rename, keeping
+    its size and mtime: its ctime (and for the rename its inode) tells the sweep it changed."""
+    path, other = tmp_path / "old.log", tmp_path / "new.log"
+    for target in (path, other):
+        target.write_bytes(b"y" * 40)
+        os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+    with expected_leaks() as found:
+        check_tree(tmp_path)
+    assert found == []
+    path.write_bytes(CANARY.encode() + b"y" * 8)
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    spare = tmp_path / "spare"
+    spare.write_bytes(b"y" * 8 + CANARY.encode())
+    os.utime(spare, ns=(1_000_000_000, 1_000_000_000))
+    os.replace(spare, other)
+    with expected_leaks() as found:
+        check_tree(tmp_path)
+    assert sorted(kinds(found)) == ["file new.log", "file old.log"]
+
+
+def test_a_piece_across_a_chunk_boundary_of_a_large_file_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files larger than FILE_DECODE_LIMIT are searched in chunks that overlap: a piece cut by a chunk's
+    end, with too little of it on either side to be a hit there, is found, in each form."""
+    monkeypatch.setattr(canary_plugin, "FILE_DECODE_LIMIT", 1000)
+    monkeypatch.setattr(canary_plugin, "CHUNK", 4096)
+    for name, piece in [
+        ("plain.bin", CANARY[:10].encode()),
+        ("percent.bin", "".join(f"%{b:02X}" for b in CANARY[:10].encode()).encode()),
+        ("utf16.bin", CANARY[:10].encode("utf-16-le")),
+    ]:
+        (tmp_path / name).write_bytes(b"\1" * (4096 - len(piece) // 2) + piece + b"\1" * 8000)
+    with expected_leaks() as found:
+        check_tree(tmp_path)
+    assert sorted(str(f) for f in found) == [
+        "file percent.bin: percent",
+        "file plain.bin: plain",
+        "file utf16.bin: utf-16-be, utf-16-le",  # a UTF-16-LE text is UTF-16-BE one byte on
+    ]
+    for path in tmp_path.iterdir():  # just written: the sweep after the test reads them again, unpatched
+        path.unlink()
