@@ -107,6 +107,9 @@ def _become(request: dict[str, Any], fds: list[int], keep_closed: list[int]) -> 
             os.close(fd)
     os.environ.clear()
     os.environ.update(request["env"])
+    # what the zygote derived from its own environment and a cold interpreter would derive from this one:
+    # the temporary folder (tempfile caches $TMPDIR's answer; a child given another TMPDIR must use it)
+    tempfile.tempdir = None
     os.chdir(request["cwd"])
     import footage_mcp
 

@@ -51,8 +51,8 @@ def test_check_reports_an_unreachable_base_url() -> None:
     ) in result.stdout.splitlines()
 
 
-def test_demo_shows_tools_and_the_right_search_hits() -> None:
-    result = cli(["demo"], {})
+def test_demo_shows_tools_and_the_right_search_hits(tmp_path: Path) -> None:
+    result = cli(["demo"], {"TMPDIR": str(tmp_path)})  # its kept folder in the test's, not left in the run's
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Tools offered (12):" in out and "download_asset" in out
@@ -79,5 +79,6 @@ def test_demo_shows_tools_and_the_right_search_hits() -> None:
     folder = Path(kept.removeprefix(lead).removesuffix(" (delete it when done)."))
     download = Path(saved.removeprefix("    saved to ").strip())
     assert download.parent == folder and sheet.parent == folder  # one folder, both files kept in it
+    assert folder.parent == tmp_path and folder.name.startswith("footage-demo-")
     assert download.is_file() and sheet.is_file()
     assert "\n    1 → " in out  # the legend's first lines under the sheet's summary

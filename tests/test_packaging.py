@@ -156,7 +156,10 @@ def test_footage_mcp_version_from_the_fresh_venv(fresh_venv: FreshVenv) -> None:
 
 
 def test_footage_mcp_demo_from_the_fresh_venv(fresh_venv: FreshVenv) -> None:
-    result = run([venv_bin(fresh_venv.path, "footage-mcp"), "demo"], cwd=fresh_venv.root, env=clean_env())
+    kept = fresh_venv.root / "demo-tmp"  # the demo's kept folder goes here, not into the run's temporary folder
+    kept.mkdir()
+    env = clean_env({"TMPDIR": str(kept)})
+    result = run([venv_bin(fresh_venv.path, "footage-mcp"), "demo"], cwd=fresh_venv.root, env=env)
     out = result.stdout
     assert f"Connected to footage {__version__}" in out
     assert "Tools offered (12):" in out
@@ -170,3 +173,4 @@ def test_footage_mcp_demo_from_the_fresh_venv(fresh_venv: FreshVenv) -> None:
     assert "preview           image/jpeg" in out
     assert "\nDone: the bridge answered every call over stdio from the sandbox's REST API.\n" in out
     assert out.rstrip().endswith("(delete it when done).")  # the folder with the sheet and the download
+    assert [p.name[:13] for p in kept.iterdir() if p.name.startswith("footage-demo-")] == ["footage-demo-"]
