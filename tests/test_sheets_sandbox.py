@@ -198,3 +198,54 @@ asset_id, kind, width, height = sys.argv[1:]
 data = previews.render_preview(asset_id, kind, int(width), int(height), large=True)
 print(len(drawn), hashlib.sha256(data).hexdigest())
 """
+
+
+def test_a_renderer_whose_source_cannot_be_read_still_serves_previews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renderer identity reads the module's source; where it cannot (an install from a zip archive,
+    sources stripped), previews are drawn and served as without the folder, never an error."""
+    from footage_mcp.sandbox import previews
+
+    monkeypatch.setenv(PREVIEW_CACHE_ENV, str(tmp_path / "kept"))
+    monkeypatch.setattr(previews, "__file__", str(tmp_path / "footage.zip" / "previews.py"))
+    previews._renderer.cache_clear()
+    previews.render_preview.cache_clear()
+    try:
+        data = previews.render_preview("as_unreadable_1", "image", 400, 300)
+    finally:
+        previews._renderer.cache_clear()
+        previews.render_preview.cache_clear()
+    assert data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9"
+    assert not (tmp_path / "kept").exists() or not any((tmp_path / "kept").glob("*.jpg"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_kept_path_that_is_not_a_regular_file_is_drawn_again_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A named pipe (or any non-regular file) planted where a preview is kept: reading it would block the
+    sandbox forever; it is ignored and the preview drawn."""
+    import threading
+
+    from footage_mcp.sandbox import previews
+
+    monkeypatch.setenv(PREVIEW_CACHE_ENV, str(tmp_path))
+    previews.render_preview.cache_clear()
+    arguments = ("as_fifo_1", "image", 400, 300)
+    drawn = previews.render_preview(*arguments)
+    (kept,) = tmp_path.iterdir()
+    kept.unlink()
+    os.mkfifo(kept)
+    previews.render_preview.cache_clear()
+    result: list[bytes] = []
+    worker = threading.Thread(target=lambda: result.append(previews.render_preview(*arguments)), daemon=True)
+    worker.start()
+    worker.join(10)
+    hung = worker.is_alive()
+    if hung:  # unblock the reader so the thread ends
+        with open(os.open(kept, os.O_WRONLY | os.O_NONBLOCK), "wb") as _:
+            pass
+        worker.join(5)
+    previews.render_preview.cache_clear()
+    assert not hung and result == [drawn]

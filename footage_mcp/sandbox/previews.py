@@ -26,6 +26,7 @@ import io
 import math
 import os
 import random
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable
@@ -640,17 +641,22 @@ def render_preview(
 
 
 @lru_cache(maxsize=1)
-def _renderer() -> str:
+def _renderer() -> str | None:
     """What the bytes of a preview depend on besides its arguments: this module's and the themes'
-    source, and Pillow's version (its JPEG encoder). A kept preview of another renderer is never read."""
+    source, and Pillow's version (its JPEG encoder). A kept preview of another renderer is never read.
+    None when a source cannot be read (an install from a zip archive, sources stripped): then nothing
+    is kept on disk, previews are drawn as without the folder."""
     import PIL
 
     from . import themes
 
     digest = hashlib.sha256(PIL.__version__.encode())
-    for path in (__file__, themes.__file__):
-        with open(path, "rb") as source:
-            digest.update(source.read())
+    try:
+        for path in (__file__, themes.__file__):
+            with open(path, "rb") as source:
+                digest.update(source.read())
+    except (OSError, TypeError):  # TypeError: a module without a __file__
+        return None
     return digest.hexdigest()
 
 
@@ -659,15 +665,31 @@ def _kept_path(arguments: tuple[object, ...]) -> str | None:
     folder = os.environ.get(PREVIEW_CACHE_ENV)
     if not folder:
         return None
-    name = hashlib.sha256(repr((_renderer(), arguments)).encode()).hexdigest()
+    renderer = _renderer()
+    if renderer is None:
+        return None
+    name = hashlib.sha256(repr((renderer, arguments)).encode()).hexdigest()
     return os.path.join(folder, name + ".jpg")
 
 
+_KEPT_MAX_BYTES: Final = 8 << 20
+"""Largest kept file read back (a large preview is a few hundred KiB): anything bigger is not ours."""
+
+
 def _read_kept(path: str) -> bytes | None:
-    """The kept JPEG at ``path``; None when absent, unreadable or not a whole JPEG (then rendered again)."""
+    """The kept JPEG at ``path``; None when absent, unreadable, not a regular file (a named pipe planted
+    there would block the read forever, a device never end; a symbolic link is not followed) or not a
+    whole JPEG (then rendered again)."""
     try:
-        with open(path, "rb") as kept:
-            data = kept.read()
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(handle, "rb") as kept:
+            facts = os.fstat(kept.fileno())
+            if not stat.S_ISREG(facts.st_mode) or facts.st_size > _KEPT_MAX_BYTES:
+                return None
+            data = kept.read(_KEPT_MAX_BYTES + 1)
     except OSError:
         return None
     return data if data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9" else None
