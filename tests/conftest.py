@@ -148,8 +148,11 @@ def _one_output_schema_validator_per_schema() -> None:
     meta-schema first (``check_schema``): with a new session per test, about 6 s of CPU per run (py-spy)
     for the same dozen schemas. A compiled validator holds no session state (an empty ``Registry``, the
     schema document), so a shared one validates exactly as a fresh one would; a schema that fails
-    ``check_schema`` is never kept and raises at every call, as the SDK's own cache behaves. Each
+    ``check_schema`` is never kept and raises at every call, as the SDK's own cache behaves; the shared
+    one is compiled from a copy of the schema (the SDK's holds the session's dict, and a nested edit of
+    it in place would otherwise change what every later session with that schema checks). Each
     session's own cache is still filled, so its eviction on a changed listing works as before."""
+    import copy
     import json
 
     from mcp.client.session import ClientSession
@@ -163,8 +166,8 @@ def _one_output_schema_validator_per_schema() -> None:
             return own
         key = json.dumps(output_schema, sort_keys=True)
         validator = shared.get(key)
-        if validator is None:
-            validator = compile_validator(self, name, output_schema)
+        if validator is None:  # compiled from a copy: a session editing its own schema in place changes no other's
+            validator = compile_validator(self, name, copy.deepcopy(output_schema))
             shared[key] = validator
         self._tool_output_validators[name] = validator
         return validator

@@ -97,3 +97,18 @@ def test_the_suite_shares_compiled_output_validators_and_never_keeps_a_bad_one()
         with pytest.raises(RuntimeError, match="Invalid schema for tool b"):
             session._output_schema_validator("b", bad)
         assert "b" not in session._tool_output_validators
+
+
+def test_a_shared_validator_is_not_changed_by_one_sessions_schema_edited_in_place() -> None:
+    """The shared validator is keyed by the schema's JSON when first compiled; a session (or a test) that
+    then edits its own schema dict in place must not change what another session's equal schema checks,
+    as it would not in a cold process."""
+    from mcp.client.session import ClientSession
+
+    first, second = ClientSession.__new__(ClientSession), ClientSession.__new__(ClientSession)
+    first._tool_output_validators, second._tool_output_validators = {}, {}
+    edited = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"], "x-probe": 1}
+    first._output_schema_validator("t", edited)
+    edited["properties"]["n"]["type"] = "string"  # first's own schema, edited after its validator was compiled
+    fresh = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"], "x-probe": 1}
+    assert list(second._output_schema_validator("t", fresh).iter_errors({"n": 1})) == []
