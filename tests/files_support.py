@@ -129,6 +129,19 @@ def local_name(asset: Asset, rendition: str = "original", mime: str | None = Non
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, dict[str, str]], Awaitable[None]]
 
 
+@asynccontextmanager
+async def loopback_port(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[int]:
+    """An asyncio TCP server on 127.0.0.1 (an ephemeral port) calling ``handle`` per connection; yields
+    the port, closes the server on exit (the raw HTTP servers of the file and write tests)."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
 @contextlib.asynccontextmanager
 async def file_server(send_file: Handler, token: str = "") -> AsyncIterator[tuple[Settings, list[str]]]:
     """A raw HTTP/1.1 server: ``/assets/a1`` is an asset whose ``downloadUrl`` is ``/files/a1`` on the same
@@ -165,12 +178,8 @@ async def file_server(send_file: Handler, token: str = "") -> AsyncIterator[tupl
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with loopback_port(handle) as port:
         yield Settings(base_url=f"http://127.0.0.1:{port}/api/asset", api_token=token, timeout=2), log
-    finally:
-        server.close()
 
 
 def head(status: str, length: int, extra: str = "") -> bytes:

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from footage_mcp.core.settings import Settings
 from footage_mcp.sandbox.hostile import encoded_bomb
 from footage_mcp.surface.server import build_server
+from tests.files_support import loopback_port
 
 pytestmark = pytest.mark.anyio
 
@@ -145,12 +146,8 @@ async def raw_archive(answer: str) -> AsyncIterator[str]:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with loopback_port(handle) as port:
         yield f"http://127.0.0.1:{port}/api/asset"
-    finally:
-        server.close()
 
 
 @pytest.mark.parametrize(
