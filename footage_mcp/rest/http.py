@@ -622,6 +622,46 @@ def http11_connection(response: httpx2.Response) -> AsyncHTTP11Connection | None
     return node if isinstance(node, AsyncHTTP11Connection) else None
 
 
+def sending_connection(http: httpx2.AsyncClient, request: httpx2.Request) -> AsyncHTTP11Connection | None:
+    """The httpcore2 connection ``request`` (sent by ``http``, its body not yet finished) is assigned to:
+    the transport for its URL → its connection pool → the pool's request whose stream is ``request``'s →
+    its connection → the HTTP/1.1 connection inside (httpx2/httpcore2 2.16); None for anything else (a
+    mounted or mock transport, a proxy, HTTP/2, another layout)."""
+    from httpcore2 import AsyncConnectionPool, AsyncHTTP11Connection
+
+    try:
+        transport = http._transport_for_url(request.url)
+    except (AttributeError, TypeError):
+        return None
+    pool = getattr(transport, "_pool", None)
+    if type(pool) is not AsyncConnectionPool:  # a proxy's pool holds other connection kinds
+        return None
+    for waiting in list(getattr(pool, "_requests", ())):
+        if getattr(getattr(waiting, "request", None), "stream", None) is request.stream:
+            node = getattr(getattr(waiting, "connection", None), "_connection", None)
+            return node if isinstance(node, AsyncHTTP11Connection) else None
+    return None
+
+
+def plain_tcp_transport(network: Any) -> tuple[asyncio.Transport, Any] | None:
+    """The asyncio transport and protocol under httpcore2's network stream ``network``, when it is anyio's
+    asyncio socket stream over plain TCP (or a Unix socket) and not closing: httpcore2's AnyIOStream →
+    anyio's SocketStream → its ``_transport`` and ``_protocol`` (anyio 4); None for TLS or anything else."""
+    import socket
+
+    if network.get_extra_info("ssl_object") is not None:
+        return None
+    stream = getattr(network, "_stream", None)
+    transport = getattr(stream, "_transport", None)
+    protocol = getattr(stream, "_protocol", None)
+    raw = network.get_extra_info("socket")
+    if not isinstance(transport, asyncio.Transport) or raw is None or transport.is_closing():
+        return None
+    if raw.type != socket.SOCK_STREAM or raw.family not in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX):
+        return None
+    return transport, protocol
+
+
 def release_memory() -> None:
     """Hand freed heap pages back to the system after a refused body (glibc keeps them otherwise;
     see bench/run.py's hostile section for the measurement). A no-op where ``malloc_trim`` is absent."""

@@ -44,7 +44,7 @@ import anyio.from_thread
 import h11
 import httpx2
 
-from footage_mcp.rest.http import http11_connection
+from footage_mcp.rest.http import http11_connection, plain_tcp_transport
 from footage_mcp.rest.spool import FLUSH_SECONDS
 
 BUFFER_BYTES = 1024 * 1024
@@ -122,28 +122,20 @@ def direct_body(response: httpx2.Response) -> DirectBody | None:
     network: Any = getattr(connection, "_network_stream", None)
     if network is None or id(response.extensions.get("network_stream")) != id(network):  # the response's own
         return None
-    if network.get_extra_info("ssl_object") is not None:
+    found = plain_tcp_transport(network)
+    if found is None:
         return None
-    stream = getattr(network, "_stream", None)  # httpcore2's AnyIOStream → anyio's asyncio SocketStream
-    transport = getattr(stream, "_transport", None)
-    protocol = getattr(stream, "_protocol", None)
+    transport, protocol = found
     pending = getattr(protocol, "read_queue", None)
     arrived = getattr(protocol, "read_event", None)
+    if not (isinstance(pending, collections.deque) and isinstance(arrived, asyncio.Event)):
+        return None
+    if transport.is_reading():  # asyncio would read the socket too
+        return None
     raw = network.get_extra_info("socket")
-    if not (
-        isinstance(transport, asyncio.Transport)
-        and isinstance(pending, collections.deque)
-        and isinstance(arrived, asyncio.Event)
-        and raw is not None
-    ):
-        return None
-    if transport.is_closing() or transport.is_reading():  # asyncio would read the socket too
-        return None
     if not _slots.acquire(blocking=False):  # DIRECT_BODIES are being read already
         return None
     try:
-        if raw.type != socket.SOCK_STREAM or raw.family not in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX):
-            raise ValueError("not a stream socket")
         fd = os.dup(raw.fileno())
     except (OSError, ValueError, AttributeError):
         _slots.release()

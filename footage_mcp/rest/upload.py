@@ -34,6 +34,7 @@ from footage_mcp.rest.file_models import UploadOutcome, UploadReport
 from footage_mcp.rest.files import UploadSelection, describe_os_error, guess_mime
 from footage_mcp.rest.http import MAX_JSON_BYTES, Fetched, decode_json, read_body
 from footage_mcp.rest.shapes import object_id, parse_list
+from footage_mcp.rest.socketsend import direct_sender
 from footage_mcp.rest.spool import first_error
 
 if TYPE_CHECKING:
@@ -218,8 +219,9 @@ class Uploader:
             headers["apiKey"] = self.rest.token
 
         async def send(http: httpx2.AsyncClient, report: Callable[[int], Awaitable[None]] | None) -> Fetched:
-            """POST the multipart body with ``http``, the file read ahead in a worker thread (one hop per
-            block) while the blocks before go out; ``report(bytes sent)`` for progress."""
+            """POST the multipart body with ``http``; ``report(bytes sent)`` for progress. The file's bytes go
+            with ``sendfile(2)`` where the connection allows it (:mod:`footage_mcp.rest.socketsend`), else
+            they are read ahead in a worker thread (one hop per few blocks) while the blocks before go out."""
             if report is None:
                 report = _no_progress
             blocks, ready = anyio.create_memory_object_stream[bytes](READ_AHEAD_BLOCKS)
@@ -246,29 +248,40 @@ class Uploader:
                             left -= len(block)
                             await blocks.send(block)
 
+            last = 0.0
+
+            async def sent_so_far(done: int) -> None:
+                nonlocal last
+                sent.bytes = done
+                now = time.monotonic()
+                if now - last >= PROGRESS_INTERVAL_SECONDS:
+                    last = now
+                    await report(done)
+
             async def body() -> AsyncIterator[bytes]:
                 sent.started = True
                 yield head
-                last = 0.0
-                async with ready:
-                    async for block in ready:
-                        sent.bytes += len(block)
-                        yield block
-                        now = time.monotonic()
-                        if now - last >= PROGRESS_INTERVAL_SECONDS:
-                            last = now
-                            await report(sent.bytes)
-                if sent.bytes < size:  # the reader stopped early: its error ends the request
+                direct = direct_sender(http, request, size + len(tail)) if size else None
+                if direct is not None:  # the kernel sends the file from the page cache (rest/socketsend.py)
+                    blocks.close()
+                    await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_so_far)
+                else:
+                    group.start_soon(read_ahead)
+                    async with ready:
+                        async for block in ready:
+                            sent.bytes += len(block)
+                            yield block
+                            await sent_so_far(sent.bytes)
+                if sent.bytes < size:  # the file or its reader stopped early: that error ends the request
                     raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
                 yield tail
                 await report(sent.bytes)
 
             response: httpx2.Response | None = None
+            request = http.build_request("POST", url, content=body(), headers=headers)
             try:
                 with ready:  # closed whether or not the body was ever asked for
                     async with anyio.create_task_group() as group:
-                        group.start_soon(read_ahead)
-                        request = http.build_request("POST", url, content=body(), headers=headers)
                         response = await http.send(request, stream=True)
                         group.cancel_scope.cancel()  # an answer before the whole body (413): stop reading
                 assert response is not None  # the task group ended without an error: the request was answered
