@@ -263,3 +263,4 @@ async def test_file_fault_rules_are_validated_and_applied() -> None:
         assert fine.status_code == 200
         info = (await client.get("/_sandbox/files")).json()
         assert info["max_upload_bytes"] == store.max_upload_bytes and info["cdn_origin"] is None
+        assert info["uploads_folder"] == str(store.folder) and store.folder.is_dir()

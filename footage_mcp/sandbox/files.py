@@ -52,7 +52,7 @@ from .constants import BASE_PATH
 from .errors import ApiError, error_body
 from .faults import InjectedAbort
 from .library import Asset, Library
-from .originals import Blob, FileFault, blob_for, rendition_specs, send_blob
+from .originals import Blob, FileFault, blob_for, rendition_specs, send_blob, zero_copy
 from .search import SearchIndex
 from .shapes import Site, asset_json
 from .uploads import UploadParser, asset_from_upload
@@ -268,7 +268,7 @@ class FileStore:
         if fault is not None and fault.kind == "status":
             await _send_json(send, fault.status, error_body(fault.status, "Injected file fault", scope["path"]))
             return
-        await send_blob(send, blob, scope["method"], _headers(scope), fault)
+        await send_blob(send, blob, scope["method"], _headers(scope), fault, zero_copy=zero_copy(scope))
 
     async def original(self, scope: Scope, receive: Receive, send: Send) -> None:
         asset = self.library.asset(scope["path_params"]["id"])
@@ -366,6 +366,7 @@ class FileStore:
             "cdn_origin": self.cdn_origin,
             "max_upload_bytes": self.max_upload_bytes,
             "uploads": len(self.stored),
+            "uploads_folder": str(self.folder),  # the benchmark deletes its own uploads' bytes there
             "cdn_requests": list(self.cdn_requests),
         }
         return Response(_json_bytes(body), media_type="application/json")
@@ -467,6 +468,6 @@ def create_cdn_app(store: FileStore) -> ASGIApp:
             entry["status"] = fault.status
             await _send_json(send, fault.status, error_body(fault.status, "Injected file fault", scope["path"]))
             return
-        entry["status"], _ = await send_blob(send, blob, scope["method"], headers, fault)
+        entry["status"], _ = await send_blob(send, blob, scope["method"], headers, fault, zero_copy=zero_copy(scope))
 
     return cdn

@@ -119,8 +119,15 @@ async def _serve_both(main: uvicorn.Server, sock: socket.socket, *others: tuple[
 
 
 def _config(app: ASGIApp) -> uvicorn.Config:
+    from .zerocopy import ZeroCopyH11Protocol
+
     return uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=_GRACE_SECONDS
+        app,
+        http=ZeroCopyH11Protocol,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=_GRACE_SECONDS,
     )
 
 
