@@ -45,6 +45,28 @@ def make_file(path: Path, size: int) -> None:
             left -= MIB
 
 
+def settle(folder: Path, size: int) -> None:
+    """Before a timed transfer (untimed): write back what earlier ones left dirty (``os.sync``), then
+    write and delete a scratch file of ``size`` bytes in ``folder``, so the transfer's file finds page-cache
+    pages just freed by another file.
+
+    Why (measured 2026-12-02 on this 2-core VM): without the sync, whichever transfer ran second paid for
+    the first one's gigabyte being written out (the sandbox's CPU per uploaded GiB rose from 2.5 to 4.9 s
+    after two earlier uploads, whichever client sent them). And a guest whose free memory goes back to the
+    host (virtio-balloon free page reporting) pays for every page it takes afresh: writing 1 GiB into the
+    page cache took 1.4-1.5 CPU-s with pages the host had taken back and 0.21 s right after another file
+    of that size was deleted, so the figures swung with which client happened to get fresh pages (download
+    0.25×-0.93× of curl in three runs of the same tree). Both clients get the same treatment."""
+    os.sync()
+    block = (bytes(range(256)) * 4096)[:MIB]
+    scratch = folder / "settle.scratch"
+    with scratch.open("wb") as handle:
+        for _ in range(size // MIB):
+            handle.write(block)
+    scratch.unlink()
+    os.sync()
+
+
 def children_cpu() -> float:
     """CPU seconds (user + system) of this process's waited-for children (curl runs)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -115,7 +137,7 @@ async def section_files(
     name = "files"
     size = 64 * MIB if quick else GIB
     each = 5 * 1000 * 1000 if quick else 50 * 1000 * 1000
-    rounds = 1 if quick else 2
+    rounds = 2  # alternating which client goes first
     work = Path(tempfile.mkdtemp(prefix="footage-bench-files-"))
     try:
         src, down, curl_out = work / "src", work / "down", work / "curl"
@@ -143,6 +165,8 @@ async def section_files(
         big_id = next(r["id"] for r in rows if r["name"] == big.name)
         medium_id = next(r["id"] for r in rows if r["name"] == medium.name)
         original_url = f"{sb.base_url}/assets/{big_id}/original"
+        async with httpx2.AsyncClient(timeout=30) as http:
+            uploads_folder = Path((await http.get(f"{sb.control}/files")).json()["uploads_folder"])
 
         env = {
             "FOOTAGE_DOWNLOAD_DIR": str(down),
@@ -170,7 +194,7 @@ async def section_files(
                 cpu[key].append(after[client_index] - before[client_index])
                 server_cpu[key].append(after[2] - before[2])
 
-            for _ in range(rounds):
+            async def curl_down() -> None:
                 target = curl_out / "large.bin"
                 t = mark()
                 seconds, _ = await run_process("curl", "-sS", "--fail", "-o", str(target), "-H", auth, original_url)
@@ -179,6 +203,7 @@ async def section_files(
                 target.unlink()
                 sha_rates.append(sha256_rate())
 
+            async def bridge_down() -> None:
                 watch = RssWatch(pid)
                 t = mark()
                 start = time.perf_counter()
@@ -190,9 +215,23 @@ async def section_files(
                 path.unlink()
                 growth["download"] = max(growth.get("download", 0), watch.growth)
 
+            async def forget_upload(before: set[Path]) -> None:
+                """Delete the bytes the sandbox just stored for a timed upload (never downloaded again): kept,
+                each upload would take a gigabyte of fresh page cache, whose cost on this VM (see
+                :func:`settle`) grew the sandbox's CPU per uploaded GiB from 2.5 to 3.5-4.5 s over three
+                uploads, whichever client sent them."""
+                for path in set(uploads_folder.iterdir()) - before:
+                    path.unlink()
+
+            async def curl_up() -> None:
+                stored = set(uploads_folder.iterdir())
                 t = mark()
                 results["curl_up"].append(await curl_upload(big))
                 account("curl_up", t, 0)
+                await forget_upload(stored)
+
+            async def bridge_up() -> None:
+                stored = set(uploads_folder.iterdir())
                 watch = RssWatch(pid)
                 t = mark()
                 start = time.perf_counter()
@@ -201,6 +240,17 @@ async def section_files(
                 account("bridge_up", t, 1)
                 assert structured(done, "upload_assets")["uploaded"] == 1
                 growth["upload"] = max(growth.get("upload", 0), watch.growth)
+                await forget_upload(stored)
+
+            for number in range(rounds):
+                # Each transfer starts from the same memory state (settle, untimed); odd rounds run the bridge
+                # first.
+                order = [curl_down, bridge_down, curl_up, bridge_up]
+                if number % 2:
+                    order = [bridge_down, curl_down, bridge_up, curl_up]
+                for step in order:
+                    await anyio.to_thread.run_sync(settle, work, size)
+                    await step()
             hwm_end = proc_status(pid)["VmHWM"] * 1024
 
             # 20 concurrent downloads while a trivial call is timed every 100 ms
