@@ -34,7 +34,7 @@ from footage_mcp.rest.file_models import UploadOutcome, UploadReport
 from footage_mcp.rest.files import UploadSelection, describe_os_error, guess_mime
 from footage_mcp.rest.http import MAX_JSON_BYTES, Fetched, decode_json, read_body
 from footage_mcp.rest.shapes import object_id, parse_list
-from footage_mcp.rest.socketsend import direct_sender
+from footage_mcp.rest.socketsend import SendfileUnavailable, direct_sender
 from footage_mcp.rest.spool import first_error
 
 if TYPE_CHECKING:
@@ -263,9 +263,13 @@ class Uploader:
                 yield head
                 direct = direct_sender(http, request, size + len(tail)) if size else None
                 if direct is not None:  # the kernel sends the file from the page cache (rest/socketsend.py)
-                    blocks.close()
-                    await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_so_far)
-                else:
+                    try:
+                        await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_so_far)
+                    except SendfileUnavailable:  # refused before a byte went: the file goes through httpx2
+                        direct = None
+                    else:
+                        blocks.close()
+                if direct is None:
                     group.start_soon(read_ahead)
                     async with ready:
                         async for block in ready:

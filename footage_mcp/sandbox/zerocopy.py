@@ -65,8 +65,15 @@ def _install(cycle: Any) -> None:
             await cycle.flow.drain()
         if cycle.disconnected:
             return
+        if count == 0:  # loop.sendfile takes positive counts only
+            if not more:
+                await plain_send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         try:
             sent = await asyncio.get_running_loop().sendfile(cycle.transport, handle, offset, count)
+        except (NotImplementedError, AttributeError):  # a loop without sendfile (uvloop): ordinary messages
+            await _as_body_messages(plain_send, handle, offset, count, more)
+            return
         except (OSError, RuntimeError):  # the client went (RuntimeError: the transport is closing)
             cycle.disconnected = True
             with contextlib.suppress(Exception):
