@@ -1,4 +1,4 @@
-"""Section 7 of bench/run.py: files in and out, side by side with curl on the same URLs.
+"""Section 8 of bench/run.py: files in and out, side by side with curl on the same URLs.
 
 * a large original (1 GiB; 64 MiB with --quick) downloaded by ``download_asset`` and by ``curl -o``;
 * the same file uploaded by ``upload_assets`` and by ``curl -F files=@…``;
@@ -7,7 +7,9 @@
   from the cached discovery root) is timed every 100 ms on the same stdio session.
 
 The large file is made once (deterministic bytes), uploaded to the sandbox by curl, and that stored asset
-is what both clients download. Everything lives in one temporary folder, removed at the end.
+is what both clients download. Three rounds (two with --quick), the bridge first in the odd ones, each
+timed transfer after an untimed :func:`settle`; the best time of each client is kept. Everything lives in
+one temporary folder, removed at the end.
 """
 
 from __future__ import annotations
