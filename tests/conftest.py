@@ -263,3 +263,20 @@ def wait_until_listening(proc: subprocess.Popen[bytes], port: int) -> None:
                 raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited") from None
             time.sleep(0.1)
     raise RuntimeError(f"nothing listened on 127.0.0.1:{port}")
+
+
+@pytest.fixture
+def sendfile_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Each file an upload sent with sendfile (rest/socketsend.py) and that returned: (bytes asked, sent)."""
+    from footage_mcp.rest.socketsend import DirectSend
+
+    calls: list[tuple[int, int]] = []
+    real = DirectSend.send_file
+
+    async def recording(self: DirectSend, handle: Any, count: int, **options: Any) -> int:
+        sent = await real(self, handle, count, **options)
+        calls.append((count, sent))
+        return sent
+
+    monkeypatch.setattr(DirectSend, "send_file", recording)
+    return calls

@@ -142,6 +142,28 @@ async def loopback_port(
         server.close()
 
 
+async def read_request_head(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]] | None:
+    """The next request's method, path and headers (lower-case names) on a raw HTTP/1.1 connection; None at
+    its end."""
+    line = await reader.readline()
+    if not line:
+        return None
+    headers: dict[str, str] = {}
+    while (header := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = header.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    method, path = line.split()[0].decode(), line.split()[1].decode()
+    return method, path, headers
+
+
+async def json_answer(writer: asyncio.StreamWriter, value: Any, status: str = "200 OK") -> None:
+    """A JSON response with its ``Content-Length`` on a raw HTTP/1.1 connection."""
+    body = json.dumps(value).encode()
+    writer.write(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    writer.write(body)
+    await writer.drain()
+
+
 @contextlib.asynccontextmanager
 async def file_server(send_file: Handler, token: str = "") -> AsyncIterator[tuple[Settings, list[str]]]:
     """A raw HTTP/1.1 server: ``/assets/a1`` is an asset whose ``downloadUrl`` is ``/files/a1`` on the same
@@ -153,12 +175,8 @@ async def file_server(send_file: Handler, token: str = "") -> AsyncIterator[tupl
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         port = writer.get_extra_info("sockname")[1]
         try:
-            while line := await reader.readline():
-                headers: dict[str, str] = {}
-                while (header := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = header.decode().partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                path = line.split()[1].decode()
+            while request := await read_request_head(reader):
+                _method, path, headers = request
                 if path.startswith("/files/"):
                     log.append("request")
                     await send_file(reader, writer, headers)
@@ -167,12 +185,7 @@ async def file_server(send_file: Handler, token: str = "") -> AsyncIterator[tupl
                             log.append("closed by the client")
                     return
                 asset = {"id": "a1", "name": "clip.mp4", "downloadUrl": f"http://127.0.0.1:{port}/files/a1"}
-                body = json.dumps(asset if path.endswith("/assets/a1") else {"_links": {}}).encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-                )
-                writer.write(body)
-                await writer.drain()
+                await json_answer(writer, asset if path.endswith("/assets/a1") else {"_links": {}})
         except (TimeoutError, ConnectionError):
             pass
         finally:

@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
@@ -22,7 +21,7 @@ from mcp import Client
 
 import footage_mcp.rest.upload as upload_module
 from footage_mcp.cli.launch import RunningSandbox
-from footage_mcp.rest.socketsend import DirectSend, direct_sender
+from footage_mcp.rest.socketsend import direct_sender
 from footage_mcp.surface.server import build_server
 from tests.files_support import control, data, put_file_faults, settings_for
 
@@ -36,19 +35,12 @@ def sandbox() -> Iterator[RunningSandbox]:
         yield running
 
 
-@pytest.fixture
-def sendfile_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """Each file sent with sendfile: (bytes asked for, bytes sent)."""
-    calls: list[tuple[int, int]] = []
-    real = DirectSend.send_file
-
-    async def recording(self: DirectSend, handle: Any, count: int, **options: Any) -> int:
-        sent = await real(self, handle, count, **options)
-        calls.append((count, sent))
-        return sent
-
-    monkeypatch.setattr(DirectSend, "send_file", recording)
-    return calls
+@pytest.fixture(params=["sendfile", "httpx2"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which way an upload's file bytes go: sendfile where it can, or always httpx2's path."""
+    if request.param == "httpx2":
+        monkeypatch.setattr(upload_module, "direct_sender", lambda *args: None)
+    return str(request.param)
 
 
 def uploader(sandbox: RunningSandbox, folder: Path) -> Client:
@@ -66,8 +58,8 @@ async def stored_digest(sandbox: RunningSandbox, asset_id: str) -> str:
     return hashlib.sha256(answer.content).hexdigest()
 
 
-async def test_the_sandboxs_uploads_take_the_sendfile_path_and_store_the_files_bytes(
-    sandbox: RunningSandbox, tmp_path: Path, sendfile_calls: list[tuple[int, int]]
+async def test_the_sandboxs_uploads_take_the_sendfile_path_and_both_paths_store_the_files_bytes(
+    sandbox: RunningSandbox, tmp_path: Path, sendfile_calls: list[tuple[int, int]], path: str
 ) -> None:
     payload = os.urandom(3_000_001)
     name = unique()
@@ -76,36 +68,15 @@ async def test_the_sandboxs_uploads_take_the_sendfile_path_and_store_the_files_b
         result = data(await client.call_tool("upload_assets", {"path": name}))
     [outcome] = result["files"]
     assert (outcome["outcome"], outcome["size_bytes"]) == ("uploaded", len(payload))
-    assert sendfile_calls == [(len(payload), len(payload))]
+    assert sendfile_calls == ([(len(payload), len(payload))] if path == "sendfile" else [])
     assert await stored_digest(sandbox, outcome["asset_id"]) == hashlib.sha256(payload).hexdigest()
 
 
-async def test_httpx2s_path_stores_the_same_bytes(
-    sandbox: RunningSandbox, tmp_path: Path, sendfile_calls: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(upload_module, "direct_sender", lambda *args: None)
-    payload = os.urandom(3_000_001)
-    name = unique()
-    (tmp_path / name).write_bytes(payload)
-    async with uploader(sandbox, tmp_path) as client:
-        result = data(await client.call_tool("upload_assets", {"path": name}))
-    [outcome] = result["files"]
-    assert outcome["outcome"] == "uploaded" and sendfile_calls == []
-    assert await stored_digest(sandbox, outcome["asset_id"]) == hashlib.sha256(payload).hexdigest()
-
-
-@pytest.mark.parametrize("path", ["sendfile", "httpx2"])
 async def test_a_large_file_refused_by_the_archive_is_its_413_on_both_paths(
-    sandbox: RunningSandbox,
-    tmp_path: Path,
-    sendfile_calls: list[tuple[int, int]],
-    monkeypatch: pytest.MonkeyPatch,
-    path: str,
+    sandbox: RunningSandbox, tmp_path: Path, sendfile_calls: list[tuple[int, int]], path: str
 ) -> None:
     """More than the socket buffers hold: the archive answers 413 and closes while the body is still going
     out, so the send fails and the answer must still be read (httpcore2 does so after a write error)."""
-    if path == "httpx2":
-        monkeypatch.setattr(upload_module, "direct_sender", lambda *args: None)
     size = 24 * 1024 * 1024
     name = unique()
     with (tmp_path / name).open("wb") as handle:

@@ -19,9 +19,8 @@ import pytest
 from mcp import Client
 
 from footage_mcp.core.settings import Settings
-from footage_mcp.rest.socketsend import DirectSend
 from footage_mcp.surface.server import build_server
-from tests.files_support import data
+from tests.files_support import data, json_answer, read_request_head
 
 pytestmark = pytest.mark.anyio
 
@@ -39,24 +38,15 @@ async def upload_server(on_upload: Upload, rcvbuf: int = 0) -> AsyncIterator[tup
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         log.append("connection")
         try:
-            while line := await reader.readline():
-                headers: dict[str, str] = {}
-                while (header := await reader.readline()) not in (b"\r\n", b""):
-                    name, _, value = header.decode().partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                method, path = line.split()[0].decode(), line.split()[1].decode()
+            while request := await read_request_head(reader):
+                method, path, headers = request
                 log.append(f"{method} {path}")
                 if method == "POST" and path.endswith("/assets"):
                     await on_upload(reader, writer, headers)
                     if writer.is_closing():
                         return
                     continue
-                body = json.dumps({"_links": {}}).encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-                )
-                writer.write(body)
-                await writer.drain()
+                await json_answer(writer, {"_links": {}})
         except (TimeoutError, ConnectionError):
             pass
         finally:
@@ -93,20 +83,6 @@ def sparse(path: Path, size: int) -> Path:
     with path.open("wb") as handle:
         handle.truncate(size)
     return path
-
-
-@pytest.fixture
-def sendfile_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    calls: list[tuple[int, int]] = []
-    real = DirectSend.send_file
-
-    async def recording(self: DirectSend, handle: Any, count: int, **options: Any) -> int:
-        sent = await real(self, handle, count, **options)
-        calls.append((count, sent))
-        return sent
-
-    monkeypatch.setattr(DirectSend, "send_file", recording)
-    return calls
 
 
 # ---------------------------------------------------------------- the write timeout counts time without progress
