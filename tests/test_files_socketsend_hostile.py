@@ -2,19 +2,26 @@
 (sandbox/zerocopy.py) against hostile peers and files (found by a breaking helper, each failed before its
 fix): a link that slows down but keeps moving is no write timeout, a receiver that stops reading fails
 the upload after one FOOTAGE_TIMEOUT (not two), a file sendfile cannot read falls back (first call) or
-is a read error (mid-file), and a zero-byte zero-copy send completes its response."""
+is a read error (mid-file), and a zero-byte zero-copy send completes its response; then, for the
+threaded sender: a read error after bytes went says the upload may have been stored, a failed send
+leaves no unclosed read-ahead stream, and forty stalled uploads do not hold up another one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import gc
 import json
+import os
 import socket
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -232,3 +239,122 @@ async def test_a_zero_byte_zerocopysend_completes_the_response(
     assert after.content == b"0123"
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], errors
+
+
+# ---------------------------------------------------------------- found in a second round
+
+
+def eio_after(monkeypatch: pytest.MonkeyPatch, good_calls: int) -> None:
+    """``os.sendfile`` works ``good_calls`` times (1 MiB each), then fails with EIO (a read error mid-file)."""
+    real = os.sendfile
+    calls = 0
+
+    def failing(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls > good_calls:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(os, "sendfile", failing)
+
+
+async def drain_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
+    while await reader.read(1 << 20):
+        pass
+    writer.close()
+
+
+async def test_a_read_error_after_bytes_went_says_the_upload_may_have_been_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read error (EIO) after 2 MiB of a 3 MB file went out. httpx2's path reports "cannot read the file
+    (an input/output error); the upload of clip.mp4 may or may not have been stored: search ..." (upload.py
+    adds the hint when ``sent.bytes``). On the sendfile path ``sent.bytes`` is only updated by progress
+    reports, which socketsend.py makes at most every 0.25 s, so a failure in the first 0.25 s (here: 2 MiB
+    on loopback within a few ms) has ``sent.bytes == 0`` and the hint is left out although 2 MiB reached
+    the server: the outcome depends on which path sent the file and on timing. Expected: the same reason
+    as httpx2's path whenever bytes were sent (DirectSend.sent, not the throttled progress, should count)."""
+    eio_after(monkeypatch, 2)
+    (tmp_path / "clip.mp4").write_bytes(os.urandom(3_000_000))
+    async with upload_server(drain_then_close) as (port, _log), bridge(port, tmp_path) as client:
+        result = data(await client.call_tool("upload_assets", {"path": "clip.mp4"}))
+    [outcome] = result["files"]
+    assert outcome["outcome"] == "failed"
+    assert outcome["reason"].startswith("cannot read the file (an input/output error)"), outcome["reason"]
+    assert "may or may not have been stored" in outcome["reason"], outcome["reason"]
+
+
+async def test_a_failed_sendfile_leaves_no_unclosed_read_ahead_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """upload.py closes the read-ahead send stream (``blocks``) only in the ``else`` of its ``try`` around
+    ``direct.send_file``: when send_file raises anything but SendfileUnavailable (a read error, a
+    WriteError, a WriteTimeout, a cancellation) the stream is never closed and anyio warns "Unclosed
+    <MemoryObjectSendStream ...>" (ResourceWarning) when it is collected, on every failed sendfile upload.
+    httpx2's path closes it (``async with blocks`` in read_ahead). Expected: no unclosed stream."""
+    eio_after(monkeypatch, 1)
+    (tmp_path / "clip.mp4").write_bytes(os.urandom(3_000_000))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with upload_server(drain_then_close) as (port, _log), bridge(port, tmp_path) as client:
+            result = data(await client.call_tool("upload_assets", {"path": "clip.mp4"}))
+            gc.collect()
+        gc.collect()
+    [outcome] = result["files"]
+    assert outcome["reason"].startswith("cannot read the file ("), outcome["reason"]
+    unclosed = [str(w.message) for w in caught if "MemoryObject" in str(w.message)]
+    assert unclosed == [], unclosed
+
+
+async def test_forty_uploads_stalled_on_a_slow_api_do_not_hold_up_another_upload(tmp_path: Path) -> None:
+    """http.py's POOL_SIZE promises that up to 64 calls can hang on a slow API "while another still gets a
+    connection at once". socketsend.py's sending thread is ``anyio.to_thread.run_sync`` with anyio's default
+    limiter (40 threads per event loop, shared by everything on the transfer loop), held for the whole file.
+    With 40 uploads stalled on a server that stopped reading (each waits up to FOOTAGE_TIMEOUT, 15 s here,
+    on the transfer loop), a 41st upload of 7 bytes to a server that answers at once (the same API, a new
+    connection) waits for a thread until one of the 40 times out: it takes about 15 s instead of
+    milliseconds; a download's part open (also a default-limiter thread, shielded) waits the same way.
+    Before ec6381f the kernel send ran on the loop (no thread held). Expected: the small upload finishes
+    within a few seconds (the sending thread should not draw on the shared default limiter, or it should
+    be bounded below it)."""
+    stalled = 40
+    posts = 0
+    stall_forever = anyio.Event()
+
+    async def on_upload(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]) -> None:
+        nonlocal posts
+        posts += 1
+        if posts <= stalled:
+            with contextlib.suppress(asyncio.CancelledError):
+                await stall_forever.wait()  # never reads the body
+            writer.close()
+            return
+        try:
+            await reader.readexactly(int(headers["content-length"]))
+        except asyncio.IncompleteReadError:  # the bridge gave up on it (the test's 6 s bound)
+            writer.close()
+            return
+        created(writer, "small")
+        await writer.drain()
+
+    for i in range(stalled):
+        sparse(tmp_path / f"big{i}.mp4", 16 * 1024 * 1024)
+    (tmp_path / "small.mp4").write_bytes(b"7 bytes")
+    took = None
+    async with upload_server(on_upload) as (port, _log), bridge(port, tmp_path, timeout=15) as client:
+        async with anyio.create_task_group() as group:
+            for i in range(stalled):
+                group.start_soon(client.call_tool, "upload_assets", {"path": f"big{i}.mp4"})
+            with anyio.fail_after(10):
+                while posts < stalled:
+                    await anyio.sleep(0.05)
+            await anyio.sleep(0.5)  # every stalled upload is in its sending thread
+            started = time.monotonic()
+            with anyio.move_on_after(6):
+                result = data(await client.call_tool("upload_assets", {"path": "small.mp4"}))
+                took = time.monotonic() - started
+            group.cancel_scope.cancel()
+        stall_forever.set()
+    assert took is not None, "a 7-byte upload to an answering API did not finish within 6 s"
+    assert result["files"][0]["outcome"] == "uploaded", result

@@ -116,10 +116,17 @@ class DirectSend:
             if time.monotonic() >= deadline:
                 raise httpcore2.WriteTimeout(f"no byte could be written for {timeout:g} s")
             await anyio.sleep(0.005)
-        return await anyio.to_thread.run_sync(self._send, handle.fileno(), count, timeout, progress)
+        # A limiter of its own: the thread is held for the whole file, and anyio's default limiter (40 threads
+        # per loop, shared with the downloads' part opens) would let 40 stalled uploads hold up every other
+        # transfer. The HTTP pool (rest/http.py POOL_SIZE) bounds how many run at once.
+        limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self._send, handle.fileno(), count, timeout, progress, limiter=limiter)
 
     def _send(self, file_fd: int, count: int, timeout: float, progress: Callable[[int], Awaitable[None]] | None) -> int:
-        sock = socket.socket(self.sock.family, self.sock.type, fileno=os.dup(self.sock.fileno()))
+        try:
+            sock = socket.socket(self.sock.family, self.sock.type, fileno=os.dup(self.sock.fileno()))
+        except (OSError, ValueError) as exc:  # closed since the head went (fileno -1: EBADF)
+            raise httpcore2.WriteError(f"the connection closed before the file could be sent ({exc})") from exc
         try:
             sock.setblocking(True)  # the flag is the shared description's: put back below, before asyncio reads
             seconds = int(SLICE_SECONDS)
@@ -148,8 +155,8 @@ class DirectSend:
                 moved = time.monotonic()
                 anyio.from_thread.check_cancelled()
                 if progress is not None and moved - reported >= PROGRESS_SECONDS:
-                    reported = moved
                     anyio.from_thread.run(_report, progress, self.sent)
+                    moved = reported = time.monotonic()  # a slow report is not the connection's stall
             if progress is not None:
                 anyio.from_thread.run(_report, progress, self.sent)
             return self.sent

@@ -267,8 +267,10 @@ class Uploader:
                         await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_so_far)
                     except SendfileUnavailable:  # refused before a byte went: the file goes through httpx2
                         direct = None
-                    else:
-                        blocks.close()
+                    finally:
+                        sent.bytes = max(sent.bytes, direct.sent if direct is not None else 0)  # progress is throttled
+                        if direct is not None:
+                            blocks.close()  # the read-ahead is never started
                 if direct is None:
                     group.start_soon(read_ahead)
                     async with ready:
