@@ -329,7 +329,9 @@ def test_sandbox_on_a_busy_port_says_so_in_one_line(hal_sandbox: RunningSandbox)
     result = run(["sandbox", "--port", port])
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
-        f"footage-mcp sandbox: cannot listen on 127.0.0.1:{port}: Address already in use"
+        f"footage-mcp sandbox: cannot listen on 127.0.0.1:{port}: the port is already in use (another sandbox, "
+        "or another server); stop it, or choose another with --port (0 picks a free one: FOOTAGE_BASE_URL must "
+        "then name the address it prints)"
     ]
 
 

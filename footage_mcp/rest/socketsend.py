@@ -133,7 +133,8 @@ class DirectSend:
             sock.setsockopt(
                 socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, int((SLICE_SECONDS - seconds) * 1e6))
             )
-            moved = reported = time.monotonic()
+            moved = time.monotonic()
+            reported = moved - PROGRESS_SECONDS  # the first bytes sent are reported at once
             while self.sent < count:
                 try:
                     got = os.sendfile(sock.fileno(), file_fd, self.sent, min(CALL_BYTES, count - self.sent))

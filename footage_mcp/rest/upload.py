@@ -258,13 +258,17 @@ class Uploader:
                     last = now
                     await report(done)
 
+            async def sent_directly(done: int) -> None:  # socketsend spaces its reports itself
+                sent.bytes = done
+                await report(done)
+
             async def body() -> AsyncIterator[bytes]:
                 sent.started = True
                 yield head
                 direct = direct_sender(http, request, size + len(tail)) if size else None
                 if direct is not None:  # the kernel sends the file from the page cache (rest/socketsend.py)
                     try:
-                        await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_so_far)
+                        await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_directly)
                     except SendfileUnavailable:  # refused before a byte went: the file goes through httpx2
                         direct = None
                     finally:

@@ -11,6 +11,7 @@ status 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -68,7 +69,13 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            why = (
+                "the port is already in use (another sandbox, or another server); stop it, or choose another "
+                "with --port (0 picks a free one: FOOTAGE_BASE_URL must then name the address it prints)"
+            )
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {why}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

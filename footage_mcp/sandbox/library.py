@@ -175,6 +175,14 @@ class _Draft:
     checksum: str = ""
 
 
+def _no_checksum(rng: random.Random) -> str:
+    """No checksum for a generated asset: its original is generated while it streams and never hashed whole,
+    and a made-up one would make a correct download look corrupt (uploads carry their real SHA-256). The
+    random draw is kept so that the seeded library stays the same in every other field."""
+    rng.getrandbits(256)
+    return ""
+
+
 _FRAMINGS: Final = {
     "image": ("wide", "close-up", "detail", "vertical", "medium shot", "overhead", "black and white"),
     "video": ("wide", "slow motion", "timelapse", "handheld", "tracking shot", "4K master", "vertical cut"),
@@ -417,7 +425,7 @@ class _Builder:
             albums=[home],
             rating=rng.randint(0, 5),
             color_label=rng.choice(_COLORS),
-            checksum=f"{rng.getrandbits(256):064x}",
+            checksum=_no_checksum(rng),
         )
 
     def generate_assets(self) -> None:
@@ -613,7 +621,7 @@ def _bulk_asset(rng: random.Random, n: int, album_id: str) -> Asset:
         preview_available=kind != "document" or rng.random() >= 1 / 40,
         rating=0,
         color_label=None,
-        checksum=f"{rng.getrandbits(256):064x}",
+        checksum=_no_checksum(rng),
     )
 
 

@@ -110,7 +110,7 @@ def _asset_hal(asset: Asset, site: Site) -> Json:
         "previewAvailable": asset.preview_available,
         "rating": asset.rating,
         "colorLabel": asset.color_label,
-        "checksum": f"sha256:{asset.checksum}",
+        "checksum": f"sha256:{asset.checksum}" if asset.checksum else None,
         "_links": links,
     }
     return _drop_none(body)
@@ -137,7 +137,7 @@ def _asset_array(asset: Asset) -> Json:
         "preview_available": asset.preview_available,
         "rating": asset.rating,
         "color_label": asset.color_label,
-        "checksum_sha256": asset.checksum,
+        "checksum_sha256": asset.checksum or None,
     }
 
 
