@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -158,3 +160,19 @@ async def test_no_direct_sender_for_a_mock_transport_or_a_request_not_in_flight(
     async with httpx2.AsyncClient() as http:
         request = http.build_request("POST", "http://127.0.0.1:9/assets", content=b"x")
         assert direct_sender(http, request, 1) is None  # not being sent: no connection holds it
+
+
+def test_httpcore2_is_not_imported_to_start_the_server() -> None:
+    """The start (build_server, the tool list) needs no transport: httpcore2 comes with trio, h2, socksio and
+    truststore, 40 modules and 15-20 ms of the cold start (a top-level import in socketsend.py added them,
+    the coldstart bench's ratio to the bare server went 1.20× → 1.23×)."""
+    code = (
+        "import sys, asyncio;"
+        "from footage_mcp.core.settings import Settings;"
+        "from footage_mcp.surface.server import build_server;"
+        "server = build_server(Settings(api_token='tok-123456', allow_writes=True, upload_dirs='/tmp'));"
+        "asyncio.run(server.list_tools());"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpcore2', 'trio', 'h2', 'socksio')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

@@ -43,7 +43,6 @@ from typing import Any, BinaryIO
 import anyio
 import anyio.from_thread
 import h11
-import httpcore2
 import httpx2
 
 from footage_mcp.rest.http import plain_tcp_transport, sending_connection
@@ -111,6 +110,8 @@ class DirectSend:
                 whatever answer came, e.g. a 413, as for a write error of its own).
             OSError: reading the file failed (EIO …).
         """
+        import httpcore2  # here, not at the top: it (with trio, h2, truststore) is not needed to start the server
+
         deadline = time.monotonic() + timeout
         while self.transport.get_write_buffer_size():  # what asyncio still holds of the head goes first
             if time.monotonic() >= deadline:
@@ -123,6 +124,8 @@ class DirectSend:
         return await anyio.to_thread.run_sync(self._send, handle.fileno(), count, timeout, progress, limiter=limiter)
 
     def _send(self, file_fd: int, count: int, timeout: float, progress: Callable[[int], Awaitable[None]] | None) -> int:
+        import httpcore2
+
         try:
             sock = socket.socket(self.sock.family, self.sock.type, fileno=os.dup(self.sock.fileno()))
         except (OSError, ValueError) as exc:  # closed since the head went (fileno -1: EBADF)
