@@ -134,7 +134,7 @@ async def test_a_file_that_shrinks_while_the_kernel_sends_it_fails_as_such(
 async def test_progress_is_reported_while_the_kernel_sends(
     sandbox: RunningSandbox, tmp_path: Path, sendfile_calls: list[tuple[int, int]]
 ) -> None:
-    size = 12_000_000
+    size = 24_000_000  # the socket buffers take the first ~8 MiB at once
     name = unique()
     (tmp_path / name).write_bytes(os.urandom(size))
     seen: list[float] = []
@@ -143,7 +143,7 @@ async def test_progress_is_reported_while_the_kernel_sends(
         seen.append(done)
 
     async with control(sandbox) as sandbox_control, uploader(sandbox, tmp_path) as client:
-        await put_file_faults(sandbox_control, {"match": "^/assets$", "fault": "slow", "bytes_per_second": 6_000_000})
+        await put_file_faults(sandbox_control, {"match": "^/assets$", "fault": "slow", "bytes_per_second": 10_000_000})
         result = data(await client.call_tool("upload_assets", {"path": name}, progress_callback=on_progress))
     assert [f["outcome"] for f in result["files"]] == ["uploaded"]
     assert sendfile_calls == [(size, size)]

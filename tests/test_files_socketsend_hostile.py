@@ -152,7 +152,7 @@ async def test_a_receiver_that_stops_reading_fails_the_upload_after_footage_time
     assert outcome["outcome"] == "failed"
     assert outcome["reason"].startswith("the API did not answer within 2 s; the upload of stall.mp4 may")
     assert len(sendfile_calls) == 0  # send_file raised (the recorder only logs calls that returned)
-    assert took < 3.2, f"the write stall was reported after {took:.1f} s (FOOTAGE_TIMEOUT is 2 s)"
+    assert took < 3.9, f"the write stall was reported after {took:.1f} s (FOOTAGE_TIMEOUT is 2 s; twice it is 4)"
 
 
 # ---------------------------------------------------------------- sendfile(2) refusing the file
