@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -131,11 +132,15 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, dict[str, str]],
 
 @asynccontextmanager
 async def loopback_port(
-    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]], *, rcvbuf: int = 0
 ) -> AsyncIterator[int]:
     """An asyncio TCP server on 127.0.0.1 (an ephemeral port) calling ``handle`` per connection; yields
-    the port, closes the server on exit (the raw HTTP servers of the file and write tests)."""
+    the port, closes the server on exit (the raw HTTP servers of the file and write tests). ``rcvbuf``: the
+    accepted sockets' ``SO_RCVBUF`` (set on the listener before any accept; they inherit it)."""
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    if rcvbuf:
+        for listening in server.sockets:
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:

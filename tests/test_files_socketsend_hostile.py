@@ -12,9 +12,7 @@ import asyncio
 import contextlib
 import errno
 import gc
-import json
 import os
-import socket
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,7 +25,7 @@ from mcp import Client
 
 from footage_mcp.core.settings import Settings
 from footage_mcp.surface.server import build_server
-from tests.files_support import data, json_answer, read_request_head
+from tests.files_support import data, json_answer, loopback_port, read_request_head
 
 pytestmark = pytest.mark.anyio
 
@@ -59,20 +57,12 @@ async def upload_server(on_upload: Upload, rcvbuf: int = 0) -> AsyncIterator[tup
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    if rcvbuf:  # before any accept: the accepted sockets inherit it (little buffered at the receiver)
-        for listening in server.sockets:
-            listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    try:
-        yield server.sockets[0].getsockname()[1], log
-    finally:
-        server.close()
+    async with loopback_port(handle, rcvbuf=rcvbuf) as port:  # rcvbuf: little buffered at the receiver
+        yield port, log
 
 
-def created(writer: asyncio.StreamWriter, asset_id: str = "up1") -> None:
-    body = json.dumps({"id": asset_id}).encode()
-    writer.write(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
-    writer.write(body)
+async def created(writer: asyncio.StreamWriter, asset_id: str = "up1") -> None:
+    await json_answer(writer, {"id": asset_id}, "201 Created")
 
 
 def bridge(port: int, folder: Path, **extra: Any) -> Client:
@@ -115,8 +105,7 @@ async def test_a_link_that_slows_down_but_keeps_moving_is_not_a_write_timeout(tm
             got += len(block)
             if got > fast:
                 await asyncio.sleep(len(block) / (6 * 1024 * 1024))  # 6 MiB/s after a fast start
-        created(writer)
-        await writer.drain()
+        await created(writer)
 
     sparse(tmp_path / "big.mp4", size)
     async with upload_server(on_upload, rcvbuf=128 * 1024) as (port, _log), bridge(port, tmp_path) as client:
@@ -194,8 +183,7 @@ async def test_a_file_sendfile_cannot_read_is_not_a_broken_connection(
             if not block:
                 return
             left -= len(block)
-        created(writer)
-        await writer.drain()
+        await created(writer)
 
     (tmp_path / "clip.mp4").write_bytes(os.urandom(3_000_000))
     async with upload_server(on_upload) as (port, _log), bridge(port, tmp_path) as client:
@@ -335,8 +323,7 @@ async def test_forty_uploads_stalled_on_a_slow_api_do_not_hold_up_another_upload
         except asyncio.IncompleteReadError:  # the bridge gave up on it (the test's 6 s bound)
             writer.close()
             return
-        created(writer, "small")
-        await writer.drain()
+        await created(writer, "small")
 
     for i in range(stalled):
         sparse(tmp_path / f"big{i}.mp4", 16 * 1024 * 1024)
