@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import re
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -643,12 +644,10 @@ def sending_connection(http: httpx2.AsyncClient, request: httpx2.Request) -> Asy
     return None
 
 
-def plain_tcp_transport(network: Any) -> tuple[asyncio.Transport, Any] | None:
-    """The asyncio transport and protocol under httpcore2's network stream ``network``, when it is anyio's
-    asyncio socket stream over plain TCP (or a Unix socket) and not closing: httpcore2's AnyIOStream →
-    anyio's SocketStream → its ``_transport`` and ``_protocol`` (anyio 4); None for TLS or anything else."""
-    import socket
-
+def plain_tcp_transport(network: Any) -> tuple[asyncio.Transport, Any, socket.socket] | None:
+    """The asyncio transport, protocol and socket under httpcore2's network stream ``network``, when it is
+    anyio's asyncio socket stream over plain TCP (or a Unix socket) and not closing: httpcore2's AnyIOStream
+    → anyio's SocketStream → its ``_transport`` and ``_protocol`` (anyio 4); None for TLS or anything else."""
     if network.get_extra_info("ssl_object") is not None:
         return None
     stream = getattr(network, "_stream", None)
@@ -659,7 +658,7 @@ def plain_tcp_transport(network: Any) -> tuple[asyncio.Transport, Any] | None:
         return None
     if raw.type != socket.SOCK_STREAM or raw.family not in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX):
         return None
-    return transport, protocol
+    return transport, protocol, raw
 
 
 def release_memory() -> None:

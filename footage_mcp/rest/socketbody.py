@@ -125,14 +125,13 @@ def direct_body(response: httpx2.Response) -> DirectBody | None:
     found = plain_tcp_transport(network)
     if found is None:
         return None
-    transport, protocol = found
+    transport, protocol, raw = found
     pending = getattr(protocol, "read_queue", None)
     arrived = getattr(protocol, "read_event", None)
     if not (isinstance(pending, collections.deque) and isinstance(arrived, asyncio.Event)):
         return None
     if transport.is_reading():  # asyncio would read the socket too
         return None
-    raw = network.get_extra_info("socket")
     if not _slots.acquire(blocking=False):  # DIRECT_BODIES are being read already
         return None
     try:

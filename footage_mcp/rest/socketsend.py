@@ -200,11 +200,10 @@ def direct_sender(http: httpx2.AsyncClient, request: httpx2.Request, remaining: 
         return None
     network = getattr(connection, "_network_stream", None)
     found = plain_tcp_transport(network) if network is not None else None
-    if network is None or found is None:
+    if found is None:
         return None
-    transport, _protocol = found
-    sock = network.get_extra_info("socket")
-    if sock is None or not hasattr(os, "sendfile"):
+    transport, _protocol, sock = found
+    if not hasattr(os, "sendfile"):
         return None
     return DirectSend(transport, sock, writer)
 

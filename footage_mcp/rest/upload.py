@@ -248,40 +248,29 @@ class Uploader:
                             left -= len(block)
                             await blocks.send(block)
 
-            last = 0.0
-
-            async def sent_so_far(done: int) -> None:
-                nonlocal last
-                sent.bytes = done
-                now = time.monotonic()
-                if now - last >= PROGRESS_INTERVAL_SECONDS:
-                    last = now
-                    await report(done)
-
-            async def sent_directly(done: int) -> None:  # socketsend spaces its reports itself
-                sent.bytes = done
-                await report(done)
-
             async def body() -> AsyncIterator[bytes]:
                 sent.started = True
                 yield head
                 direct = direct_sender(http, request, size + len(tail)) if size else None
                 if direct is not None:  # the kernel sends the file from the page cache (rest/socketsend.py)
-                    try:
-                        await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=sent_directly)
+                    try:  # progress: socketsend spaces its reports itself
+                        await direct.send_file(handle, size, timeout=self.rest.settings.timeout, progress=report)
                     except SendfileUnavailable:  # refused before a byte went: the file goes through httpx2
                         direct = None
                     finally:
-                        sent.bytes = max(sent.bytes, direct.sent if direct is not None else 0)  # progress is throttled
                         if direct is not None:
+                            sent.bytes = direct.sent
                             blocks.close()  # the read-ahead is never started
                 if direct is None:
                     group.start_soon(read_ahead)
+                    last = 0.0
                     async with ready:
                         async for block in ready:
                             sent.bytes += len(block)
                             yield block
-                            await sent_so_far(sent.bytes)
+                            if time.monotonic() - last >= PROGRESS_INTERVAL_SECONDS:
+                                last = time.monotonic()
+                                await report(sent.bytes)
                 if sent.bytes < size:  # the file or its reader stopped early: that error ends the request
                     raise _Shrunk(f"{path.name} got shorter while it was being uploaded")
                 yield tail
