@@ -15,13 +15,14 @@ one temporary folder, removed at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import resource
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,8 @@ def settle(folder: Path, size: int) -> None:
     of that size was deleted, so the figures swung with which client happened to get fresh pages (download
     0.25×-0.93× of curl in three runs of the same tree). Both clients get the same treatment."""
     os.sync()
-    block = (bytes(range(256)) * 4096)[:MIB]
     scratch = folder / "settle.scratch"
-    with scratch.open("wb") as handle:
-        for _ in range(settle_bytes(size) // MIB):
-            handle.write(block)
+    make_file(scratch, settle_bytes(size))
     scratch.unlink()
     os.sync()
 
@@ -175,12 +173,11 @@ async def section_files(
         await curl_upload(medium)
         async with httpx2.AsyncClient(timeout=30) as http:
             listing = (await http.get(f"{sb.base_url}/assets", params={"size": 5}, headers={"apiKey": sb.token})).json()
+            uploads_folder = Path((await http.get(f"{sb.control}/files")).json()["uploads_folder"])
         rows = listing["_embedded"]["assets"]
         big_id = next(r["id"] for r in rows if r["name"] == big.name)
         medium_id = next(r["id"] for r in rows if r["name"] == medium.name)
         original_url = f"{sb.base_url}/assets/{big_id}/original"
-        async with httpx2.AsyncClient(timeout=30) as http:
-            uploads_folder = Path((await http.get(f"{sb.control}/files")).json()["uploads_folder"])
 
         env = {
             "FOOTAGE_DOWNLOAD_DIR": str(down),
@@ -229,32 +226,33 @@ async def section_files(
                 path.unlink()
                 growth["download"] = max(growth.get("download", 0), watch.growth)
 
-            async def forget_upload(before: set[Path]) -> None:
-                """Delete the bytes the sandbox just stored for a timed upload (never downloaded again): kept,
-                each upload would take a gigabyte of fresh page cache, whose cost on this VM (see
+            @contextlib.contextmanager
+            def forgetting_upload() -> Iterator[None]:
+                """Delete the bytes the sandbox stores for the timed upload inside (never downloaded again):
+                kept, each upload would take a gigabyte of fresh page cache, whose cost on this VM (see
                 :func:`settle`) grew the sandbox's CPU per uploaded GiB from 2.5 to 3.5-4.5 s over three
                 uploads, whichever client sent them."""
+                before = set(uploads_folder.iterdir())
+                yield
                 for path in set(uploads_folder.iterdir()) - before:
                     path.unlink()
 
             async def curl_up() -> None:
-                stored = set(uploads_folder.iterdir())
-                t = mark()
-                results["curl_up"].append(await curl_upload(big))
-                account("curl_up", t, 0)
-                await forget_upload(stored)
+                with forgetting_upload():
+                    t = mark()
+                    results["curl_up"].append(await curl_upload(big))
+                    account("curl_up", t, 0)
 
             async def bridge_up() -> None:
-                stored = set(uploads_folder.iterdir())
-                watch = RssWatch(pid)
-                t = mark()
-                start = time.perf_counter()
-                done = await watch.watch(lambda: client.call_tool("upload_assets", {"path": str(big)}))
-                results["bridge_up"].append(time.perf_counter() - start)
-                account("bridge_up", t, 1)
-                assert structured(done, "upload_assets")["uploaded"] == 1
-                growth["upload"] = max(growth.get("upload", 0), watch.growth)
-                await forget_upload(stored)
+                with forgetting_upload():
+                    watch = RssWatch(pid)
+                    t = mark()
+                    start = time.perf_counter()
+                    done = await watch.watch(lambda: client.call_tool("upload_assets", {"path": str(big)}))
+                    results["bridge_up"].append(time.perf_counter() - start)
+                    account("bridge_up", t, 1)
+                    assert structured(done, "upload_assets")["uploaded"] == 1
+                    growth["upload"] = max(growth.get("upload", 0), watch.growth)
 
             for number in range(rounds):
                 # Each transfer starts from the same memory state (settle, untimed); odd rounds run the bridge
