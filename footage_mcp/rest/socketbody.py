@@ -56,7 +56,8 @@ GiB, with 8 about 0.1 s (1 GiB from the sandbox in process, 2 cores)."""
 LOW_WATER_BYTES = 512 * 1024
 """A socket read waits for this many bytes (or :data:`SLICE_SECONDS`), see :class:`_Reader`."""
 SLICE_SECONDS = 0.25
-"""The longest a socket read waits before the reader checks for a cancellation (and for a stall)."""
+"""The longest a socket read (or an upload's ``sendfile`` call, :mod:`footage_mcp.rest.socketsend`) waits
+before its thread checks for a cancellation (and for a stall)."""
 DIRECT_BODIES = 1
 """Bodies read this way at once in the process; concurrent downloads beyond it take httpx2's path. Its threads
 add GIL hand-overs while many downloads run; whether that shows in the server's latency was not settled (a
@@ -247,10 +248,7 @@ class _Reader:
         self.last_data = time.monotonic()
         self.low_water = 0
         sock.setblocking(True)
-        seconds = int(SLICE_SECONDS)
-        sock.setsockopt(
-            socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", seconds, int((SLICE_SECONDS - seconds) * 1e6))
-        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(SLICE_SECONDS))
         self._lower_water()
 
     def _lower_water(self) -> None:
@@ -262,7 +260,7 @@ class _Reader:
     def restore(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 0))
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(0))
             self.sock.setblocking(False)
 
     def fill(self, view: memoryview) -> tuple[int, BaseException | None]:
@@ -299,6 +297,12 @@ class _Reader:
         except BaseException as exc:  # on_bytes refused (a cap, too slow), or a cancellation
             return filled, exc
         return filled, None
+
+
+def timeval(seconds: float) -> bytes:
+    """``seconds`` as the ``struct timeval`` that ``SO_RCVTIMEO`` and ``SO_SNDTIMEO`` take (0: no timeout)."""
+    whole = int(seconds)
+    return struct.pack("ll", whole, int((seconds - whole) * 1e6))
 
 
 async def _awaited(fn: Callable[[], Awaitable[None]]) -> None:

@@ -12,7 +12,7 @@ them than on bytes the sender had just copied), so against a server on the same 
 speed is about curl's either way (0.91-1.06× in four runs); the CPU saved is the bridge's.
 
 How: a worker thread makes blocking ``sendfile`` calls of at most :data:`CALL_BYTES` on a duplicate of the
-socket, each waiting at most :data:`SLICE_SECONDS` (``SO_SNDTIMEO``; the socket is put back to
+socket, each waiting at most 0.25 s (``socketbody.SLICE_SECONDS`` as ``SO_SNDTIMEO``; the socket is put back to
 non-blocking before asyncio uses it again), so the write timeout counts time without progress, not the
 time of a large slice, and a cancellation is seen within a slice. A first call refused (a file system
 without splice support) sends the file through httpx2 instead; a connection error is httpcore2's
@@ -33,7 +33,6 @@ import contextlib
 import errno
 import os
 import socket
-import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -46,16 +45,12 @@ import h11
 import httpx2
 
 from footage_mcp.rest.http import plain_tcp_transport, sending_connection
+from footage_mcp.rest.socketbody import PROGRESS_SECONDS, SLICE_SECONDS, timeval
 
 CALL_BYTES = 1024 * 1024
 """Bytes asked of one ``sendfile`` call (it returns earlier with what it sent when a slice passes with the
 socket full). A call that keeps moving returns only when done, so this bounds the time between progress
 reports and cancellation checks on a slow link; 1,024 calls per GiB cost nothing measurable."""
-SLICE_SECONDS = 0.25
-"""The longest one ``sendfile`` call blocks (``SO_SNDTIMEO``) before the sender checks for a cancellation
-and for the write timeout."""
-PROGRESS_SECONDS = 0.25
-"""The shortest time between two calls of ``progress`` from the sending thread."""
 UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOTSOCK, errno.EBADF})
 """Errors of a first ``sendfile`` call that mean it cannot be used here (a file system without splice
 support, such as 9p before Linux 6.5): the file's bytes then go through httpx2, nothing having been sent."""
@@ -99,9 +94,9 @@ class DirectSend:
         progress: Callable[[int], Awaitable[None]] | None = None,
     ) -> int:
         """Send ``count`` bytes of ``handle`` from its start, in a worker thread: blocking ``sendfile`` calls
-        on a duplicate of the socket, each for at most :data:`SLICE_SECONDS`. Returns the bytes sent (fewer:
-        the file ended early, and the caller must fail the request). ``progress(bytes sent)`` at most every
-        :data:`PROGRESS_SECONDS`. The caller's cancellation is seen within :data:`SLICE_SECONDS`.
+        on a duplicate of the socket, each for at most ``socketbody.SLICE_SECONDS`` (0.25 s). Returns the bytes
+        sent (fewer: the file ended early, and the caller must fail the request). ``progress(bytes sent)`` at
+        most every ``socketbody.PROGRESS_SECONDS`` (0.25 s). The caller's cancellation is seen within a slice.
 
         Raises:
             SendfileUnavailable: the first call was refused (nothing sent; send the file another way).
@@ -132,10 +127,7 @@ class DirectSend:
             raise httpcore2.WriteError(f"the connection closed before the file could be sent ({exc})") from exc
         try:
             sock.setblocking(True)  # the flag is the shared description's: put back below, before asyncio reads
-            seconds = int(SLICE_SECONDS)
-            sock.setsockopt(
-                socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, int((SLICE_SECONDS - seconds) * 1e6))
-            )
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(SLICE_SECONDS))
             moved = time.monotonic()
             reported = moved - PROGRESS_SECONDS  # the first bytes sent are reported at once
             while self.sent < count:
@@ -166,7 +158,7 @@ class DirectSend:
             return self.sent
         finally:
             with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 0))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval(0))
                 sock.setblocking(False)
             sock.close()  # the duplicate only
 
